@@ -1,0 +1,287 @@
+/**
+ * `reawait/workflow`: what workflow source imports, and the few helpers the
+ * compiled code calls. Everything here builds plain command objects; the
+ * runtime serves them. Commands are also thenables so that the *uncompiled*
+ * source can run natively under a NativeHost (the differential tests do
+ * this); without a host, awaiting a command outside a compiled workflow is a
+ * clear error.
+ */
+import {
+  COMMAND,
+  WORKFLOW,
+  type ActivityOptions,
+  type CallCommand,
+  type ChildCommand,
+  type Command,
+  type CompiledWorkflow,
+  type CompiledWorkflowRecord,
+  type Duration,
+  type FrameCall,
+  type GroupCommand,
+  type GroupItem,
+  type LeafCommand,
+  type SignalCommand,
+  type SleepCommand,
+  type StepFn,
+  type WorkflowMeta,
+} from './contract.js';
+
+export type { ActivityOptions, Duration, CompiledWorkflow } from './contract.js';
+
+// ---------------------------------------------------------------------------
+// Errors a workflow can see
+// ---------------------------------------------------------------------------
+
+/** Thrown at a workflow's current await when its execution is cancelled. */
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor(message = 'workflow cancelled') {
+    super(message);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Native host: lets uncompiled workflow code run with direct calls
+// ---------------------------------------------------------------------------
+
+export interface NativeHost {
+  call(activity: string, args: unknown[], options: ActivityOptions): Promise<unknown>;
+  sleep(ms: number): Promise<void>;
+  signal(name: string, timeoutMs: number | undefined): Promise<unknown>;
+  child(workflow: string, args: unknown[]): Promise<unknown>;
+}
+
+let nativeHost: NativeHost | null = null;
+
+/** Install (or with null, remove) the host that serves commands awaited natively. */
+export function setNativeHost(host: NativeHost | null): void {
+  nativeHost = host;
+}
+
+function runNatively(cmd: LeafCommand | FrameCall | GroupCommand): Promise<unknown> {
+  if (!nativeHost) {
+    const what = cmd.kind === 'call' ? `activity '${cmd.activity}'` : `${cmd.kind} command`;
+    return Promise.reject(
+      new Error(
+        `reawait: ${what} was awaited outside a compiled workflow. ` +
+          `Workflow functions must be compiled ('reawait compile') and run through a Client, Worker or runWorkflow().`,
+      ),
+    );
+  }
+  switch (cmd.kind) {
+    case 'call':
+      return nativeHost.call(cmd.activity, cmd.args, cmd.options);
+    case 'sleep':
+      return nativeHost.sleep(cmd.ms);
+    case 'signal':
+      return nativeHost.signal(cmd.name, cmd.timeoutMs);
+    case 'child':
+      return nativeHost.child(cmd.workflow, cmd.args);
+    case 'frame':
+      return Promise.reject(new Error(`reawait: workflow '${cmd.fn}' called outside a compiled workflow`));
+    case 'group': {
+      const ps = cmd.items.map((it) => (it.kind === 'value' ? it.value : runNatively(it)));
+      return cmd.mode === 'all'
+        ? Promise.all(ps)
+        : cmd.mode === 'allSettled'
+          ? Promise.allSettled(ps)
+          : cmd.mode === 'race'
+            ? Promise.race(ps)
+            : Promise.any(ps);
+    }
+  }
+}
+
+function makeCommand<C extends Command>(cmd: C): C {
+  Object.defineProperty(cmd, COMMAND, { value: true, enumerable: false });
+  // Thenable only for native runs; non-enumerable so commands stay plain data.
+  Object.defineProperty(cmd, 'then', {
+    enumerable: false,
+    value(onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) {
+      return runNatively(cmd as LeafCommand | FrameCall | GroupCommand).then(onFulfilled, onRejected);
+    },
+  });
+  return cmd;
+}
+
+/** True for any command object built by this module. */
+export function isCommand(value: unknown): value is Command {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[COMMAND] === true;
+}
+
+// ---------------------------------------------------------------------------
+// Authoring API
+// ---------------------------------------------------------------------------
+
+type AnyFn = (...args: never[]) => unknown;
+/** The typed stubs proxyActivities returns: same parameters, awaited result. */
+export type ActivityStubs<T> = {
+  [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+/**
+ * Typed stubs for activities. Inside a workflow, calling one yields a durable
+ * call command; the runtime runs the activity on a worker.
+ *
+ *   const { encodeVideo } = proxyActivities<typeof acts>({ retries: 3 });
+ */
+export function proxyActivities<T extends Record<string, AnyFn | unknown>>(options: ActivityOptions = {}): ActivityStubs<T> {
+  validateActivityOptions(options);
+  const cache = new Map<string, (...args: unknown[]) => CallCommand>();
+  return new Proxy({} as ActivityStubs<T>, {
+    get(_t, prop) {
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      let stub = cache.get(prop);
+      if (!stub) {
+        stub = (...args: unknown[]) => makeCommand<CallCommand>({ kind: 'call', activity: prop, args, options });
+        cache.set(prop, stub);
+      }
+      return stub;
+    },
+  });
+}
+
+function validateActivityOptions(o: ActivityOptions): void {
+  if (o.retries !== undefined && !(Number.isInteger(o.retries) && o.retries >= 0))
+    throw new TypeError(`proxyActivities: retries must be a non-negative integer, got ${String(o.retries)}`);
+  if (o.timeout !== undefined && !(typeof o.timeout === 'number' && o.timeout > 0))
+    throw new TypeError(`proxyActivities: timeout must be a positive number of ms, got ${String(o.timeout)}`);
+  if (o.backoff !== undefined) {
+    const b = o.backoff;
+    if ((b.type !== 'fixed' && b.type !== 'exponential') || !(typeof b.delay === 'number' && b.delay >= 0))
+      throw new TypeError(`proxyActivities: backoff must be { type: 'fixed' | 'exponential', delay: ms }`);
+  }
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parse `250`, `'250ms'`, `'10s'`, `'5m'`, `'2h'`, `'1d'` into milliseconds. */
+export function parseDuration(d: Duration): number {
+  if (typeof d === 'number') {
+    if (!Number.isFinite(d) || d < 0) throw new TypeError(`invalid duration ${d}: expected a non-negative number of ms`);
+    return d;
+  }
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(String(d));
+  if (!m) throw new TypeError(`invalid duration '${String(d)}': expected e.g. 500, '500ms', '10s', '5m', '2h', '1d'`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
+/** A durable timer: the workflow resumes after `duration`, even across restarts. */
+export function sleep(duration: Duration): Promise<void> {
+  return makeCommand<SleepCommand>({ kind: 'sleep', ms: parseDuration(duration) }) as unknown as Promise<void>;
+}
+
+/**
+ * Wait for a named external event (`handle.signal(name, payload)`); resolves
+ * to the payload, or to undefined if `timeout` passes first.
+ */
+export function signal<T = unknown>(name: string, options: { timeout?: Duration } = {}): Promise<T | undefined> {
+  if (typeof name !== 'string' || name === '') throw new TypeError('signal: name must be a non-empty string');
+  const cmd: SignalCommand = { kind: 'signal', name };
+  if (options.timeout !== undefined) cmd.timeoutMs = parseDuration(options.timeout);
+  return makeCommand(cmd) as unknown as Promise<T | undefined>;
+}
+
+/** Start another workflow as a separate execution and await its result. */
+export function startChild<F extends (...args: never[]) => Promise<unknown>>(
+  workflow: F | string,
+  args: Parameters<F>,
+  options: { id?: string } = {},
+): ReturnType<F> {
+  const name = typeof workflow === 'string' ? workflow : workflowRecord(workflow).meta.name;
+  const cmd: ChildCommand = { kind: 'child', workflow: name, args: [...(args as unknown[])] };
+  if (options.id !== undefined) cmd.id = options.id;
+  return makeCommand(cmd) as unknown as ReturnType<F>;
+}
+
+// ---------------------------------------------------------------------------
+// Helpers the compiled code calls
+// ---------------------------------------------------------------------------
+
+const registry = new Map<string, CompiledWorkflowRecord>();
+
+/** Attach metadata and the step function to a compiled workflow, and register it by name. */
+export function defineWorkflow(fn: (...args: never[]) => unknown, meta: WorkflowMeta, step: StepFn): void {
+  const record: CompiledWorkflowRecord = { meta, step };
+  Object.defineProperty(fn, WORKFLOW, { value: record, enumerable: false });
+  const prev = registry.get(meta.name);
+  // Re-importing the same module (tests, hot reload) re-registers the same code; that is fine.
+  if (prev && prev.meta.version !== meta.version && prev.meta.file !== meta.file) {
+    throw new Error(
+      `reawait: two different workflows are named '${meta.name}' (${prev.meta.file}:${prev.meta.line} and ${meta.file}:${meta.line}); workflow names must be unique`,
+    );
+  }
+  registry.set(meta.name, record);
+}
+
+/** The body of every compiled workflow function: calling it yields a frame call. */
+export function call(fn: (...args: never[]) => unknown, args: unknown[]): FrameCall {
+  return makeCommand<FrameCall>({ kind: 'frame', fn: workflowRecord(fn).meta.name, args: [...args] });
+}
+
+/** The compiled record of a workflow function; a clear error if it was not compiled. */
+export function workflowRecord(fn: unknown): CompiledWorkflowRecord {
+  const rec = typeof fn === 'function' ? (fn as unknown as Record<symbol, unknown>)[WORKFLOW] : undefined;
+  if (!rec) {
+    const name = typeof fn === 'function' ? fn.name || '<anonymous>' : typeof fn;
+    throw new TypeError(
+      `reawait: '${name}' is not a compiled workflow. Mark it with 'use workflow' and import it from the output of 'reawait compile'.`,
+    );
+  }
+  return rec as CompiledWorkflowRecord;
+}
+
+/** Look up a registered workflow by name (the workflows of every imported compiled module). */
+export function registeredWorkflow(name: string): CompiledWorkflowRecord | undefined {
+  return registry.get(name);
+}
+
+export function isCompiledWorkflow(fn: unknown): fn is CompiledWorkflow {
+  return typeof fn === 'function' && (fn as unknown as Record<symbol, unknown>)[WORKFLOW] !== undefined;
+}
+
+const GROUP_MODES = ['all', 'allSettled', 'race', 'any'] as const;
+
+/**
+ * Replacement for `Promise.all/allSettled/race/any` inside workflow bodies.
+ * Over commands and plain values it builds one durable group; if any item is
+ * some other promise it falls back to the real Promise method (in memory,
+ * not persisted), as the design allows.
+ */
+export function group(mode: GroupCommand['mode'], iterable: Iterable<unknown>): unknown {
+  if (!GROUP_MODES.includes(mode)) throw new TypeError(`reawait: unknown group mode '${String(mode)}'`);
+  const values = [...iterable];
+  const items: GroupItem[] = [];
+  for (const v of values) {
+    if (isCommand(v)) {
+      if (v.kind === 'frame')
+        throw new TypeError(
+          `reawait: workflow '${v.fn}' called inside Promise.${mode}(); concurrent workflow frames are not supported yet — use startChild() for concurrent sub-workflows`,
+        );
+      if (v.kind === 'group') return nativeGroup(mode, values);
+      items.push(v);
+    } else if (isThenable(v)) {
+      return nativeGroup(mode, values);
+    } else {
+      items.push({ kind: 'value', value: v });
+    }
+  }
+  return makeCommand<GroupCommand>({ kind: 'group', mode, items });
+}
+
+function nativeGroup(mode: GroupCommand['mode'], values: unknown[]): Promise<unknown> {
+  switch (mode) {
+    case 'all':
+      return Promise.all(values);
+    case 'allSettled':
+      return Promise.allSettled(values);
+    case 'race':
+      return Promise.race(values);
+    case 'any':
+      return Promise.any(values);
+  }
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { group, isCommand, parseDuration, proxyActivities, signal, sleep, setNativeHost } from '../runtime/workflow.js';
+
+describe('reawait/workflow authoring API', () => {
+  it('parses durations', () => {
+    expect(parseDuration(250)).toBe(250);
+    expect(parseDuration('10s')).toBe(10_000);
+    expect(parseDuration('5m')).toBe(300_000);
+    expect(parseDuration('1d')).toBe(86_400_000);
+    expect(() => parseDuration('soon' as never)).toThrow(/invalid duration 'soon'/);
+    expect(() => parseDuration(-1)).toThrow(/invalid duration -1/);
+  });
+
+  it('builds plain command data from activity stubs', () => {
+    const acts = proxyActivities<{ add(a: number, b: number): Promise<number> }>({ retries: 2 });
+    const cmd = acts.add(1, 2);
+    expect(isCommand(cmd)).toBe(true);
+    expect(JSON.parse(JSON.stringify(cmd))).toEqual({ kind: 'call', activity: 'add', args: [1, 2], options: { retries: 2 } });
+    expect(() => proxyActivities({ retries: -1 })).toThrow(/retries must be a non-negative integer/);
+  });
+
+  it('groups commands and plain values into one durable group', () => {
+    const acts = proxyActivities<{ f(x: number): Promise<number> }>();
+    const g = group('all', [acts.f(1), 7, sleep('1s'), signal('go', { timeout: '2s' })]);
+    expect(isCommand(g)).toBe(true);
+    expect(JSON.parse(JSON.stringify(g))).toEqual({
+      kind: 'group',
+      mode: 'all',
+      items: [
+        { kind: 'call', activity: 'f', args: [1], options: {} },
+        { kind: 'value', value: 7 },
+        { kind: 'sleep', ms: 1000 },
+        { kind: 'signal', name: 'go', timeoutMs: 2000 },
+      ],
+    });
+  });
+
+  it('falls back to an in-memory Promise method when an item is a real promise', async () => {
+    const g = group('all', [Promise.resolve(1), 2]);
+    expect(isCommand(g)).toBe(false);
+    await expect(g).resolves.toEqual([1, 2]);
+  });
+
+  it('rejects a command awaited outside a compiled workflow, with a clear error', async () => {
+    const acts = proxyActivities<{ f(): Promise<number> }>();
+    await expect(acts.f()).rejects.toThrow(/activity 'f' was awaited outside a compiled workflow/);
+  });
+
+  it('serves commands natively under a NativeHost', async () => {
+    const acts = proxyActivities<{ f(x: number): Promise<number> }>();
+    setNativeHost({
+      call: async (_name, args) => (args[0] as number) * 10,
+      sleep: async () => undefined,
+      signal: async () => 'payload',
+      child: async () => null,
+    });
+    try {
+      expect(await Promise.all([acts.f(1), acts.f(2)])).toEqual([10, 20]);
+      expect(await signal('x')).toBe('payload');
+    } finally {
+      setNativeHost(null);
+    }
+  });
+});
