@@ -221,6 +221,13 @@ export interface StateDoc {
   workflow: string;
   version: string;
   frames: { fn: string; pc: number }[];
-  /** Codec payload of `{ locals: Frame['locals'][]; group?: Group }` (frames in the same order). */
+  /**
+   * Codec payload (devalue, parsed as JSON) of `[locals, groupTokens?]`:
+   * `locals` is Frame['locals'][] (frames in the same order); the group, if
+   * any, is one flat token list `[mode, kind, fields…, kind, fields…]` with
+   * fields per kind: call (activity, args, options), sleep (ms), signal
+   * (name, timeoutMs), child (workflow, args, id), value (value). Only
+   * runtime/codec.ts reads or writes it.
+   */
   data: unknown;
 }

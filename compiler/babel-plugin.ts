@@ -1,0 +1,41 @@
+/**
+ * reawait as a Babel 7 plugin, for users' own Babel/Vite setups:
+ *
+ *   plugins: ['reawait/babel']   // options: { importSource?: string }
+ *
+ * Every `'use workflow'` async function of a module becomes a resumable
+ * state machine (see runtime/contract.ts). The workflows' metadata is left in
+ * `file.metadata.reawait.workflows`. Any refused construct fails the file with
+ * a CompileError listing every error.
+ */
+import { relative, sep } from 'node:path';
+import type { PluginObj, PluginPass } from '@babel/core';
+import type { WorkflowMeta } from '../runtime/contract.js';
+import { compileWorkflows } from './workflow-pass.js';
+
+export interface ReawaitPluginOptions {
+  importSource?: string;
+}
+
+export interface ReawaitFileMetadata {
+  workflows: WorkflowMeta[];
+}
+
+export default function reawaitBabelPlugin(): PluginObj<PluginPass & { opts: ReawaitPluginOptions }> {
+  return {
+    name: 'reawait',
+    visitor: {
+      Program(path, state) {
+        // Metadata and errors name the file relative to the working directory (`src/video.ts`).
+        const abs = state.filename ?? state.file.opts.filename;
+        const file = (state.file.opts as { sourceFileName?: string }).sourceFileName ?? (abs ? relative(process.cwd(), abs).split(sep).join('/') : 'unknown');
+        const workflows = compileWorkflows(path, {
+          file,
+          source: state.file.code,
+          ...(state.opts.importSource ? { importSource: state.opts.importSource } : {}),
+        });
+        (state.file.metadata as unknown as { reawait: ReawaitFileMetadata }).reawait = { workflows };
+      },
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * Compile a source folder into an output folder: every `.ts`/`.mts`/`.js`
+ * (not `.d.ts`) becomes `.js` + `.js.map` at the same relative path. File
+ * names in metadata and errors are relative to the working directory, so
+ * errors read `src/video.ts:12:3`. All errors of all files are collected.
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { compile } from './index.js';
+import { CompileError, type CompileErrorItem } from './errors.js';
+
+export interface CompileDirOptions {
+  /** Called after each file, with its source and output paths and any errors. */
+  onFile?: (info: { source: string; output: string | null; errors: CompileErrorItem[] }) => void;
+  /** Where compiled workflows import their helpers from (default 'reawait/workflow'). */
+  importSource?: string;
+}
+
+export interface CompileDirResult {
+  /** Output `.js` files written. */
+  files: string[];
+  errors: CompileErrorItem[];
+}
+
+const SOURCE = /\.(m?ts|js)$/;
+
+async function sources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) out.push(...(await sources(full)));
+    } else if (SOURCE.test(entry.name) && !/\.d\.m?ts$/.test(entry.name)) out.push(full);
+  }
+  return out.sort();
+}
+
+export async function compileDir(srcDir: string, outDir: string, options: CompileDirOptions = {}): Promise<CompileDirResult> {
+  const files: string[] = [];
+  const errors: CompileErrorItem[] = [];
+  for (const source of await sources(srcDir)) {
+    const rel = path.relative(srcDir, source);
+    const output = path.join(outDir, rel.replace(SOURCE, '.js'));
+    const filename = path.relative(process.cwd(), source).split(path.sep).join('/');
+    try {
+      const code = await readFile(source, 'utf8');
+      const result = compile(code, {
+        filename,
+        rewriteImportExtensions: true,
+        ...(options.importSource ? { importSource: options.importSource } : {}),
+      });
+      await mkdir(path.dirname(output), { recursive: true });
+      const mapName = `${path.basename(output)}.map`;
+      if (result.map) {
+        // The map's `sources` entry must resolve from the output folder back to the source.
+        const map = { ...(result.map as Record<string, unknown>), sources: [path.relative(path.dirname(output), source).split(path.sep).join('/')], file: path.basename(output) };
+        await writeFile(`${output}.map`, JSON.stringify(map));
+      }
+      await writeFile(output, result.map ? `${result.code}\n//# sourceMappingURL=${mapName}\n` : `${result.code}\n`);
+      files.push(output);
+      options.onFile?.({ source, output, errors: [] });
+    } catch (err) {
+      const items: CompileErrorItem[] =
+        err instanceof CompileError
+          ? err.errors
+          : [{ file: filename, line: lineOf(err), column: columnOf(err), message: err instanceof Error ? err.message : String(err), codeFrame: '' }];
+      errors.push(...items);
+      options.onFile?.({ source, output: null, errors: items });
+    }
+  }
+  return { files, errors };
+}
+
+/** Babel syntax errors carry `loc`; report them like our own errors. */
+function lineOf(err: unknown): number {
+  return (err as { loc?: { line?: number } }).loc?.line ?? 1;
+}
+function columnOf(err: unknown): number {
+  return ((err as { loc?: { column?: number } }).loc?.column ?? 0) + 1;
+}

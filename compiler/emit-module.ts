@@ -1,0 +1,44 @@
+/**
+ * Replaces a workflow function in its module by the calling stub and its
+ * definition:
+ *
+ *   export function wf(...args) { return _rw_call(wf, args); }
+ *   _rw_define(wf, { name, version, … }, function wf$step(f, r) { … });
+ *
+ * and adds the one import of the helpers.
+ */
+import type { NodePath } from '@babel/core';
+import { types as t } from '@babel/core';
+import type { WorkflowSite } from './find-workflows.js';
+
+export interface HelperNames {
+  define: string;
+  call: string;
+  group: string;
+}
+
+export function replaceWorkflow(site: WorkflowSite, helpers: HelperNames, meta: t.Expression, step: t.FunctionExpression): void {
+  const { name, fn } = site;
+  const args = t.identifier('args');
+  const stubBody = t.blockStatement([t.returnStatement(t.callExpression(t.identifier(helpers.call), [t.identifier(name), t.cloneNode(args)]))]);
+  const define = t.expressionStatement(t.callExpression(t.identifier(helpers.define), [t.identifier(name), meta, step]));
+  define.loc = fn.node.loc ?? null;
+  if (fn.isFunctionDeclaration()) {
+    const stub = t.functionDeclaration(t.identifier(name), [t.restElement(args)], stubBody);
+    stub.loc = fn.node.loc ?? null;
+    fn.replaceWith(stub);
+  } else {
+    const stub = t.functionExpression(t.identifier(name), [t.restElement(args)], stubBody);
+    stub.loc = fn.node.loc ?? null;
+    fn.replaceWith(stub);
+  }
+  site.statement.insertAfter(define);
+}
+
+export function addHelperImport(program: NodePath<t.Program>, helpers: HelperNames, source = 'reawait/workflow'): void {
+  const spec = (imported: string, local: string): t.ImportSpecifier => t.importSpecifier(t.identifier(local), t.identifier(imported));
+  program.unshiftContainer(
+    'body',
+    t.importDeclaration([spec('defineWorkflow', helpers.define), spec('call', helpers.call), spec('group', helpers.group)], t.stringLiteral(source)),
+  );
+}

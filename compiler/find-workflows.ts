@@ -1,0 +1,61 @@
+/**
+ * Finds the `'use workflow'` functions of a module and where each one sits,
+ * so that emit-module can replace it and insert its definition after it.
+ */
+import type { NodePath } from '@babel/core';
+import type * as t from '@babel/types';
+import type { ErrorSink } from './errors.js';
+
+export const DIRECTIVE = 'use workflow';
+
+export type WorkflowFunction = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression;
+
+export interface WorkflowSite {
+  name: string;
+  fn: NodePath<WorkflowFunction>;
+  /** The top-level statement holding the function; the definition goes after it. */
+  statement: NodePath<t.Statement>;
+}
+
+export function hasWorkflowDirective(node: t.Function): boolean {
+  return node.body.type === 'BlockStatement' && node.body.directives.some((d) => d.value.value === DIRECTIVE);
+}
+
+export function findWorkflows(program: NodePath<t.Program>, errors: ErrorSink): WorkflowSite[] {
+  const sites: WorkflowSite[] = [];
+  program.traverse({
+    Function(path) {
+      if (!hasWorkflowDirective(path.node)) return;
+      if (path.isObjectMethod() || path.isClassMethod() || path.isClassPrivateMethod()) {
+        errors.at(path, `a 'use workflow' function must be a top-level function declaration or a const bound to a function; methods cannot be workflows`);
+        return;
+      }
+      const fn = path as NodePath<WorkflowFunction>;
+      const site = placement(fn);
+      if (typeof site === 'string') errors.at(path, site);
+      else sites.push(site);
+    },
+  });
+  return sites;
+}
+
+function placement(fn: NodePath<WorkflowFunction>): WorkflowSite | string {
+  const topLevel = (p: NodePath | null): boolean =>
+    !!p && (p.parentPath?.isProgram() === true ||
+      ((p.parentPath?.isExportNamedDeclaration() || p.parentPath?.isExportDefaultDeclaration()) === true && p.parentPath!.parentPath?.isProgram() === true));
+  const outer = (p: NodePath<t.Statement>): NodePath<t.Statement> => (p.parentPath!.isProgram() ? p : (p.parentPath as NodePath<t.Statement>));
+  if (fn.isFunctionDeclaration()) {
+    if (!fn.node.id) return `a 'use workflow' function needs a name (the workflow is registered under it): write 'export default async function myWorkflow() {…}'`;
+    if (!topLevel(fn)) return `'use workflow' function '${fn.node.id.name}' must be declared at module top level`;
+    return { name: fn.node.id.name, fn, statement: outer(fn as NodePath<t.Statement>) };
+  }
+  const declarator = fn.parentPath;
+  if (declarator?.isVariableDeclarator() && declarator.node.init === fn.node) {
+    const id = declarator.node.id;
+    if (id.type !== 'Identifier') return `a 'use workflow' function must be bound to a plain name, not a destructuring pattern`;
+    const decl = declarator.parentPath as NodePath<t.VariableDeclaration>;
+    if (!topLevel(decl)) return `'use workflow' function '${id.name}' must be declared at module top level`;
+    return { name: id.name, fn, statement: outer(decl) };
+  }
+  return `a 'use workflow' function needs a name: declare it as 'async function name() {…}' or 'const name = async () => {…}' at module top level`;
+}

@@ -1,0 +1,71 @@
+/**
+ * `reawait/compiler`: compile one module's source. Workflow functions become
+ * state machines; everything else is only stripped of types.
+ */
+import { transformSync, type PluginItem } from '@babel/core';
+import { createRequire } from 'node:module';
+import type { WorkflowMeta } from '../runtime/contract.js';
+import reawaitBabelPlugin, { type ReawaitFileMetadata } from './babel-plugin.js';
+import { codeFrame, CompileError } from './errors.js';
+import { rewriteImportExtensions } from './import-extensions.js';
+
+// CommonJS plugin without type declarations.
+const tsModule = createRequire(import.meta.url)('@babel/plugin-transform-typescript') as { default?: PluginItem };
+const tsPlugin = (tsModule.default ?? tsModule) as PluginItem;
+
+export { CompileError, formatCompileError, type CompileErrorItem } from './errors.js';
+
+export interface CompileOptions {
+  /** Used in metadata, error messages and the source map. */
+  filename: string;
+  /** Produce a source map (default true). */
+  sourceMaps?: boolean;
+  /** Rewrite relative `.ts`/`.mts` import specifiers to `.js` (what compileDir emits). */
+  rewriteImportExtensions?: boolean;
+  /** Where compiled workflows import their helpers from (default 'reawait/workflow'). */
+  importSource?: string;
+}
+
+export interface CompileResult {
+  code: string;
+  map: object | null;
+  workflows: WorkflowMeta[];
+}
+
+export function compile(source: string, options: CompileOptions): CompileResult {
+  const { filename } = options;
+  const isTs = /\.(c|m)?tsx?$/.test(filename);
+  const plugins: PluginItem[] = [[reawaitBabelPlugin, options.importSource ? { importSource: options.importSource } : {}]];
+  if (isTs) plugins.push([tsPlugin, { allowDeclareFields: true }]);
+  if (options.rewriteImportExtensions) plugins.push(rewriteImportExtensions);
+  let result;
+  try {
+    result = transformSync(source, {
+      filename,
+      sourceFileName: filename,
+      babelrc: false,
+      configFile: false,
+      sourceType: 'module',
+      parserOpts: { plugins: isTs ? ['typescript'] : [] },
+      plugins,
+      sourceMaps: options.sourceMaps ?? true,
+      retainLines: false,
+      compact: false,
+    });
+  } catch (err) {
+    if (err instanceof CompileError) throw new CompileError(err.errors);
+    throw syntaxError(err, source, filename) ?? err;
+  }
+  if (!result || result.code == null) throw new Error(`reawait: compiling ${filename} produced no output`);
+  const meta = (result.metadata as unknown as { reawait?: ReawaitFileMetadata }).reawait;
+  return { code: result.code, map: (result.map as object | null | undefined) ?? null, workflows: meta?.workflows ?? [] };
+}
+
+/** A Babel parse error (it carries `loc`) as a CompileError, so that it reads like every other error. */
+function syntaxError(err: unknown, source: string, file: string): CompileError | null {
+  const loc = (err as { loc?: { line: number; column: number } }).loc;
+  if (!(err instanceof Error) || !loc) return null;
+  const firstLine = err.message.split('\n')[0]!;
+  const message = firstLine.replace(/^[^:]*: /, '').replace(/ \(\d+:\d+\)$/, '');
+  return new CompileError([{ file, line: loc.line, column: loc.column + 1, message, codeFrame: codeFrame(source, loc.line, loc.column) }]);
+}

@@ -1,0 +1,171 @@
+/**
+ * Which names a piece of generated code reads, and which it certainly
+ * writes: the per-item facts the liveness analysis works from. Reads are
+ * over-approximated (names read inside closures count, as calling the
+ * closure may read them); writes are only the plain `name = …` kind.
+ */
+import { types as t } from '@babel/core';
+
+const SKIP = new Set(['loc', 'start', 'end', 'leadingComments', 'trailingComments', 'innerComments', 'extra', 'type', 'range']);
+
+export function readsOf(node: t.Node, out: Set<string> = new Set()): Set<string> {
+  expr(node, out);
+  return out;
+}
+
+function expr(n: t.Node | null | undefined, out: Set<string>): void {
+  if (!n) return;
+  switch (n.type) {
+    case 'Identifier':
+      out.add(n.name);
+      return;
+    case 'MemberExpression':
+    case 'OptionalMemberExpression':
+      expr(n.object, out);
+      if (n.computed) expr(n.property, out);
+      return;
+    case 'ObjectProperty':
+    case 'ClassProperty':
+    case 'ClassAccessorProperty':
+      if (n.computed) expr(n.key, out);
+      expr(n.value as t.Node | null, out);
+      return;
+    case 'ObjectMethod':
+    case 'ClassMethod':
+      if (n.computed) expr(n.key, out);
+      for (const p of n.params) pattern(p, out);
+      expr(n.body, out);
+      return;
+    case 'AssignmentExpression':
+      if (n.operator === '=') pattern(n.left, out);
+      else expr(n.left, out);
+      expr(n.right, out);
+      return;
+    case 'VariableDeclarator':
+      pattern(n.id, out);
+      expr(n.init, out);
+      return;
+    case 'ForInStatement':
+    case 'ForOfStatement':
+      if (n.left.type === 'VariableDeclaration') expr(n.left, out);
+      else pattern(n.left, out);
+      expr(n.right, out);
+      expr(n.body, out);
+      return;
+    case 'CatchClause':
+      if (n.param) pattern(n.param, out);
+      expr(n.body, out);
+      return;
+    case 'FunctionDeclaration':
+    case 'FunctionExpression':
+    case 'ArrowFunctionExpression':
+      for (const p of n.params) pattern(p, out);
+      expr(n.body, out);
+      return;
+    case 'ClassDeclaration':
+    case 'ClassExpression':
+      expr(n.superClass, out);
+      expr(n.body, out);
+      return;
+    case 'LabeledStatement':
+      expr(n.body, out);
+      return;
+    case 'BreakStatement':
+    case 'ContinueStatement':
+    case 'MetaProperty':
+    case 'PrivateName':
+      return;
+    default:
+      for (const key of t.VISITOR_KEYS[n.type] ?? Object.keys(n)) {
+        if (SKIP.has(key)) continue;
+        const v = (n as unknown as Record<string, unknown>)[key];
+        if (Array.isArray(v)) for (const c of v) expr(c as t.Node, out);
+        else if (v && typeof v === 'object' && 'type' in v) expr(v as t.Node, out);
+      }
+  }
+}
+
+/** A binding/assignment target: its names are written, not read; defaults and computed keys are read. */
+function pattern(n: t.Node | null | undefined, out: Set<string>): void {
+  if (!n) return;
+  switch (n.type) {
+    case 'Identifier':
+      return;
+    case 'AssignmentPattern':
+      pattern(n.left, out);
+      expr(n.right, out);
+      return;
+    case 'ArrayPattern':
+      for (const e of n.elements) pattern(e, out);
+      return;
+    case 'ObjectPattern':
+      for (const p of n.properties) {
+        if (p.type === 'RestElement') pattern(p.argument, out);
+        else {
+          if (p.computed) expr(p.key, out);
+          pattern(p.value, out);
+        }
+      }
+      return;
+    case 'RestElement':
+      pattern(n.argument, out);
+      return;
+    default:
+      expr(n, out); // member expressions and the like are evaluated
+  }
+}
+
+/** Names bound by a pattern (declaration or assignment target). */
+export function patternNames(n: t.Node | null | undefined, out: string[] = []): string[] {
+  if (!n) return out;
+  switch (n.type) {
+    case 'Identifier':
+      out.push(n.name);
+      break;
+    case 'AssignmentPattern':
+      patternNames(n.left, out);
+      break;
+    case 'ArrayPattern':
+      for (const e of n.elements) patternNames(e, out);
+      break;
+    case 'ObjectPattern':
+      for (const p of n.properties) patternNames(p.type === 'RestElement' ? p.argument : (p.value as t.Node), out);
+      break;
+    case 'RestElement':
+      patternNames(n.argument, out);
+      break;
+  }
+  return out;
+}
+
+/** Names a statement certainly writes: `a = …;` / `[a, b] = …;` (sequences too). */
+export function certainWrites(stmt: t.Statement): string[] {
+  if (stmt.type !== 'ExpressionStatement') return [];
+  const out: string[] = [];
+  const visit = (e: t.Expression): void => {
+    if (e.type === 'SequenceExpression') e.expressions.forEach(visit);
+    else if (e.type === 'AssignmentExpression' && e.operator === '=' && e.left.type !== 'MemberExpression') patternNames(e.left, out);
+  };
+  visit(stmt.expression);
+  return out;
+}
+
+/** True when an `await` occurs in the node outside nested functions. */
+const awaitCache = new WeakMap<t.Node, boolean>();
+export function hasAwait(n: t.Node | null | undefined): boolean {
+  if (!n) return false;
+  const cached = awaitCache.get(n);
+  if (cached !== undefined) return cached;
+  let found = false;
+  if (n.type === 'AwaitExpression') found = true;
+  else if (!t.isFunction(n) && !t.isClass(n)) {
+    for (const key of t.VISITOR_KEYS[n.type] ?? []) {
+      const v = (n as unknown as Record<string, unknown>)[key];
+      if (Array.isArray(v)) found = v.some((c) => c && hasAwait(c as t.Node));
+      else if (v && typeof v === 'object') found = hasAwait(v as t.Node);
+      if (found) break;
+    }
+  }
+  awaitCache.set(n, found);
+  return found;
+}

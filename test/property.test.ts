@@ -1,0 +1,92 @@
+/**
+ * Property-based differential test: random workflow programs (see
+ * support/gen-program.ts) run natively and compiled (roundTrip at every
+ * suspension) must agree on result or thrown error and on the activity call
+ * sequence. Runs: REAWAIT_PROP_RUNS (default 150).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import path from 'node:path';
+import { programArb, renderProgram } from './support/gen-program.js';
+import { compileAndImport, COMPILED_DIR, loadCompiler, writeSource } from './support/compile-fixture.js';
+import { outcomeOf } from './support/fixture-compare.js';
+import { Recorder, windowed, type ActivityFns } from './support/fixture-recorder.js';
+import { runNativeRecorded } from './support/fixture-native.js';
+
+const RUNS = Number(process.env.REAWAIT_PROP_RUNS ?? 150);
+
+const activities: ActivityFns = {
+  add: (x: unknown, y: unknown) => (x as number) + (y as number),
+  echo: (x: unknown) => x,
+  fail: (name: unknown, message: unknown) => {
+    const e = new Error(String(message));
+    e.name = String(name);
+    throw e;
+  },
+};
+
+interface TestingModule {
+  runWorkflow(wf: unknown, args: unknown[], opts: { activities: ActivityFns; roundTrip?: boolean }): Promise<{ result: unknown; suspensions: number }>;
+}
+
+let counter = 0;
+
+async function compareOnce(source: string, name: string): Promise<void> {
+  const relFile = `prop/${name}.ts`;
+  const compiled = await compileAndImport(source, relFile);
+  const native = (await import(/* @vite-ignore */ path.join(COMPILED_DIR, relFile))) as Record<string, unknown>;
+  const nativeRec = new Recorder();
+  const expected = await outcomeOf(() =>
+    runNativeRecorded(native[name] as () => Promise<unknown>, [], { activities: nativeRec.wrap(activities), recorder: nativeRec }),
+  );
+  const { runWorkflow } = (await import('reawait/testing')) as TestingModule;
+  const rec = new Recorder();
+  let suspensions = -1;
+  const actual = await outcomeOf(async () => {
+    const r = await runWorkflow(compiled.module[name], [], { activities: rec.wrap(activities), roundTrip: true });
+    suspensions = r.suspensions;
+    return r.result;
+  });
+  const sizes = nativeRec.callBatchSizes();
+  expect({ outcome: actual, calls: windowed(rec.calls(), sizes) }, `program:\n${source}`).toEqual({
+    outcome: expected,
+    calls: windowed(nativeRec.calls(), sizes),
+  });
+  if (actual.ok || suspensions >= 0) expect(suspensions, `suspensions, program:\n${source}`).toBe(nativeRec.batchCount);
+}
+
+describe('random programs: native vs compiled', () => {
+  it('the compiler and runWorkflow are present', async () => {
+    await expect(loadCompiler()).resolves.toHaveProperty('compile');
+    await expect(import('reawait/testing')).resolves.toHaveProperty('runWorkflow');
+  });
+
+  it('generates terminating programs that run natively', async () => {
+    const samples = fc.sample(programArb, { numRuns: 40, seed: 1 });
+    const outcomes = { ok: 0, threw: 0, calls: 0 };
+    for (const p of samples) {
+      const name = `propNative${counter++}`;
+      const file = writeSource(renderProgram(p, name), `prop/${name}.ts`);
+      const mod = (await import(/* @vite-ignore */ file)) as Record<string, () => Promise<unknown>>;
+      const rec = new Recorder();
+      const o = await outcomeOf(() => runNativeRecorded(mod[name]!, [], { activities: rec.wrap(activities), recorder: rec, timeoutMs: 2000 }));
+      expect(o.ok || !o.error.startsWith('Error: native run did not finish')).toBe(true);
+      outcomes[o.ok ? 'ok' : 'threw']++;
+      outcomes.calls += rec.calls().length;
+    }
+    // the generator produces a mix: most programs finish, some throw, and they do call activities
+    expect(outcomes.ok).toBeGreaterThan(10);
+    expect(outcomes.threw).toBeGreaterThan(0);
+    expect(outcomes.calls).toBeGreaterThan(40);
+  });
+
+  it(`agree on ${RUNS} random programs`, async () => {
+    await fc.assert(
+      fc.asyncProperty(programArb, async (p) => {
+        const name = `prop${counter++}`;
+        await compareOnce(renderProgram(p, name), name);
+      }),
+      { numRuns: RUNS, endOnFailure: false, interruptAfterTimeLimit: 60_000 },
+    );
+  }, 120_000);
+});
