@@ -1,0 +1,172 @@
+/**
+ * What a client does, generic over a Store and a Queue: start executions
+ * (idempotent by id), read them, signal and cancel them, wait for results.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Frame } from '../contract.js';
+import { decodeState } from '../codec.js';
+import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
+import type { Queue } from '../queue.js';
+import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from '../store.js';
+import { ExecutionNotFoundError, isTerminal } from '../store.js';
+import { decodePayload, encodePayload } from './payload.js';
+
+export interface StartOptions {
+  /** Execution id; starting with an id that exists returns that execution. Default: a random UUID. */
+  id?: string;
+}
+
+export interface Description {
+  id: string;
+  status: ExecutionStatus;
+  workflow: string;
+  version: string;
+  createdAt: number;
+  updatedAt: number;
+  completedAt?: number;
+  /** Where it waits: the await's source file and line. */
+  waitingAt?: { fn: string; file: string; line: number; column: number };
+  /** The live locals of each frame (root first), decoded. */
+  frames?: Frame[];
+  /** The outstanding group: calls done of total. */
+  calls?: { mode: string; total: number; done: number; fulfilled: number; rejected: number };
+  result?: unknown;
+  error?: unknown;
+  cancelRequested?: boolean;
+  /** Why it is not progressing (e.g. no worker has its code version). */
+  problem?: string;
+  parent?: { id: string; slot: number };
+  history: HistoryEvent[];
+}
+
+export class ExecutionHandle<T = unknown> {
+  constructor(
+    private readonly engine: ClientEngine,
+    readonly id: string,
+  ) {}
+
+  /** Resolves with the workflow's result, or rejects with its own error. */
+  result(options: { timeoutMs?: number } = {}): Promise<T> {
+    return this.engine.result(this.id, options) as Promise<T>;
+  }
+  describe(): Promise<Description> {
+    return this.engine.describe(this.id);
+  }
+  signal(name: string, payload?: unknown): Promise<void> {
+    return this.engine.signal(this.id, name, payload);
+  }
+  cancel(reason?: string): Promise<void> {
+    return this.engine.cancel(this.id, reason);
+  }
+}
+
+export class ExecutionTimeoutError extends Error {
+  override name = 'ExecutionTimeoutError';
+  constructor(
+    readonly id: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`execution '${id}' did not end within ${timeoutMs} ms`);
+  }
+}
+
+export interface ClientEngineOptions {
+  store: Store;
+  queue: Queue;
+  maxPayloadBytes: number;
+}
+
+export class ClientEngine {
+  constructor(private readonly o: ClientEngineOptions) {}
+
+  async start(workflow: unknown, args: readonly unknown[], options: StartOptions = {}): Promise<ExecutionHandle> {
+    let name: string;
+    let version = '';
+    if (typeof workflow === 'string') name = workflow;
+    else if (isCompiledWorkflow(workflow)) ({ name, version } = workflowRecord(workflow).meta);
+    else throw new TypeError(`start: expected a compiled workflow function or a workflow name, got ${typeof workflow === 'function' ? `uncompiled function '${workflow.name}'` : typeof workflow}`);
+    if (!Array.isArray(args)) throw new TypeError(`start: the arguments of workflow '${name}' must be an array, got ${typeof args}`);
+    const id = options.id ?? randomUUID();
+    const encoded = encodePayload([...args], `the arguments of workflow '${name}'`, this.o.maxPayloadBytes);
+    const { created, record } = await this.o.store.create({ id, workflow: name, version, args: encoded });
+    if (created) await this.o.queue.pushResume({ executionId: id, rev: 0 });
+    else if (record.workflow !== name) throw new Error(`start: execution '${id}' already exists and runs workflow '${record.workflow}', not '${name}'`);
+    return new ExecutionHandle(this, id);
+  }
+
+  async get(id: string): Promise<ExecutionHandle | undefined> {
+    return (await this.o.store.load(id)) ? new ExecutionHandle(this, id) : undefined;
+  }
+
+  list(filter: ListFilter = {}): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
+    return this.o.store.list(filter);
+  }
+
+  private async mustLoad(id: string): Promise<ExecutionRecord> {
+    const rec = await this.o.store.load(id);
+    if (!rec) throw new ExecutionNotFoundError(id);
+    return rec;
+  }
+
+  async result(id: string, options: { timeoutMs?: number }): Promise<unknown> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    let wait = 10;
+    for (;;) {
+      const rec = await this.mustLoad(id);
+      if (rec.status === 'completed') return decodePayload(rec.result!);
+      if (rec.status === 'failed' || rec.status === 'cancelled') throw decodePayload(rec.error!);
+      if (Date.now() >= deadline) throw new ExecutionTimeoutError(id, options.timeoutMs!);
+      await new Promise((r) => setTimeout(r, Math.min(wait, Math.max(1, deadline - Date.now()))));
+      wait = Math.min(wait * 2, 200);
+    }
+  }
+
+  async describe(id: string): Promise<Description> {
+    const rec = await this.mustLoad(id);
+    const d: Description = {
+      id,
+      status: rec.status,
+      workflow: rec.workflow,
+      version: rec.version,
+      createdAt: rec.createdAt,
+      updatedAt: rec.updatedAt,
+      history: await this.o.store.history(id),
+    };
+    if (rec.completedAt !== undefined) d.completedAt = rec.completedAt;
+    if (rec.at) d.waitingAt = { fn: rec.at.fn, file: rec.at.file, line: rec.at.line, column: rec.at.column };
+    if (rec.state !== undefined) {
+      try {
+        d.frames = decodeState(rec.state).frames;
+      } catch (e) {
+        d.problem = e instanceof Error ? e.message : String(e);
+      }
+    }
+    if (rec.group) d.calls = { mode: rec.group.mode, total: rec.group.total, done: rec.group.fulfilled + rec.group.rejected, fulfilled: rec.group.fulfilled, rejected: rec.group.rejected };
+    if (rec.status === 'completed' && rec.result !== undefined) d.result = decodePayload(rec.result);
+    if (rec.error !== undefined) d.error = decodePayload(rec.error);
+    if (rec.cancel) d.cancelRequested = true;
+    if (rec.problem) d.problem = rec.problem;
+    if (rec.parent) d.parent = { id: rec.parent.id, slot: rec.parent.slot };
+    return d;
+  }
+
+  async signal(id: string, name: string, payload: unknown): Promise<void> {
+    const encoded = encodePayload(payload, `the payload of signal '${name}'`, this.o.maxPayloadBytes);
+    const outcome = await this.o.store.signal(id, name, encoded, { t: Date.now(), type: 'signal', name });
+    if (outcome === 'ready') await this.pushIfReady(id);
+  }
+
+  async cancel(id: string, reason?: string): Promise<void> {
+    const outcome = await this.o.store.requestCancel(id, encodePayload(reason ?? '', 'a cancel reason', this.o.maxPayloadBytes), {
+      t: Date.now(),
+      type: 'cancel requested',
+      ...(reason ? { reason } : {}),
+    });
+    if (outcome === 'ready') await this.pushIfReady(id);
+  }
+
+  private async pushIfReady(id: string): Promise<void> {
+    const rec = await this.o.store.load(id);
+    if (rec && rec.status === 'ready' && !isTerminal(rec.status)) await this.o.queue.pushResume({ executionId: id, rev: rec.rev });
+  }
+}

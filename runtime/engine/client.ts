@@ -1,0 +1,47 @@
+/** `new Client({ redis })`: start, inspect, signal and cancel executions. */
+import type { CompiledWorkflow } from '../contract.js';
+import type { ExecutionSummary, ListFilter } from '../store.js';
+import { openBackend, type Backend, type BackendOptions } from './backend.js';
+import { ClientEngine, type ExecutionHandle, type StartOptions } from './client-engine.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
+
+export type ClientOptions = BackendOptions;
+
+type WorkflowResult<W> = W extends (...args: never[]) => Promise<infer R> ? R : unknown;
+type WorkflowArgs<W> = W extends (...args: infer A) => Promise<unknown> ? A : unknown[];
+
+export class Client {
+  private readonly opened: Promise<{ backend: Backend; engine: ClientEngine }>;
+
+  constructor(options: ClientOptions) {
+    // Queue connection errors surface as failed pushes; no need to print them too.
+    this.opened = openBackend(options, false, () => {}).then((backend) => ({
+      backend,
+      engine: new ClientEngine({ ...backend, maxPayloadBytes: options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES }),
+    }));
+    this.opened.catch(() => {}); // surfaced by the first call
+  }
+
+  private async engine(): Promise<ClientEngine> {
+    return (await this.opened).engine;
+  }
+
+  /** Start `workflow` (a compiled workflow function or its name) with `args`; an existing id returns that execution. */
+  async start<W extends CompiledWorkflow | string>(workflow: W, args: W extends string ? unknown[] : WorkflowArgs<W>, options: StartOptions = {}): Promise<ExecutionHandle<W extends string ? unknown : WorkflowResult<W>>> {
+    return (await this.engine()).start(workflow, args as unknown[], options) as Promise<ExecutionHandle<W extends string ? unknown : WorkflowResult<W>>>;
+  }
+
+  async get(id: string): Promise<ExecutionHandle | undefined> {
+    return (await this.engine()).get(id);
+  }
+
+  async list(filter: ListFilter = {}): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
+    return (await this.engine()).list(filter);
+  }
+
+  async close(): Promise<void> {
+    const { backend } = await this.opened;
+    await backend.queue.close();
+    await backend.store.close();
+  }
+}

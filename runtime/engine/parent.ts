@@ -1,0 +1,35 @@
+/**
+ * A child execution that ended settles its slot in the parent's group. The
+ * store keeps the child in its `notify` set until this is done, so the
+ * recovery sweep finishes it if a crash came in between.
+ */
+import type { Queue } from '../queue.js';
+import type { ExecutionRecord, ParentLink, Store } from '../store.js';
+import { encodeError } from './payload.js';
+import { decodeValue } from '../codec.js';
+
+export async function settleParent(ctx: { store: Store; queue: Queue }, child: ExecutionRecord, parent: ParentLink): Promise<void> {
+  const ok = child.status === 'completed';
+  const payload = ok ? child.result! : (child.error ?? encodeError(new Error(`child workflow '${child.id}' ended as ${child.status}`)));
+  const event = ok
+    ? { t: Date.now(), type: 'child completed', slot: parent.slot, child: child.id }
+    : { t: Date.now(), type: 'child failed', slot: parent.slot, child: child.id, error: errorMessage(payload) };
+  const outcome = await ctx.store.settle(parent.id, parent.rev, parent.slot, ok, payload, event);
+  if (outcome === 'ready') await ctx.queue.pushResume({ executionId: parent.id, rev: parent.rev });
+}
+
+/** Notify the parent of an ended child, then take it off the notify set. */
+export async function notifyParent(ctx: { store: Store; queue: Queue }, childId: string): Promise<void> {
+  const child = await ctx.store.load(childId);
+  if (child?.parent && (child.status === 'completed' || child.status === 'failed' || child.status === 'cancelled')) await settleParent(ctx, child, child.parent);
+  await ctx.store.clearNotify(childId);
+}
+
+export function errorMessage(encoded: string): string {
+  try {
+    const e = decodeValue(encoded);
+    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  } catch {
+    return '(undecodable error)';
+  }
+}

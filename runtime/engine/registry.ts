@@ -1,0 +1,76 @@
+/**
+ * What a worker can run: workflows by name and activities by name, given as
+ * compiled workflow functions, activity functions, module namespaces, or
+ * module paths (the CLI loads modules by path).
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CompiledWorkflowRecord } from '../contract.js';
+import { UnknownWorkflowError } from '../errors.js';
+import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
+
+export type ActivityFn = (...args: never[]) => unknown;
+/** A workflow function, a module object (its compiled workflows are taken), or a module path. */
+export type WorkflowSource = ((...args: never[]) => unknown) | Record<string, unknown> | string;
+/** An object of activity functions (a module namespace works), or a module path. */
+export type ActivitySource = Record<string, unknown> | string;
+
+export async function importModule(spec: string): Promise<Record<string, unknown>> {
+  const url = spec.startsWith('file:') ? spec : pathToFileURL(path.resolve(spec)).href;
+  return (await import(url)) as Record<string, unknown>;
+}
+
+export class WorkflowRegistry {
+  private readonly byName = new Map<string, CompiledWorkflowRecord>();
+
+  add(fnOrModule: unknown): void {
+    if (isCompiledWorkflow(fnOrModule)) {
+      const rec = workflowRecord(fnOrModule);
+      this.byName.set(rec.meta.name, rec);
+      return;
+    }
+    if (typeof fnOrModule === 'function') workflowRecord(fnOrModule); // throws the "not compiled" error
+    if (typeof fnOrModule === 'object' && fnOrModule !== null) {
+      let found = 0;
+      for (const v of Object.values(fnOrModule)) {
+        if (isCompiledWorkflow(v)) {
+          this.add(v);
+          found++;
+        }
+      }
+      if (found === 0) throw new TypeError(`reawait: a workflows module/object holds no compiled workflow (keys: ${Object.keys(fnOrModule).join(', ') || 'none'}); compile it with 'reawait compile' first`);
+    }
+  }
+
+  get(name: string): CompiledWorkflowRecord | undefined {
+    return this.byName.get(name);
+  }
+
+  resolve = (name: string): CompiledWorkflowRecord => {
+    const rec = this.byName.get(name);
+    if (!rec) throw new UnknownWorkflowError(name, this.names());
+    return rec;
+  };
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+}
+
+export async function loadWorkflows(sources: readonly WorkflowSource[]): Promise<WorkflowRegistry> {
+  const reg = new WorkflowRegistry();
+  for (const s of sources) reg.add(typeof s === 'string' ? await importModule(s) : s);
+  return reg;
+}
+
+export async function loadActivities(sources: readonly ActivitySource[] | ActivitySource): Promise<Map<string, ActivityFn>> {
+  const list = Array.isArray(sources) ? sources : [sources];
+  const out = new Map<string, ActivityFn>();
+  for (const s of list as ActivitySource[]) {
+    const mod = typeof s === 'string' ? await importModule(s) : s;
+    for (const [name, fn] of Object.entries(mod)) {
+      if (typeof fn === 'function' && !isCompiledWorkflow(fn)) out.set(name, fn as ActivityFn);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+/**
+ * `reawait`: the durable runtime. Client starts and inspects executions,
+ * Worker runs them; both default to Redis + bee-queue (`{ redis }`).
+ */
+export { Client, type ClientOptions } from './engine/client.js';
+export { Worker, type WorkerOptions } from './engine/worker.js';
+export { ExecutionHandle, ExecutionTimeoutError, type Description, type StartOptions } from './engine/client-engine.js';
+export type { Backend, BackendOptions } from './engine/backend.js';
+export { activityContext, type ActivityContext } from './activity-context.js';
+export {
+  ActivityTimeoutError,
+  CancelledError,
+  CorruptStateError,
+  PayloadTooLargeError,
+  StateEncodeError,
+  UnknownActivityError,
+  UnknownWorkflowError,
+  ValueEncodeError,
+  VersionMismatchError,
+} from './errors.js';
+export { ExecutionEndedError, ExecutionNotFoundError } from './store.js';
+export type { ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from './store.js';
+export type { Queue } from './queue.js';
+export type { RedisInput } from './redis/connection.js';

@@ -1,0 +1,78 @@
+/**
+ * The Queue: how work reaches workers. Three kinds of jobs, each with a
+ * deterministic id (pushing the same job twice while it exists is harmless,
+ * and the store's revision guard makes a later duplicate a no-op):
+ *   activity  `${executionId}:${rev}:${slot}`  run one activity call
+ *   resume    `${executionId}:${rev}`          run the next step of an execution
+ *   timer     `${executionId}:${rev}:${slot}`  fire a sleep / signal timeout at `at`
+ * Delivery is at least once: a job whose worker died is delivered again.
+ * Activity retries with backoff are the queue's job; timeouts are the
+ * engine's (it aborts the activity's AbortSignal).
+ */
+import type { ActivityOptions } from './contract.js';
+
+export interface ActivityJob {
+  executionId: string;
+  rev: number;
+  slot: number;
+  activity: string;
+  /** Encoded argument array. */
+  args: string;
+  options: ActivityOptions;
+}
+
+export interface ResumeJob {
+  executionId: string;
+  rev: number;
+}
+
+export interface TimerJob {
+  executionId: string;
+  rev: number;
+  slot: number;
+  kind: 'sleep' | 'signal-timeout';
+}
+
+export interface Attempt {
+  /** 1-based. Stable across redeliveries of the same attempt. */
+  attempt: number;
+  /** No retry is left after this attempt: a failure now is the call's outcome. */
+  final: boolean;
+}
+
+export interface QueueHandlers {
+  /** Throwing asks for a retry (only called with final=false when retries remain). */
+  activity(job: ActivityJob, attempt: Attempt): Promise<void>;
+  resume(job: ResumeJob): Promise<void>;
+  timer(job: TimerJob): Promise<void>;
+}
+
+export interface ProcessOptions {
+  /** Activity jobs run at once in this process (resumes and timers have their own smaller pools). */
+  concurrency: number;
+}
+
+export interface Queue {
+  pushActivities(jobs: readonly ActivityJob[]): Promise<void>;
+  pushResume(job: ResumeJob): Promise<void>;
+  /** `at`: ms since epoch when the timer fires (a past time fires at once). */
+  pushTimers(timers: readonly { job: TimerJob; at: number }[]): Promise<void>;
+  /** Start serving jobs (a process that only pushes never calls this). */
+  process(handlers: QueueHandlers, options: ProcessOptions): Promise<void>;
+  /** Stop taking jobs; wait up to `timeoutMs` for running ones, the rest are redelivered later. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export const activityJobId = (j: Pick<ActivityJob, 'executionId' | 'rev' | 'slot'>): string => `${j.executionId}:${j.rev}:${j.slot}`;
+export const resumeJobId = (j: ResumeJob): string => `${j.executionId}:${j.rev}`;
+export const timerJobId = (j: Pick<TimerJob, 'executionId' | 'rev' | 'slot'>): string => `${j.executionId}:${j.rev}:${j.slot}`;
+
+/** The idempotency key an activity sees: stable across retries and redeliveries of the same call. */
+export const idempotencyKey = activityJobId;
+
+/** Delay before retry number `retry` (1-based) under `backoff`; 0 without backoff. */
+export function backoffDelay(options: ActivityOptions, retry: number): number {
+  const b = options.backoff;
+  if (!b) return 0;
+  return b.type === 'fixed' ? b.delay : b.delay * 2 ** (retry - 1);
+}

@@ -1,0 +1,5 @@
+-- settle one slot of the suspension at rev. ARGV 5 rev, 6 slot, 7 ok '1'|'0', 8 payload
+if redis.call('HGET', K_X, 'rev') ~= ARGV[5] or redis.call('HGET', K_X, 'status') ~= 'waiting' then return 'stale' end
+local outcome = settle_slot(ARGV[6], ARGV[7], ARGV[8])
+if outcome ~= 'duplicate' then history(EVENT) end
+return outcome

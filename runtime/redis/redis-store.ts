@@ -1,0 +1,204 @@
+/**
+ * Store on Redis. Every key of one execution carries the hash tag `{id}`;
+ * every transition is one Lua script (./lua) guarded by the revision. The
+ * four global sets/zset (all, ready, dispatch, notify) are indexes for
+ * list() and the recovery sweep.
+ */
+import type { Redis } from 'ioredis';
+import type { GroupMode } from '../contract.js';
+import type { SuspendedAt } from '../machine.js';
+import type {
+  CancelOutcome,
+  CommitOutcome,
+  Ending,
+  ExecutionRecord,
+  ExecutionStatus,
+  ExecutionSummary,
+  HistoryEvent,
+  ListFilter,
+  NewExecution,
+  PendingWork,
+  SettleOutcome,
+  SignalOutcome,
+  Store,
+  StoredSettlement,
+  Suspension,
+} from '../store.js';
+import { ExecutionEndedError, ExecutionNotFoundError } from '../store.js';
+import { runScript, type ScriptName } from './scripts.js';
+
+export interface RedisStoreOptions {
+  /** Key prefix (default 'reawait'). */
+  prefix?: string;
+  /** Events kept per execution (default 200). */
+  historyCap?: number;
+  /** Quit the client on close() (default true). */
+  ownsClient?: boolean;
+}
+
+export class RedisStore implements Store {
+  private readonly prefix: string;
+  private readonly cap: number;
+  constructor(
+    readonly redis: Redis,
+    private readonly options: RedisStoreOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'reawait';
+    this.cap = options.historyCap ?? 200;
+  }
+
+  private keys(id: string, extra: string[] = []): string[] {
+    const base = `${this.prefix}:{${id}}`;
+    const g = this.prefix;
+    return [`${base}:x`, `${base}:s`, `${base}:w`, `${base}:h`, `${g}:all`, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, ...extra];
+  }
+
+  private bufferKey(id: string, name: string): string {
+    return `${this.prefix}:{${id}}:b:${name}`;
+  }
+
+  private run(name: ScriptName, id: string, event: HistoryEvent | undefined, args: (string | number)[], extraKeys: string[] = []): Promise<unknown> {
+    return runScript(this.redis, name, this.keys(id, extraKeys), [Date.now(), this.cap, event ? JSON.stringify(event) : '', id, ...args]);
+  }
+
+  async create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }> {
+    const event: HistoryEvent = { t: Date.now(), type: 'started', workflow: init.workflow };
+    const created = (await this.run('create', init.id, event, [init.workflow, init.version, init.args, init.parent ? JSON.stringify(init.parent) : ''])) === 1;
+    const record = await this.load(init.id);
+    if (!record) throw new Error(`reawait: execution '${init.id}' vanished right after it was created`);
+    return { created, record };
+  }
+
+  async load(id: string): Promise<ExecutionRecord | undefined> {
+    const h = await this.redis.hgetall(this.keys(id)[0]!);
+    if (!h.status) return undefined;
+    const rec: ExecutionRecord = {
+      id,
+      workflow: h.workflow ?? '',
+      version: h.version ?? '',
+      status: h.status as ExecutionStatus,
+      rev: Number(h.rev),
+      createdAt: Number(h.createdAt),
+      updatedAt: Number(h.updatedAt),
+    };
+    if (h.completedAt) rec.completedAt = Number(h.completedAt);
+    if (h.args !== undefined) rec.args = h.args;
+    if (h.state !== undefined) rec.state = h.state;
+    if (h.at) rec.at = JSON.parse(h.at) as SuspendedAt;
+    if (h.mode) rec.group = { mode: h.mode as GroupMode, total: Number(h.total), fulfilled: Number(h.fulfilled ?? 0), rejected: Number(h.rejected ?? 0) };
+    if (h.result !== undefined) rec.result = h.result;
+    if (h.error !== undefined) rec.error = h.error;
+    if (h.cancel !== undefined) rec.cancel = { reason: h.cancel, delivered: h.cancelDelivered === '1' };
+    if (h.problem) rec.problem = h.problem;
+    if (h.parent) rec.parent = JSON.parse(h.parent) as ExecutionRecord['parent'];
+    if (h.dispatch) rec.dispatchPending = Number(h.dispatch);
+    return rec;
+  }
+
+  async settlements(id: string, rev: number): Promise<StoredSettlement[]> {
+    const [[, rawRev], [, all]] = (await this.redis.multi().hget(this.keys(id)[0]!, 'rev').hgetall(this.keys(id)[1]!).exec()) as [
+      [unknown, string | null],
+      [unknown, Record<string, string>],
+    ];
+    if (Number(rawRev) !== rev) return [];
+    const out: StoredSettlement[] = [];
+    for (const [slot, v] of Object.entries(all)) {
+      const a = v.indexOf(':');
+      const b = v.indexOf(':', a + 1);
+      out.push({ slot: Number(slot), seq: Number(v.slice(0, a)), ok: v.slice(a + 1, b) === '1', payload: v.slice(b + 1) });
+    }
+    return out.sort((x, y) => x.seq - y.seq);
+  }
+
+  async commitSuspension(id: string, rev: number, s: Suspension, event: HistoryEvent): Promise<CommitOutcome> {
+    const args: (string | number)[] = [rev, s.state, s.version, JSON.stringify(s.at), s.mode, s.total, s.dispatch ? '1' : '0', s.cancelDelivered ? '1' : '0'];
+    args.push(s.settled.length);
+    for (const x of s.settled) args.push(x.slot, x.ok ? '1' : '0', x.payload);
+    args.push(s.signals.length);
+    for (const x of s.signals) args.push(x.slot, x.name);
+    const bufferKeys = s.signals.map((x) => this.bufferKey(id, x.name));
+    return (await this.run('commit_suspension', id, event, args, bufferKeys)) as CommitOutcome;
+  }
+
+  async commitEnd(id: string, rev: number, end: Ending, event: HistoryEvent): Promise<boolean> {
+    return (await this.run('commit_end', id, event, [rev, end.status, end.payload, end.cancelDelivered ? '1' : '0'])) === 1;
+  }
+
+  async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
+    return (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload])) as SettleOutcome;
+  }
+
+  async isLive(id: string, rev: number, slot: number): Promise<boolean> {
+    return (await this.run('is_live', id, undefined, [rev, slot])) === 1;
+  }
+
+  async clearDispatch(id: string, rev: number): Promise<void> {
+    await this.run('clear_dispatch', id, undefined, [rev]);
+  }
+
+  async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {
+    const buffered: HistoryEvent = { ...event, type: 'signal buffered' };
+    const r = (await this.run('signal', id, event, [name, payload, JSON.stringify(buffered)], [this.bufferKey(id, name)])) as string;
+    if (r === 'missing') throw new ExecutionNotFoundError(id);
+    if (r === 'ended') throw new ExecutionEndedError(id, `send signal '${name}' to`);
+    return r as SignalOutcome;
+  }
+
+  async requestCancel(id: string, reason: string, event: HistoryEvent): Promise<CancelOutcome> {
+    const r = (await this.run('cancel', id, event, [reason])) as string;
+    if (r === 'missing') throw new ExecutionNotFoundError(id);
+    return r as CancelOutcome;
+  }
+
+  async noteProblem(id: string, rev: number, problem: string, event: HistoryEvent): Promise<void> {
+    await this.run('note_problem', id, event, [rev, problem]);
+  }
+
+  async clearNotify(id: string): Promise<void> {
+    await this.redis.srem(`${this.prefix}:notify`, id);
+  }
+
+  async list(filter: ListFilter): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
+    const limit = filter.limit ?? 50;
+    let offset = filter.cursor ? Number(filter.cursor) : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new TypeError(`list: invalid cursor '${filter.cursor}'`);
+    const items: ExecutionSummary[] = [];
+    const page = Math.max(limit, 100);
+    for (;;) {
+      const ids = await this.redis.zrevrange(`${this.prefix}:all`, offset, offset + page - 1);
+      if (ids.length === 0) return { items };
+      const pipe = this.redis.pipeline();
+      for (const id of ids) pipe.hmget(this.keys(id)[0]!, 'workflow', 'status', 'createdAt', 'updatedAt');
+      const rows = (await pipe.exec()) ?? [];
+      for (let i = 0; i < ids.length; i++) {
+        offset++;
+        const [wf, status, createdAt, updatedAt] = rows[i]![1] as (string | null)[];
+        if (!status) continue;
+        if (filter.status && status !== filter.status) continue;
+        if (filter.workflow && wf !== filter.workflow) continue;
+        items.push({ id: ids[i]!, workflow: wf ?? '', status: status as ExecutionStatus, createdAt: Number(createdAt), updatedAt: Number(updatedAt) });
+        if (items.length === limit) return { items, cursor: String(offset) };
+      }
+    }
+  }
+
+  async appendHistory(id: string, event: HistoryEvent): Promise<void> {
+    const key = this.keys(id)[3]!;
+    await this.redis.multi().rpush(key, JSON.stringify(event)).ltrim(key, -this.cap, -1).exec();
+  }
+
+  async history(id: string): Promise<HistoryEvent[]> {
+    return (await this.redis.lrange(this.keys(id)[3]!, 0, -1)).map((s) => JSON.parse(s) as HistoryEvent);
+  }
+
+  async pending(): Promise<PendingWork> {
+    const g = this.prefix;
+    const [ready, dispatch, notify] = await Promise.all([this.redis.smembers(`${g}:ready`), this.redis.smembers(`${g}:dispatch`), this.redis.smembers(`${g}:notify`)]);
+    return { ready, dispatch, notify };
+  }
+
+  async close(): Promise<void> {
+    if (this.options.ownsClient === false) return;
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,76 @@
+/** The two examples, compiled with compileDir and run by a `reawait worker` process against Redis. */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileDir } from '../compiler/compile-dir.js';
+import { Client } from '../runtime/index.js';
+import { startChildWorker, type ChildWorker } from './support/child-worker.js';
+import { ensureDist, ROOT } from './support/global-setup.js';
+import { startRedis, type RedisServer } from './support/redis-server.js';
+
+let server: RedisServer;
+const workers: ChildWorker[] = [];
+
+beforeAll(async () => {
+  await ensureDist();
+  server = await startRedis();
+});
+afterAll(async () => {
+  for (const w of workers) await w.stop().catch(() => {});
+  await server?.stop();
+});
+
+async function buildExample(name: string): Promise<string> {
+  const out = path.join(ROOT, 'test/.compiled/examples', name);
+  const { errors } = await compileDir(path.join(ROOT, 'examples', name), out);
+  expect(errors).toEqual([]);
+  return out;
+}
+
+describe('examples against Redis with a worker process', () => {
+  it('simple-parallel: add/multiply fan-out, then a sum', async () => {
+    const out = await buildExample('simple-parallel');
+    const prefix = 'ex-simple';
+    workers.push(await startChildWorker({ redis: server.url, prefix, workflows: path.join(out, 'workflow.js'), activities: path.join(out, 'activities.js') }));
+    const client = new Client({ redis: server.url, prefix });
+    const handle = await client.start('simpleParallel', [
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+    ]);
+    expect(await handle.result({ timeoutMs: 20_000 })).toEqual({ results: [3, 7, 11, 2, 12, 30], total: 65 });
+    const d = await handle.describe();
+    expect(d.history.filter((e) => e.type === 'resumed')).toHaveLength(2);
+    await client.close();
+  });
+
+  it('video-encoding: encodes in parallel, then creates a playlist', async () => {
+    const out = await buildExample('video-encoding');
+    const prefix = 'ex-video';
+    workers.push(
+      await startChildWorker({
+        redis: server.url,
+        prefix,
+        workflows: path.join(out, 'workflow.js'),
+        activities: path.join(out, 'activities.js'),
+        concurrency: 8,
+        env: { VIDEO_ENCODE_MS: '300' },
+      }),
+    );
+    const client = new Client({ redis: server.url, prefix });
+    const files = ['intro.mov', 'talk.mov', 'demo.mov', 'outro.mov'];
+    const t0 = Date.now();
+    const handle = await client.start('videoPipeline', [files]);
+    await expect.poll(async () => (await handle.describe()).calls, { timeout: 5000, interval: 20 }).toMatchObject({ total: 4 });
+    const d = await handle.describe();
+    expect(d.waitingAt?.file).toBe('examples/video-encoding/workflow.ts');
+    expect(d.waitingAt?.line).toBe(13); // const encoded = await Promise.all(...)
+    const r = (await handle.result({ timeoutMs: 20_000 })) as { playlist: string; count: number };
+    expect(r.count).toBe(4);
+    expect(r.playlist.split('\n').filter((l) => l.endsWith('.720p.mp4') && !l.startsWith('#'))).toEqual(files.map((f) => f.replace('.mov', '.720p.mp4')));
+    // parallel: four 300 ms encodes take well under 4 × 300 ms
+    expect(Date.now() - t0).toBeLessThan(1100);
+    await client.close();
+  });
+});
