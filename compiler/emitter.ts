@@ -78,6 +78,8 @@ export class Emitter {
   readonly items: Item[] = [];
   readonly vars = new Set<string>();
   readonly temps = new Set<string>();
+  /** Descriptions of temporaries, for error messages (see WorkflowMeta.display). */
+  readonly tempInfo = new Map<string, string>();
   /** Inner function declarations and `const f = () => …`: recreated at step entry, never saved. */
   readonly codeBindings: { name: string; node: t.Statement }[] = [];
   readonly handlers: Handler[] = [];
@@ -123,6 +125,7 @@ export class Emitter {
     if (!this.exitState) {
       const value = `${this.n.prefix}rv`;
       this.vars.add(value);
+      this.tempInfo.set(value, 'the returned value');
       this.exitState = { label: new Label(), value };
     }
     return this.exitState;
@@ -180,19 +183,22 @@ export class Emitter {
     this.vars.add(name);
   }
 
-  temp(): t.Identifier {
+  /** A fresh temporary; `what` describes it in error messages (default: an intermediate value). */
+  temp(what?: string): t.Identifier {
     let name: string;
     do name = `${this.n.prefix}t${this.tempCount++}`;
     while (this.vars.has(name));
     this.vars.add(name);
     this.temps.add(name);
+    if (what) this.tempInfo.set(name, what);
     return t.identifier(name);
   }
 
   /** A completion-record variable for one try/finally. */
-  completionVar(): string {
+  completionVar(line?: number): string {
     const name = `${this.n.prefix}c${this.tempCount++}`;
     this.vars.add(name);
+    this.tempInfo.set(name, `the pending return, jump or exception of the try…finally at line ${line ?? '?'}`);
     return name;
   }
 

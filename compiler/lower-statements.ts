@@ -159,8 +159,9 @@ export class Lowerer {
       case 'ForOfStatement':
       case 'ForInStatement': {
         // An iterator does not serialise: iterate over an array snapshot (for…in: of the keys) by index.
-        const arr = e.temp();
-        const idx = e.temp();
+        const loop = `for…${s.type === 'ForOfStatement' ? 'of' : 'in'} loop at line ${s.loc?.start.line ?? '?'}`;
+        const arr = e.temp(s.type === 'ForOfStatement' ? `the items of the ${loop}` : `the keys of the ${loop}`);
+        const idx = e.temp(`the position in the ${loop}`);
         let obj: t.Identifier | null = null;
         const right = this.x.explode(s.right);
         if (s.type === 'ForOfStatement') {
@@ -169,7 +170,7 @@ export class Lowerer {
           const from = t.callExpression(t.memberExpression(t.identifier('Array'), t.identifier('from')), [t.cloneNode(arr)]);
           e.assign(arr, t.conditionalExpression(isArr, t.cloneNode(arr), from));
         } else {
-          obj = e.temp();
+          obj = e.temp(`the object of the ${loop}`);
           const key = e.temp();
           e.assign(obj, right);
           e.assign(arr, t.arrayExpression([]));
@@ -230,7 +231,7 @@ export class Lowerer {
     const catchL = handler ? new Label() : null;
     const finL = finalizer ? new Label() : null;
     const after = new Label();
-    const cvar = finalizer ? e.completionVar() : null;
+    const cvar = finalizer ? e.completionVar(s.loc?.start.line) : null;
     const fin: (Entry & { kind: 'finally' }) | null = finL && cvar ? { kind: 'finally', finallyL: finL, cvar, targets: [], returns: false } : null;
 
     // Where the caught error goes: the catch parameter itself, or a temporary to destructure.
@@ -301,8 +302,10 @@ export class Lowerer {
     const succ: Label[] = [];
     const defs: string[] = [];
     const e = this.e;
+    let rootLeap: Leap | undefined;
     const leap = (l: Leap): t.Statement => {
       succ.push(...l.succ);
+      rootLeap = l;
       return t.blockStatement(l.nodes);
     };
     interface Ctx {
@@ -376,6 +379,8 @@ export class Lowerer {
       return expr ? t.expressionStatement(expr) : t.emptyStatement();
     };
     const root = visit(s, null, '', { loops: 0, breakables: 0, labels: new Set() });
+    // The statement itself is a return/break/continue: a leap that always happens (its writes are certain, nothing falls through).
+    if (root && rootLeap) return this.leap(rootLeap);
     const out = (root ?? s) as t.Statement;
     defs.push(...certainWrites(out));
     e.emit(out, { succ, defs });

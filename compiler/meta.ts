@@ -23,14 +23,28 @@ export function workflowMeta(opts: {
   fn: t.Function;
   step: t.FunctionExpression;
   e: Emitter;
+  /** Renamed shadowed bindings → their source names. */
+  origin: ReadonlyMap<string, string>;
 }): WorkflowMeta {
-  const { name, file, fn, step, e } = opts;
-  const suspensions: SuspensionMeta[] = e.suspensions.map((s) => ({ id: s.id, line: s.line, column: s.column, live: s.live }));
+  const { name, file, fn, step, e, origin } = opts;
+  const line = fn.loc?.start.line ?? 0;
+  const column = fn.loc?.start.column ?? 0;
+  // Index = id (the runtime looks suspensions up by pc): pc 0 is the entry, at the function itself.
+  const suspensions: SuspensionMeta[] = [{ id: 0, line, column, live: [] }];
+  for (const s of e.suspensions) {
+    if (s.id !== suspensions.length) throw new Error(`reawait compiler: suspension ids must be dense, got ${s.id} after ${suspensions.length - 1}`);
+    suspensions.push({ id: s.id, line: s.line, column: s.column, live: s.live });
+  }
   const params = fn.params.map(paramName);
   // The version names the code that interprets a state: the step function (which embeds every pc and local name).
   const code = generate(step, { compact: true, comments: false }).code;
   const version = createHash('sha256').update(name).update('\0').update(code).digest('hex').slice(0, 16);
-  return { name, version, file, params, line: fn.loc?.start.line ?? 0, column: fn.loc?.start.column ?? 0, suspensions };
+  const display: Record<string, string> = {};
+  for (const v of new Set(suspensions.flatMap((s) => s.live))) {
+    const shown = e.tempInfo.get(v) ?? (e.temps.has(v) ? 'an intermediate value of the compiled code' : origin.get(v));
+    if (shown !== undefined) display[v] = shown;
+  }
+  return { name, version, file, params, line, column, suspensions, ...(Object.keys(display).length ? { display } : {}) };
 }
 
 export function metaNode(meta: WorkflowMeta): t.Expression {

@@ -32,12 +32,15 @@ export function collectFileNames(program: NodePath<t.Program>): Set<string> {
 
 /** Generates names that appear nowhere in the file. */
 export class NameGen {
+  /** Each fresh name → the name it was made from (error messages show the original). */
+  readonly origin = new Map<string, string>();
   constructor(private readonly taken: Set<string>) {}
   fresh(base: string): string {
     let n = 1;
     while (this.taken.has(`${base}$${n}`)) n++;
     const name = `${base}$${n}`;
     this.taken.add(name);
+    this.origin.set(name, base);
     return name;
   }
   /** A prefix no identifier of the file starts with, for the step function's internal names. */

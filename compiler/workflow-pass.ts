@@ -54,7 +54,7 @@ export function compileWorkflows(program: NodePath<t.Program>, opts: PassOptions
       lowerFunction(e, site);
       computeLiveness(e);
       const step = buildStep(e, site.name);
-      const meta = workflowMeta({ name: site.name, file: opts.file, fn: site.fn.node, step, e });
+      const meta = workflowMeta({ name: site.name, file: opts.file, fn: site.fn.node, step, e, origin: names.origin });
       done.push({ site, meta, step });
       metas.push(meta);
     } catch (err) {

@@ -305,7 +305,7 @@ function registryWhere(state: MachineState): WhereFn {
     if (!frame) return undefined;
     const meta = registeredWorkflow(frame.fn)?.meta;
     const s = meta?.suspensions[frame.pc];
-    return meta && s ? { fn: frame.fn, file: meta.file, line: s.line, column: s.column } : undefined;
+    return meta && s ? { fn: frame.fn, file: meta.file, line: s.line, column: s.column, ...(meta.display ? { display: meta.display } : {}) } : undefined;
   };
 }
 
@@ -336,12 +336,16 @@ export function encodeState(state: MachineState, where: WhereFn = registryWhere(
 function explainStateFailure(state: MachineState, where: WhereFn, cause: unknown): Error {
   for (let i = state.frames.length - 1; i >= 0; i--) {
     const frame = state.frames[i]!;
-    for (const [name, value] of Object.entries(frame.locals)) {
+    const site = where(i);
+    // The user's own variables first: a compiler temporary usually holds a copy of one of them.
+    const names = Object.keys(frame.locals);
+    const isTemp = (n: string): boolean => /\s/.test(site?.display?.[n] ?? ''); // a description, not a renamed local's name
+    for (const name of [...names.filter((n) => !isTemp(n)), ...names.filter(isTemp)]) {
       try {
-        stringify(value, REDUCERS);
+        stringify(frame.locals[name], REDUCERS);
       } catch (e) {
         const { found, path } = describeFailure(e);
-        return new StateEncodeError(frame.fn, name, found, path, where(i));
+        return new StateEncodeError(frame.fn, name, found, path, site);
       }
     }
   }

@@ -60,6 +60,12 @@ export interface WorkflowMeta {
   column: number;
   /** Every suspension point, indexed by id. pc 0 is the entry (not a suspension) and has live = []. */
   suspensions: SuspensionMeta[];
+  /**
+   * How error messages name a saved local whose key is not its source name:
+   * a shadowed binding renamed by the compiler (`x$1` → `x`) or a compiler
+   * temporary (`$t3` → `the items of the for…of loop at line 12`).
+   */
+  display?: Record<string, string>;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface AwaitSite {
   line: number;
   /** 0-based column (contract convention); messages print it 1-based. */
   column: number;
+  /** Source names of the frame's renamed locals and descriptions of its temporaries (WorkflowMeta.display). */
+  display?: Record<string, string>;
 }
 
 export function formatSite(site: Pick<AwaitSite, 'file' | 'line' | 'column'>): string {
@@ -44,8 +46,10 @@ export class StateEncodeError extends Error {
   ) {
     const where = site ? ` at ${formatSite(site)}` : '';
     const at = path ? ` (at ${path})` : '';
+    const shown = site?.display?.[variable];
+    const what = shown === undefined ? `local '${variable}'` : /\s/.test(shown) ? `${shown} (kept as '${variable}')` : `local '${shown}'`;
     super(
-      `cannot suspend workflow '${workflow}'${where}: local '${variable}'${at} holds ${article(found)}, ` +
+      `cannot suspend workflow '${workflow}'${where}: ${what}${at} holds ${article(found)}, ` +
         `which cannot be saved across an await (functions, class instances, symbols and promises do not survive a suspension)`,
     );
   }

@@ -42,6 +42,8 @@ export interface RunWorkflowResult<T> {
   suspensions: number;
   /** Largest encoded state in bytes (UTF-8); 0 when roundTrip is false, as nothing is encoded then. */
   maxStateBytes: number;
+  /** Virtual milliseconds that passed: sleeps, signal timeouts and retry backoff (none of it real time). */
+  virtualMs: number;
 }
 
 export interface RunNativeOptions extends SimOptions {
@@ -249,7 +251,7 @@ export async function runWorkflow<F extends (...args: never[]) => Promise<unknow
   const stats = { suspensions: 0, maxStateBytes: 0 };
   try {
     const result = await Promise.race([runCompiled(record, args as unknown[], sim, stats, options.maxSuspensions ?? 100_000, sim.executionId), sim.fatal]);
-    return { result: result as Awaited<ReturnType<F>>, suspensions: stats.suspensions, maxStateBytes: stats.maxStateBytes };
+    return { result: result as Awaited<ReturnType<F>>, suspensions: stats.suspensions, maxStateBytes: stats.maxStateBytes, virtualMs: sim.clock.now };
   } finally {
     sim.clock.dispose();
   }

@@ -61,11 +61,13 @@ export function untouched(a: number): number { return a + 1; }
     expect(p).toMatchObject({ name: 'pipeline', file: 'src/shape.ts', params: ['files', 'factor', '...rest'], line: 5, column: 7 });
     expect(p.version).toMatch(/^[0-9a-f]{16}$/);
     expect(p.suspensions).toEqual([
+      { id: 0, line: 5, column: 7, live: [] },
       { id: 1, line: 7, column: 18, live: ['factor', 'rest'] },
       { id: 2, line: 8, column: 2, live: ['factor', 'rest', 'encoded'] },
     ]);
     // `return hidden(1)` resolves the returned frame call: a suspension at the closing brace
-    expect(out.workflows[3]!.suspensions).toHaveLength(1);
+    expect(out.workflows[3]!.suspensions).toHaveLength(2);
+    for (const w of out.workflows) expect(w.suspensions.map((x) => x.id)).toEqual(w.suspensions.map((_, i) => i));
   });
 
   it('versions by code: same code, same hash; changed code, new hash; unrelated edits do not matter', () => {
@@ -104,6 +106,23 @@ function drive(rec: CompiledWorkflowRecord, args: unknown[], settle: (cmd: unkno
 }
 
 describe('liveness and verbatim code', () => {
+  it('keeps the return-value slot out of states saved before the return', () => {
+    const out = compile(
+      `${HEAD}
+export async function sums(n: number) {
+  'use workflow';
+  let s = 0;
+  for (let i = 0; i < n; i++) s += await add(s, i);
+  return s;
+}
+`,
+      { filename: 'src/sums.ts' },
+    );
+    const lives = out.workflows[0]!.suspensions.map((x) => x.live);
+    expect(lives.flat().some((v) => v.endsWith('rv'))).toBe(false);
+    expect(lives[1]).toEqual(['n', 'i', '$t0']);
+  });
+
   it('saves only the variables live across each await', async () => {
     const source = `${HEAD}
 export async function liveOnly(n: number) {
@@ -118,7 +137,7 @@ export async function liveOnly(n: number) {
 `;
     const { module, workflows } = await compileAndImport(source, 'compiler-output/live-only.ts');
     const rec = (module.liveOnly as unknown as Record<symbol, CompiledWorkflowRecord>)[WORKFLOW];
-    expect(workflows[0]!.suspensions.map((s) => s.live)).toEqual([['keep'], ['keep', 'a']]);
+    expect(workflows[0]!.suspensions.map((s) => s.live)).toEqual([[], ['keep'], ['keep', 'a']]);
     const calls: unknown[] = [];
     const { value, frames } = drive(rec, [5], (cmd) => {
       calls.push(cmd);
@@ -150,7 +169,7 @@ export async function liveOnly(n: number) {
 `,
       { filename: 'src/fin.ts' },
     );
-    const lives = out.workflows[0]!.suspensions.map((s) => s.live);
+    const lives = out.workflows[0]!.suspensions.slice(1).map((s) => s.live);
     // in the try block nothing pending is saved; inside the finally the completion record is
     expect(lives[0]!.some((v) => v.startsWith('$c'))).toBe(false);
     expect(lives[1]!.some((v) => v.startsWith('$c'))).toBe(true);
@@ -160,7 +179,7 @@ export async function liveOnly(n: number) {
     expect(out.code).toContain('_rw_group("allSettled", [add(1, 1)])');
   });
 
-  it('keeps an await-free loop a native loop, and times it against plain JS', async () => {
+  it('keeps an await-free loop a native loop', async () => {
     const source = `${HEAD}
 export async function hotLoop(n: number) {
   'use workflow';
@@ -183,25 +202,10 @@ export function nativeLoop(n: number) {
     expect(step).toMatch(/for \(let i = 0; i < n; i\+\+\) \{\s*total \+= i % 7;\s*\}/);
     const rec = (module.hotLoop as unknown as Record<symbol, CompiledWorkflowRecord>)[WORKFLOW];
     const nativeLoop = module.nativeLoop as (n: number) => number;
-    const N = 10_000_000;
-    const time = (f: () => void): number => {
-      let best = Infinity;
-      for (let k = 0; k < 5; k++) {
-        const t0 = performance.now();
-        f();
-        best = Math.min(best, performance.now() - t0);
-      }
-      return best;
-    };
-    let compiled = 0;
-    const tCompiled = time(() => {
-      compiled = drive(rec, [N], (cmd) => (cmd as { args: number[] }).args[0]).value as number;
-    });
-    const tNative = time(() => void nativeLoop(N));
+    // Its speed against plain JS is bench row 2 (npm run bench); here, only that it is the same loop computing the same value.
+    const N = 100_000;
+    const compiled = drive(rec, [N], (cmd) => (cmd as { args: number[] }).args[0]).value as number;
     expect(compiled).toBe(nativeLoop(N));
-    // Best of 5 on a shared machine; the loop is the same native code, the ratio is ~1.
-    console.log(`10M-iteration loop: compiled ${tCompiled.toFixed(1)} ms, native ${tNative.toFixed(1)} ms, ratio ${(tCompiled / tNative).toFixed(2)}`);
-    expect(tCompiled / tNative).toBeLessThan(1.5);
   });
 });
 
@@ -243,6 +247,6 @@ describe('Babel plugin', () => {
     });
     expect(result?.code).toContain('_rw_define(plugged, {');
     const meta = (result?.metadata as unknown as { reawait: { workflows: { name: string; suspensions: unknown[] }[] } }).reawait;
-    expect(meta.workflows[0]).toMatchObject({ name: 'plugged', file: 'plugged.js', suspensions: [{ id: 1, line: 3, column: 12, live: [] }] });
+    expect(meta.workflows[0]).toMatchObject({ name: 'plugged', file: 'plugged.js', suspensions: [{ id: 0 }, { id: 1, line: 3, column: 12, live: [] }] });
   });
 });

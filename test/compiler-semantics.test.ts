@@ -307,4 +307,36 @@ export async function semParams({ a, b = 2 }: { a: number; b?: number }, [c, ...
     );
     await expect(runWorkflow(module.semBadLocal as Wf, [] as never, { activities })).rejects.toThrow(/semBadLocal.*local 'handler' holds a function/);
   });
+
+  it('names a renamed local by its source name and a loop snapshot by the loop it belongs to', async () => {
+    const { module } = await compileAndImport(
+      `${HEAD}class Conn { constructor(readonly port: number) {} }
+export async function semShadowed(port: number) {
+  'use workflow';
+  const conn = 1;
+  {
+    const conn = new Conn(port);
+    await sleep('1s');
+    return conn.port;
+  }
+}
+export async function semLoopItems(ports: number[]) {
+  'use workflow';
+  let total = 0;
+  for (const { port } of ports.map((p) => new Conn(p))) {
+    total += await add(total, port);
+  }
+  return total + conn;
+}
+const conn = 0;
+`,
+      'compiler-semantics/display-names.ts',
+    );
+    await expect(runWorkflow(module.semShadowed as Wf, [1] as never, { activities })).rejects.toThrow(
+      /^cannot suspend workflow 'semShadowed' at compiler-semantics\/display-names\.ts:13:5: local 'conn' holds a Conn instance/,
+    );
+    await expect(runWorkflow(module.semLoopItems as Wf, [[1]] as never, { activities })).rejects.toThrow(
+      /semLoopItems' at .*display-names\.ts:21:14: the items of the for…of loop at line 20 \(kept as '\$+t\d+'\) \(at \[0\]\) holds a Conn instance/,
+    );
+  });
 });

@@ -74,15 +74,14 @@ async function videoPipelineNative(files: string[]) {
 
 describe('runWorkflow', () => {
   it("runs the design's video example with a state round-trip at every suspension", async () => {
-    const t0 = Date.now();
     const out = await runWorkflow(videoPipeline, [['a.mp4', 'b.mp4', 'c.mp4']], { activities });
     expect(out.result).toEqual({ playlist: '#EXTM3U\na.m3u8\nb.m3u8\nc.m3u8', count: 3 });
     expect(out.suspensions).toBe(3);
     expect(out.maxStateBytes).toBeGreaterThan(50);
     expect(out.maxStateBytes).toBeLessThan(300);
-    expect(Date.now() - t0).toBeLessThan(900); // sleep('1s') is virtual
+    expect(out.virtualMs).toBe(1000); // sleep('1s') passes on the virtual clock
     const plain = await runWorkflow(videoPipeline, [['a.mp4']], { activities, roundTrip: false });
-    expect(plain).toEqual({ result: { playlist: '#EXTM3U\na.m3u8', count: 1 }, suspensions: 3, maxStateBytes: 0 });
+    expect(plain).toEqual({ result: { playlist: '#EXTM3U\na.m3u8', count: 1 }, suspensions: 3, maxStateBytes: 0, virtualMs: 1000 });
   });
 
   it('matches runNative on results and activity call sequences', async () => {
@@ -113,11 +112,10 @@ describe('runWorkflow', () => {
       if (f.pc === 1) return suspend(f, 2, { first: value(r) }, group('race', [sleep('2h'), signal('never', { timeout: '1h' })]));
       return { done: true, value: [f.locals.first, value(r)] };
     });
-    const t0 = Date.now();
     const out = await runWorkflow(racer, [], { activities: { tag: async (s: string) => (order.push(s), s) } });
     expect(out.result).toEqual(['fast', undefined]); // activities take no virtual time; the 1h timeout beats the 2h sleep
     expect(order).toEqual(['fast']);
-    expect(Date.now() - t0).toBeLessThan(500);
+    expect(out.virtualMs).toBe(3_600_000); // the second race ends at the 1h timeout, on the virtual clock
   });
 
   it('serves signals from options.signals, times out missing ones with a timeout, and names missing ones without', async () => {
@@ -153,7 +151,6 @@ describe('runWorkflow', () => {
         return { done: true, value: { got: f.locals.got, caught: [err.name, err.message, err.code, err instanceof Error] } };
       }
     });
-    const t0 = Date.now();
     const out = await runWorkflow(w, [], {
       activities: {
         flaky(n: number) {
@@ -169,7 +166,8 @@ describe('runWorkflow', () => {
         },
       },
     });
-    expect(Date.now() - t0).toBeLessThan(500); // 3 minutes of backoff, virtual
+    // backoff on the virtual clock: flaky waits 1 + 2 minutes before its third try, broken the same before failing
+    expect(out.virtualMs).toBe(360_000);
     expect(out.result).toEqual({ got: 10, caught: ['IOError', 'disk on fire', 'EFIRE', true] });
     expect(ctxs.map((c) => c.attempt)).toEqual([1, 2, 3]);
     expect(new Set(ctxs.map((c) => c.idempotencyKey)).size).toBe(1);

@@ -201,10 +201,10 @@ export class WorkerEngine {
     else if (outcome === 'ready') await this.o.queue.pushResume({ executionId: rec.id, rev });
   }
 
-  /** The await's source line, looked up by suspension id (robust to a suspensions array that omits the entry pc 0). */
+  /** The await's source line (metadata of the code that runs it, indexed by pc). */
   private sourceOf(at: SuspendedAt): SuspendedAt {
     const meta = this.o.workflows.get(at.fn)?.meta;
-    const s = meta?.suspensions.find((x) => x.id === at.pc);
+    const s = meta?.suspensions[at.pc];
     return s ? { ...at, line: s.line, column: s.column } : at;
   }
 
