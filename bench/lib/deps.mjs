@@ -30,19 +30,9 @@ const resolvable = (spec) => {
   }
 };
 
-/** Whether the Client accepts the embedded backend (`{ store: 'local', dir }`). */
+/** Whether the Client accepts the embedded backend (see embeddedOptions). */
 async function hasEmbedded() {
-  if (!(await exportsOf('runtime/index.js', ['Client']))) return false;
-  const { Client } = await import(distUrl('runtime/index.js'));
-  const client = new Client(await embeddedOptions(scratchDir('probe')));
-  try {
-    await client.list({ limit: 1 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.close().catch(() => {});
-  }
+  return (await embeddedOptions(scratchDir('probe'))) !== undefined;
 }
 
 const PROBES = {
@@ -66,7 +56,24 @@ export async function missing(needs) {
   return out;
 }
 
-/** Client/Worker options for the embedded backend with its state in `dir`. */
+// The option shapes the embedded backend may take (the brief names the first).
+const EMBEDDED_SHAPES = [(dir) => ({ store: 'local', dir }), (dir) => ({ local: { dir } }), (dir) => ({ local: dir })];
+
+/** Client/Worker options for the embedded backend with its state in `dir`: the first shape a Client accepts; undefined if none does. */
 export async function embeddedOptions(dir) {
-  return { store: 'local', dir };
+  if (!(await exportsOf('runtime/index.js', ['Client']))) return undefined;
+  const { Client } = await import(distUrl('runtime/index.js'));
+  for (const shape of EMBEDDED_SHAPES) {
+    let client;
+    try {
+      client = new Client(shape(dir));
+      await client.list({ limit: 1 });
+      return shape(dir);
+    } catch {
+      // not this shape
+    } finally {
+      await client?.close().catch(() => {});
+    }
+  }
+  return undefined;
 }

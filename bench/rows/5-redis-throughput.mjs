@@ -74,9 +74,16 @@ export async function measureThroughput(rt, waitEnded, anchorPort, s, redis, cas
       if (v !== want) throw new Error(`bench: execution ${h.id} returned ${v}, expected ${want}`);
     }
   };
-  // Warm-up: JIT, script caches, connections.
-  await timeExecutions(rt, chain, [[20]], waitEnded);
-  if (anchorPort) await rawChains(anchorPort, { chains: 1, length: 20, concurrency: CONCURRENCY });
+  // Warm-up (JIT, script caches, connections): a fifth of each case, not measured.
+  const warm = (n) => Math.max(10, Math.round(n / 5));
+  await timeExecutions(rt, chain, [[warm(s.steps)]], waitEnded);
+  await timeExecutions(rt, fanout, [[warm(s.fan)]], waitEnded);
+  await timeExecutions(rt, chain, Array.from({ length: warm(s.flows) }, () => [s.flowSteps]), waitEnded);
+  if (anchorPort) {
+    await rawChains(anchorPort, { chains: 1, length: warm(s.steps), concurrency: CONCURRENCY });
+    await rawFanout(anchorPort, { count: warm(s.fan), concurrency: CONCURRENCY });
+    await rawChains(anchorPort, { chains: warm(s.flows), length: s.flowSteps, concurrency: CONCURRENCY });
+  }
   for (let r = 0; r < s.reps; r++) {
     await mine('a', chain, [[s.steps]], s.steps);
     await theirs('a', () => rawChains(anchorPort, { chains: 1, length: s.steps, concurrency: CONCURRENCY }));

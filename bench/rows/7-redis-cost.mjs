@@ -221,7 +221,7 @@ export default {
           note:
             `${count.toLocaleString('en-US')} waiting executions created in ${mem.seconds.toFixed(1)} s; → ${mib1M.toFixed(0)} MiB for 1,000,000. ` +
             `${calibrate} started through Client + Worker: ${mem.perReal.toFixed(0)} B each. ` +
-            `MEMORY USAGE of one: record hash ${mem.usage[0]} B (state ${mem.stateBytes} B), history list ${mem.usage[1]} B (${mem.historyLen} events), signal-wait hash ${mem.usage[2]} B; the rest is its entry in the 'all' index.`,
+            `MEMORY USAGE of one: record hash ${mem.usage[0]} B (state ${mem.stateBytes} B), history list ${mem.usage[1]} B (${mem.historyLen} events), signal-wait hash ${mem.usage[2]} B; the other ${(mem.perBulk - mem.usage.reduce((a, b) => a + b, 0)).toFixed(0)} B are its entry in the 'all' index and the keyspace's per-key overhead.`,
           memory: mem,
         },
         {
