@@ -5,8 +5,9 @@
  *
  *   node bench/run.mjs [--smoke] [--only 3[,5]] [--no-build] [--out file.json]
  *
- * --smoke runs every row with tiny sizes (CI); its JSON goes to a tmp file
- * unless --out is given, so it never overwrites the real results.
+ * --smoke runs every row with tiny sizes (CI). Its JSON, and that of an
+ * --only run, goes to a tmp file unless --out is given, so that only a full
+ * run replaces bench/results.json.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
@@ -30,7 +31,8 @@ function parseArgs(argv) {
     else throw new Error(`bench: unknown argument '${a}' (use --smoke, --only N[,M], --no-build, --out FILE)`);
   }
   if (o.only && o.only.some((n) => !Number.isInteger(n))) throw new Error('bench: --only takes row numbers, e.g. --only 3 or --only 5,7');
-  o.out ??= o.smoke ? path.join(os.tmpdir(), 'reawait-bench-smoke.json') : path.join(HERE, 'results.json');
+  // Only a full run of every row replaces bench/results.json.
+  o.out ??= o.smoke || o.only ? path.join(os.tmpdir(), `reawait-bench-${o.smoke ? 'smoke' : 'partial'}.json`) : path.join(HERE, 'results.json');
   return o;
 }
 
