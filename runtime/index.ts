@@ -1,11 +1,14 @@
 /**
  * `reawait`: the durable runtime. Client starts and inspects executions,
- * Worker runs them; both default to Redis + bee-queue (`{ redis }`).
+ * Worker runs them; on Redis + bee-queue (`{ redis }`) or on the embedded
+ * backend (`{ store: 'local', dir }`: one process, state in a folder).
  */
 export { Client, type ClientOptions } from './engine/client.js';
 export { Worker, type WorkerOptions } from './engine/worker.js';
 export { ExecutionHandle, ExecutionTimeoutError, type Description, type StartOptions } from './engine/client-engine.js';
 export type { Backend, BackendOptions } from './engine/backend.js';
+export { localBackend, type LocalBackendOptions } from './local/backend.js';
+export { FolderLockedError } from './local/dir-lock.js';
 export { activityContext, type ActivityContext } from './activity-context.js';
 export {
   ActivityTimeoutError,

@@ -1,213 +1,133 @@
+/**
+ * Bad input and activity options: the same behaviour on both backends. The
+ * corrupt-state case edits storage directly, so it has a file per backend
+ * (runtime-errors-redis.test.ts, local-store.test.ts).
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
-import { activityContext, Client, PayloadTooLargeError, ValueEncodeError } from '../runtime/index.js';
-import { useRedisRuntime, workflowModule } from './support/runtime-harness.js';
+import { Client, PayloadTooLargeError, ValueEncodeError } from '../runtime/index.js';
+import { aborted, activities, attempts, SOURCE } from './support/error-workflows.js';
+import { BACKENDS, useRuntime, workflowModule } from './support/runtime-harness.js';
 
-const h = useRedisRuntime();
+for (const kind of BACKENDS) {
+  describe(`errors and activity options (${kind})`, () => {
+    const h = useRuntime(kind);
 
-const SOURCE = `
-import { proxyActivities, signal } from 'reawait/workflow';
-const acts = proxyActivities<Record<string, (...a: any[]) => Promise<any>>>({});
-const flaky = proxyActivities<Record<string, (...a: any[]) => Promise<any>>>({ retries: 3, backoff: { type: 'exponential', delay: 20 } });
-const timed = proxyActivities<Record<string, (...a: any[]) => Promise<any>>>({ timeout: 100 });
+    async function setup(extra: { maxPayloadBytes?: number } = {}) {
+      const mod = await workflowModule(SOURCE, 'errors');
+      const prefix = h.prefix();
+      await h.worker({ prefix, workflows: mod, activities, ...extra });
+      const client = new Client({ ...h.backend(prefix), ...extra });
+      return { mod, prefix, client };
+    }
 
-export async function callsMissing() {
-  'use workflow';
-  return await acts.noSuchActivity(1);
-}
+    describe('bad input fails one execution or call with a clear error; the worker keeps serving', () => {
+      it('unknown workflow, unknown activity, non-data args', async () => {
+        const { mod, client } = await setup();
+        const unknown = await client.start('noSuchWorkflow', [1]);
+        const e1 = (await unknown.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
+        expect(e1.name).toBe('UnknownWorkflowError');
+        expect(e1.message).toMatch(/unknown workflow 'noSuchWorkflow'.*registered: .*quick/);
 
-export async function big(n: number) {
-  'use workflow';
-  try {
-    return await acts.bigResult(n);
-  } catch (e) {
-    return 'caught ' + (e as Error).name + ': ' + (e as Error).message;
-  }
-}
+        const missing = await client.start(mod.callsMissing as never, [] as never);
+        const e2 = (await missing.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
+        expect(e2.name).toBe('UnknownActivityError');
+        expect(e2.message).toMatch(/unknown activity 'noSuchActivity'; available activities: echo, bigResult/);
 
-export async function waitsOnce() {
-  'use workflow';
-  const x = { n: 1 };
-  await signal('go');
-  return x.n;
-}
+        await expect(client.start(mod.quick as never, [() => 1] as never)).rejects.toBeInstanceOf(ValueEncodeError);
+        const fn = await client.start(mod.passesFunction as never, [] as never);
+        const e3 = (await fn.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
+        expect(e3.message).toMatch(/cannot encode the arguments of activity 'echo'.*holds a function/);
 
-export async function passesFunction() {
-  'use workflow';
-  return await acts.echo(() => 1);
-}
+        // the same worker still serves
+        const ok = await client.start(mod.quick as never, [42] as never);
+        expect(await ok.result({ timeoutMs: 5000 })).toBe(42);
+        await client.close();
+      });
 
-export async function retrying(key: string) {
-  'use workflow';
-  return await flaky.failsTwice(key);
-}
+      it('oversize payloads: args refused at start, a result fails its call (configurable limit)', async () => {
+        const { mod, client } = await setup({ maxPayloadBytes: 2000 });
+        await expect(client.start(mod.quick as never, ['y'.repeat(5000)] as never)).rejects.toBeInstanceOf(PayloadTooLargeError);
+        const h1 = await client.start(mod.big as never, [5000] as never);
+        expect(await h1.result({ timeoutMs: 5000 })).toMatch(/^caught PayloadTooLargeError: the result of activity 'bigResult' is \d+ bytes encoded, over the limit of 2000 bytes/);
+        const h2 = await client.start(mod.big as never, [100] as never);
+        expect(await h2.result({ timeoutMs: 5000 })).toBe('x'.repeat(100));
+        await client.close();
+      });
 
-export async function timesOut() {
-  'use workflow';
-  try {
-    await timed.hang();
-    return 'no timeout';
-  } catch (e) {
-    return (e as Error).name + ': ' + (e as Error).message;
-  }
-}
+      it('the default limit is 1 MiB', async () => {
+        const { mod, client } = await setup();
+        const h1 = await client.start(mod.big as never, [1024 * 1024 + 10] as never);
+        expect(await h1.result({ timeoutMs: 5000 })).toMatch(/over the limit of 1048576 bytes/);
+        await client.close();
+      });
 
-export async function quick(x: number) {
-  'use workflow';
-  return await acts.echo(x);
-}
-`;
+    });
 
-const attempts = new Map<string, { attempt: number; key: string }[]>();
-let abortedBy: unknown;
-const activities = {
-  async echo(x: unknown) {
-    return x;
-  },
-  async bigResult(n: number) {
-    return 'x'.repeat(n);
-  },
-  async failsTwice(key: string) {
-    const ctx = activityContext();
-    const list = attempts.get(key) ?? [];
-    list.push({ attempt: ctx.attempt, key: ctx.idempotencyKey });
-    attempts.set(key, list);
-    if (ctx.attempt < 3) throw new Error(`attempt ${ctx.attempt} failed`);
-    return `ok after ${ctx.attempt}`;
-  },
-  async hang() {
-    const { signal } = activityContext();
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-    abortedBy = signal.reason;
-  },
-};
+    describe('activity options', () => {
+      it('retries with backoff; the idempotency key is stable across attempts', async () => {
+        const { mod, client } = await setup();
+        const handle = await client.start(mod.retrying as never, [`r1-${h.kind}`] as never);
+        expect(await handle.result({ timeoutMs: 5000 })).toBe('ok after 3');
+        const seen = attempts.get(`r1-${h.kind}`)!;
+        expect(seen.map((a) => a.attempt)).toEqual([1, 2, 3]);
+        expect(new Set(seen.map((a) => a.key)).size).toBe(1);
+        expect(seen[0]!.key).toBe(`${handle.id}:1:0`);
+        const types = (await handle.describe()).history.map((e) => e.type);
+        expect(types.filter((t) => t === 'call retried')).toHaveLength(2);
+        await client.close();
+      });
 
-async function setup(extra: { maxPayloadBytes?: number } = {}) {
-  const mod = await workflowModule(SOURCE, 'errors');
-  const prefix = h.prefix();
-  await h.worker({ prefix, workflows: mod, activities, ...extra });
-  const client = new Client({ redis: h.url, prefix, ...extra });
-  return { mod, prefix, client };
-}
+      it('a timeout fails the call with ActivityTimeoutError and aborts the activity', async () => {
+        const { mod, client } = await setup();
+        const handle = await client.start(mod.timesOut as never, [] as never);
+        expect(await handle.result({ timeoutMs: 5000 })).toBe("ActivityTimeoutError: activity 'hang' timed out after 100 ms (attempt 1)");
+        expect((aborted.by as Error).name).toBe('ActivityTimeoutError');
+        await client.close();
+      });
+    });
 
-describe('bad input fails one execution or call with a clear error; the worker keeps serving', () => {
-  it('unknown workflow, unknown activity, non-data args', async () => {
-    const { mod, client } = await setup();
-    const unknown = await client.start('noSuchWorkflow', [1]);
-    const e1 = (await unknown.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
-    expect(e1.name).toBe('UnknownWorkflowError');
-    expect(e1.message).toMatch(/unknown workflow 'noSuchWorkflow'.*registered: .*quick/);
+    describe('code version', () => {
+      const src = (k: number) => `
+    import { signal } from 'reawait/workflow';
+    export async function versioned() {
+      'use workflow';
+      const got = await signal<number>('go');
+      return got * ${k};
+    }
+    `;
+      /** Two builds of the same workflow (same name and file), as two deployments would have. */
+      async function build(k: number): Promise<Record<string, unknown>> {
+        const out = compile(src(k), { filename: 'test/runtime/versioned.ts' });
+        const dir = path.join(process.cwd(), 'test/.compiled/test/runtime');
+        mkdirSync(dir, { recursive: true });
+        const file = path.join(dir, `versioned-v${k}.js`);
+        writeFileSync(file, out.code);
+        return (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
+      }
 
-    const missing = await client.start(mod.callsMissing as never, [] as never);
-    const e2 = (await missing.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
-    expect(e2.name).toBe('UnknownActivityError');
-    expect(e2.message).toMatch(/unknown activity 'noSuchActivity'; available activities: echo, bigResult/);
-
-    await expect(client.start(mod.quick as never, [() => 1] as never)).rejects.toBeInstanceOf(ValueEncodeError);
-    const fn = await client.start(mod.passesFunction as never, [] as never);
-    const e3 = (await fn.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
-    expect(e3.message).toMatch(/cannot encode the arguments of activity 'echo'.*holds a function/);
-
-    // the same worker still serves
-    const ok = await client.start(mod.quick as never, [42] as never);
-    expect(await ok.result({ timeoutMs: 5000 })).toBe(42);
-    await client.close();
+      it('a worker with other code refuses to resume, says why, and leaves it for a worker that has the code', async () => {
+        const v1 = await build(1);
+        const v2 = await build(2);
+        const prefix = h.prefix();
+        const w1 = await h.worker({ prefix, workflows: v1, activities: {} });
+        const client = h.client(prefix);
+        const handle = await client.start(v1.versioned as never, [] as never);
+        await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
+        await w1.close(1000);
+        const w2 = await h.worker({ prefix, workflows: v2, activities: {} });
+        await handle.signal('go', 21);
+        await expect.poll(async () => (await handle.describe()).problem, { timeout: 5000 }).toMatch(/was suspended by version \w+ but this process has version \w+/);
+        const d = await handle.describe();
+        expect(d.status).toBe('ready');
+        expect(d.history.map((e) => e.type)).toContain('problem');
+        await w2.close(1000);
+        await h.worker({ prefix, workflows: v1, activities: {} });
+        expect(await handle.result({ timeoutMs: 5000 })).toBe(21);
+        expect((await handle.describe()).problem).toBeUndefined();
+      });
+    });
   });
-
-  it('oversize payloads: args refused at start, a result fails its call (configurable limit)', async () => {
-    const { mod, client } = await setup({ maxPayloadBytes: 2000 });
-    await expect(client.start(mod.quick as never, ['y'.repeat(5000)] as never)).rejects.toBeInstanceOf(PayloadTooLargeError);
-    const h1 = await client.start(mod.big as never, [5000] as never);
-    expect(await h1.result({ timeoutMs: 5000 })).toMatch(/^caught PayloadTooLargeError: the result of activity 'bigResult' is \d+ bytes encoded, over the limit of 2000 bytes/);
-    const h2 = await client.start(mod.big as never, [100] as never);
-    expect(await h2.result({ timeoutMs: 5000 })).toBe('x'.repeat(100));
-    await client.close();
-  });
-
-  it('the default limit is 1 MiB', async () => {
-    const { mod, client } = await setup();
-    const h1 = await client.start(mod.big as never, [1024 * 1024 + 10] as never);
-    expect(await h1.result({ timeoutMs: 5000 })).toMatch(/over the limit of 1048576 bytes/);
-    await client.close();
-  });
-
-  it('corrupt state fails the execution with CorruptStateError', async () => {
-    const { mod, prefix, client } = await setup();
-    const handle = await client.start(mod.waitsOnce as never, [] as never);
-    await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
-    await h.redis.hset(`${prefix}:{${handle.id}}:x`, 'state', '{"v":1,"workflow":"waitsOnce"');
-    await handle.signal('go');
-    const err = (await handle.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
-    expect(err.name).toBe('CorruptStateError');
-    expect(err.message).toMatch(/corrupt workflow state: not JSON/);
-    const ok = await client.start(mod.quick as never, [1] as never);
-    expect(await ok.result({ timeoutMs: 5000 })).toBe(1);
-    await client.close();
-  });
-});
-
-describe('activity options', () => {
-  it('retries with backoff; the idempotency key is stable across attempts', async () => {
-    const { mod, client } = await setup();
-    const handle = await client.start(mod.retrying as never, ['r1'] as never);
-    expect(await handle.result({ timeoutMs: 5000 })).toBe('ok after 3');
-    const seen = attempts.get('r1')!;
-    expect(seen.map((a) => a.attempt)).toEqual([1, 2, 3]);
-    expect(new Set(seen.map((a) => a.key)).size).toBe(1);
-    expect(seen[0]!.key).toBe(`${handle.id}:1:0`);
-    const types = (await handle.describe()).history.map((e) => e.type);
-    expect(types.filter((t) => t === 'call retried')).toHaveLength(2);
-    await client.close();
-  });
-
-  it('a timeout fails the call with ActivityTimeoutError and aborts the activity', async () => {
-    const { mod, client } = await setup();
-    const handle = await client.start(mod.timesOut as never, [] as never);
-    expect(await handle.result({ timeoutMs: 5000 })).toBe("ActivityTimeoutError: activity 'hang' timed out after 100 ms (attempt 1)");
-    expect((abortedBy as Error).name).toBe('ActivityTimeoutError');
-    await client.close();
-  });
-});
-
-describe('code version', () => {
-  const src = (k: number) => `
-import { signal } from 'reawait/workflow';
-export async function versioned() {
-  'use workflow';
-  const got = await signal<number>('go');
-  return got * ${k};
 }
-`;
-  /** Two builds of the same workflow (same name and file), as two deployments would have. */
-  async function build(k: number): Promise<Record<string, unknown>> {
-    const out = compile(src(k), { filename: 'test/runtime/versioned.ts' });
-    const dir = path.join(process.cwd(), 'test/.compiled/test/runtime');
-    mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `versioned-v${k}.js`);
-    writeFileSync(file, out.code);
-    return (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
-  }
-
-  it('a worker with other code refuses to resume, says why, and leaves it for a worker that has the code', async () => {
-    const v1 = await build(1);
-    const v2 = await build(2);
-    const prefix = h.prefix();
-    const w1 = await h.worker({ prefix, workflows: v1, activities: {} });
-    const client = h.client(prefix);
-    const handle = await client.start(v1.versioned as never, [] as never);
-    await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
-    await w1.close(1000);
-    const w2 = await h.worker({ prefix, workflows: v2, activities: {} });
-    await handle.signal('go', 21);
-    await expect.poll(async () => (await handle.describe()).problem, { timeout: 5000 }).toMatch(/was suspended by version \w+ but this process has version \w+/);
-    const d = await handle.describe();
-    expect(d.status).toBe('ready');
-    expect(d.history.map((e) => e.type)).toContain('problem');
-    await w2.close(1000);
-    await h.worker({ prefix, workflows: v1, activities: {} });
-    expect(await handle.result({ timeoutMs: 5000 })).toBe(21);
-    expect((await handle.describe()).problem).toBeUndefined();
-  });
-});

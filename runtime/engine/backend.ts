@@ -1,6 +1,7 @@
 /**
  * A backend is a Store and a Queue. Client and Worker take `{ redis }` (the
- * Redis backend) or `{ backend }` (any other, e.g. the embedded one).
+ * Redis backend), `{ store: 'local', dir }` (the embedded one: no Redis, one
+ * process, state in a folder) or `{ backend }` (any other).
  */
 import type { Queue } from '../queue.js';
 import type { Store } from '../store.js';
@@ -14,6 +15,10 @@ export interface Backend {
 export interface BackendOptions {
   /** Redis URL, ioredis options or an ioredis instance. */
   redis?: RedisInput;
+  /** 'local': the embedded backend in `dir` instead of Redis. */
+  store?: 'redis' | 'local';
+  /** Embedded backend: the data folder (default '.reawait'). Clients and Workers of one process share it. */
+  dir?: string;
   /** Another backend; a function receives whether the caller is a worker. */
   backend?: Backend | ((worker: boolean) => Backend | Promise<Backend>);
   /** Redis key prefix (default 'reawait'). */
@@ -26,7 +31,14 @@ export interface BackendOptions {
 
 export async function openBackend(o: BackendOptions, worker: boolean, onError?: (e: Error) => void): Promise<Backend> {
   if (o.backend) return typeof o.backend === 'function' ? o.backend(worker) : o.backend;
-  if (o.redis === undefined) throw new TypeError(`reawait: give { redis: URL | options | ioredis } or { backend }`);
+  if (o.store === 'local') {
+    if (o.redis !== undefined) throw new TypeError(`reawait: give either { store: 'local', dir } or { redis }, not both`);
+    const { localBackend } = await import('../local/backend.js');
+    return localBackend({ ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(onError ? { onError: (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))) } : {}) });
+  }
+  if (o.store !== undefined && o.store !== 'redis') throw new TypeError(`reawait: unknown store '${String(o.store)}' (use 'redis' or 'local')`);
+  if (o.dir !== undefined) throw new TypeError(`reawait: { dir } needs { store: 'local' }`);
+  if (o.redis === undefined) throw new TypeError(`reawait: give { redis: URL | options | ioredis }, { store: 'local', dir } or { backend }`);
   const { redisBackend } = await import('../redis/backend.js');
   return redisBackend(
     {

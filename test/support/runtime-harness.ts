@@ -1,14 +1,74 @@
 /**
- * Shared setup of the Redis runtime tests: a private redis-server, workflows
- * compiled from source strings (imported through vitest so that they share
- * the `reawait/workflow` instance with the runtime), and worker/client
- * factories that are all closed after the file.
+ * Shared setup of the runtime tests, for either backend: Redis (a private
+ * redis-server) or the embedded one (a temporary folder per prefix).
+ * Workflows are compiled from source strings (imported through vitest so
+ * that they share the `reawait/workflow` instance with the runtime); worker
+ * and client factories are all closed after the file.
  */
 import { Redis } from 'ioredis';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { Client, Worker, type WorkerOptions } from '../../runtime/index.js';
+import { Client, Worker, type BackendOptions, type WorkerOptions } from '../../runtime/index.js';
 import { compileAndImport } from './compile-fixture.js';
 import { startRedis, type RedisServer } from './redis-server.js';
+
+export type BackendKind = 'redis' | 'local';
+export const BACKENDS: readonly BackendKind[] = ['redis', 'local'];
+
+/** What the behavioural suites need, whatever the backend. */
+export interface RuntimeHarness {
+  kind: BackendKind;
+  /** Backend options for `prefix`: a Redis key prefix, or an embedded folder of its own. */
+  backend(prefix: string): BackendOptions;
+  client(prefix?: string): Client;
+  worker(options: Omit<WorkerOptions, 'redis'>): Promise<Worker>;
+  /** A fresh prefix: one per test keeps tests from serving each other's jobs. */
+  prefix(): string;
+}
+
+/** The runtime harness of `kind`; the Redis one is useRedisRuntime(). */
+export function useRuntime(kind: BackendKind): RuntimeHarness {
+  if (kind === 'redis') {
+    const h = useRedisRuntime();
+    return Object.assign(h, { kind, backend: (prefix: string): BackendOptions => ({ redis: h.url, prefix }) });
+  }
+  return useLocalRuntime();
+}
+
+/** The embedded backend: prefix `p` is the folder `<tmp>/p`. */
+export function useLocalRuntime(): RuntimeHarness & { root: string; dir(prefix: string): string } {
+  const closers: (() => Promise<void>)[] = [];
+  const root = mkdtempSync(path.join(tmpdir(), 'reawait-local-'));
+  let n = 0;
+  const dir = (prefix: string) => path.join(root, prefix);
+  const backend = (prefix: string): BackendOptions => ({ store: 'local', dir: dir(prefix) });
+  const h = {
+    kind: 'local' as const,
+    root,
+    dir,
+    backend,
+    prefix: () => `t${++n}`,
+    client(prefix?: string) {
+      const c = new Client(backend(prefix ?? 'default'));
+      closers.push(() => c.close());
+      return c;
+    },
+    async worker(o: Omit<WorkerOptions, 'redis'>) {
+      const { prefix, ...rest } = o;
+      const w = new Worker({ sweepIntervalMs: 1000, ...rest, ...backend(prefix ?? 'default') });
+      closers.push(() => w.close(1000));
+      await w.run();
+      return w;
+    },
+  };
+  afterAll(async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+    rmSync(root, { recursive: true, force: true });
+  });
+  return h;
+}
 
 export interface Harness {
   server: RedisServer;

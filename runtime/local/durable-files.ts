@@ -1,0 +1,71 @@
+/**
+ * The file operations the embedded store is built on. A document is replaced
+ * atomically (write a temp file, fsync it, rename it over the old one, fsync
+ * the folder), so a crash at any moment leaves the old or the new document,
+ * never a torn one. A log is appended and fsynced; a crash may tear only its
+ * last line, which readLog() cuts off.
+ */
+import { createHash } from 'node:crypto';
+import { open, readFile, rename, truncate } from 'node:fs/promises';
+
+/** Suffix of a document being written; a leftover one is from a crash and is ignored. */
+export const TEMP_SUFFIX = '.tmp';
+
+/**
+ * A file name for an execution id: ids may hold any character (child ids
+ * hold ':', user ids may hold '/'), so everything but [A-Za-z0-9_-] is
+ * escaped; a very long id becomes a hash (the document holds the real id).
+ */
+export function fileKey(id: string): string {
+  const escaped = [...Buffer.from(id, 'utf8')].map((b) => (/[A-Za-z0-9_-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, '0')}`)).join('');
+  return escaped.length <= 180 ? escaped : `h-${createHash('sha256').update(id).digest('hex')}`;
+}
+
+export async function fsyncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/** Replace `file` with `text`: write temp, fsync, rename, fsync the folder. */
+export async function writeAtomic(dir: string, file: string, text: string): Promise<void> {
+  const temp = `${file}${TEMP_SUFFIX}`;
+  const h = await open(temp, 'w');
+  try {
+    await h.writeFile(text);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+  await rename(temp, file);
+  await fsyncDir(dir);
+}
+
+/** Append `text` to `file` and fsync it; `created` (the file is new) also fsyncs the folder. */
+export async function appendDurable(dir: string, file: string, text: string, created: boolean): Promise<void> {
+  const h = await open(file, 'a');
+  try {
+    await h.write(text);
+    await h.datasync();
+  } finally {
+    await h.close();
+  }
+  if (created) await fsyncDir(dir);
+}
+
+/** The complete lines of a log; a torn last line (a crash mid-append) is cut off the file. */
+export async function readLog(file: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const end = text.lastIndexOf('\n') + 1;
+  if (end < text.length) await truncate(file, Buffer.byteLength(text.slice(0, end)));
+  return text.slice(0, end).split('\n').filter((l) => l !== '');
+}
