@@ -8,6 +8,7 @@
 type Main = (argv: string[]) => Promise<number>;
 const commands: Record<string, { load: () => Promise<{ main: Main }>; help: string }> = {
   compile: { load: () => import('../compiler/cli.js'), help: 'compile <src-dir> --out <out-dir>   compile workflows (and strip types from everything else)' },
+  run: { load: () => import('../runtime/cli/run.js'), help: 'run <workflow> --workflows <module> --activities <module> [--args JSON] [--id ID] [--dir .reawait]' },
   worker: { load: () => import('../runtime/cli/worker.js'), help: 'worker --workflows <module…> --activities <module…> [--redis URL] [--concurrency N]' },
   start: { load: () => import('../runtime/cli/start.js'), help: 'start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL]' },
   status: { load: () => import('../runtime/cli/status.js'), help: 'status <id> [--redis URL]' },

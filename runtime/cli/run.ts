@@ -1,0 +1,122 @@
+/**
+ * `reawait run <workflow> --workflows <module…> --activities <module…>
+ * [--args JSON] [--id ID] [--dir .reawait]`: run one execution to its end in
+ * this process, on the embedded backend, with a worker. Progress goes to
+ * stderr, the result as JSON to stdout. Ctrl+C closes gracefully; run again
+ * with the same --id (after Ctrl+C or a kill -9) and it resumes from the
+ * folder, re-running no completed activity.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client } from '../engine/client.js';
+import { importModule, loadWorkflows } from '../engine/registry.js';
+import { Worker } from '../engine/worker.js';
+import { intOption, jsonOption, parseArgs, runCommand, toJson, UsageError } from './args.js';
+import { progressView, type ProgressMode } from './progress.js';
+
+const USAGE = 'run <workflow> --workflows <module…> --activities <module…> [--args JSON] [--id ID] [--dir .reawait] [--concurrency N] [--progress bar|lines|none]';
+
+/** Exit code of an interrupted run (128 + SIGINT), as shells report it. */
+const INTERRUPTED = 130;
+
+async function loadModule(kind: string, spec: string): Promise<Record<string, unknown>> {
+  try {
+    return await importModule(spec);
+  } catch (e) {
+    throw new UsageError(`cannot load ${kind} module '${spec}': ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** A shell-safe rendering of one argument, for the "resume with" line. */
+function shellArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+export function resumeCommand(argv: readonly string[], id: string): string {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--id') i++;
+    else if (!a.startsWith('--id=')) out.push(a);
+  }
+  return ['reawait', 'run', ...out, '--id', id].map(shellArg).join(' ');
+}
+
+export function main(argv: string[]): Promise<number> {
+  return runCommand(USAGE, async () => {
+    const args = parseArgs(argv, { lists: ['workflows', 'activities'], values: ['args', 'id', 'dir', 'concurrency', 'progress'] });
+    const [workflow, extra] = args.positionals;
+    if (!workflow) throw new UsageError('the workflow name is required');
+    if (extra) throw new UsageError(`unexpected argument '${extra}'`);
+    const workflowSpecs = args.lists.get('workflows');
+    if (!workflowSpecs) throw new UsageError('--workflows is required');
+    const wfArgs = jsonOption('args', args.values.get('args'), []);
+    if (!Array.isArray(wfArgs)) throw new UsageError('--args must be a JSON array of arguments');
+    const concurrency = intOption('concurrency', args.values.get('concurrency'));
+    const progressFlag = args.values.get('progress');
+    if (progressFlag !== undefined && !['bar', 'lines', 'none'].includes(progressFlag)) throw new UsageError(`--progress must be bar, lines or none, got '${progressFlag}'`);
+    const mode = (progressFlag ?? (process.stderr.isTTY ? 'bar' : 'lines')) as ProgressMode;
+    const dir = args.values.get('dir') ?? '.reawait';
+
+    const workflows = await Promise.all(workflowSpecs.map((s) => loadModule('workflow', s)));
+    const activities = await Promise.all((args.lists.get('activities') ?? []).map((s) => loadModule('activity', s)));
+    const registry = await loadWorkflows(workflows).catch((e: unknown) => {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    });
+    if (!registry.get(workflow)) throw new UsageError(`unknown workflow '${workflow}'; the workflows in ${workflowSpecs.join(', ')} are: ${registry.names().sort().join(', ')}`);
+
+    const backend = { store: 'local' as const, dir };
+    const worker = new Worker({ ...backend, workflows, activities, ...(concurrency ? { concurrency } : {}) });
+    await worker.run(); // takes the folder's lock: a second process fails here, clearly
+    const client = new Client(backend);
+    const id = args.values.get('id') ?? `${workflow}-${randomUUID().slice(0, 8)}`;
+    const err = (s: string) => process.stderr.write(s);
+    const view = progressView(mode, err);
+    let interrupted = false;
+    let wake: () => void = () => {};
+    const onSignal = () => {
+      if (interrupted) process.exit(INTERRUPTED); // a second Ctrl+C: the folder is consistent at every moment
+      interrupted = true;
+      wake();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const existing = await client.get(id);
+      const handle = await client.start(workflow, wfArgs, { id });
+      err(`reawait run: ${existing ? 'resuming' : 'started'} ${workflow} as ${id} (state in ${dir})\n`);
+      for (;;) {
+        const d = await handle.describe();
+        view.update(d);
+        if (d.status === 'completed') {
+          view.end();
+          process.stdout.write(`${toJson(d.result)}\n`);
+          return 0;
+        }
+        if (d.status === 'failed' || d.status === 'cancelled') {
+          view.end();
+          const e = d.error;
+          err(`reawait run: ${workflow} ${d.status}: ${e instanceof Error ? `${e.name}: ${e.message}` : toJson(e)}\n`);
+          return 1;
+        }
+        if (interrupted) {
+          view.end();
+          err(`reawait run: interrupted; finishing running activities…\n`);
+          await worker.close(5000);
+          err(`reawait run: stopped. Resume with:\n  ${resumeCommand(argv, id)}\n`);
+          return INTERRUPTED;
+        }
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 100);
+          wake = () => (clearTimeout(t), r());
+        });
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      await worker.close(5000);
+      await client.close();
+      // Activity modules may hold handles open; a finished run must still exit.
+      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+    }
+  });
+}

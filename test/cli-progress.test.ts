@@ -1,0 +1,42 @@
+/** The progress view of `reawait run`: a bar redrawn in place on a terminal, plain lines otherwise. */
+import { describe, expect, it } from 'vitest';
+import { progressView } from '../runtime/cli/progress.js';
+import { resumeCommand } from '../runtime/cli/run.js';
+import type { Description } from '../runtime/engine/client-engine.js';
+
+const waiting = (done: number): Description => ({
+  id: 'x',
+  status: 'waiting',
+  workflow: 'videoPipeline',
+  version: 'v',
+  createdAt: 0,
+  updatedAt: 0,
+  waitingAt: { fn: 'videoPipeline', file: 'video.ts', line: 13, column: 2 },
+  calls: { mode: 'all', total: 4, done, fulfilled: done, rejected: 0 },
+  history: [],
+});
+
+describe('progress view', () => {
+  it('bar: redraws one line in place (calls done of total, source line), only on change', () => {
+    let out = '';
+    const v = progressView('bar', (s) => (out += s), () => 80);
+    v.update(waiting(1));
+    v.update(waiting(1));
+    v.update(waiting(4));
+    v.end();
+    expect(out).toBe(`\r\x1b[2K  ${'█'.repeat(6)}${'░'.repeat(18)} 1/4 calls  video.ts:13\r\x1b[2K  ${'█'.repeat(24)} 4/4 calls  video.ts:13\n`);
+  });
+
+  it('lines: one plain line per change', () => {
+    let out = '';
+    const v = progressView('lines', (s) => (out += s));
+    v.update(waiting(1));
+    v.update(waiting(1));
+    v.update({ ...waiting(4), status: 'completed', calls: undefined, waitingAt: undefined } as unknown as Description);
+    expect(out).toBe('  waiting at video.ts:13, 1/4 calls\n  completed\n');
+  });
+
+  it('the resume hint repeats the command with --id, shell-quoted', () => {
+    expect(resumeCommand(['wf', '--args', '[["a b"]]', '--id', 'old', '--dir', 'd'], 'new')).toBe(`reawait run wf --args '[["a b"]]' --dir d --id new`);
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * `reawait run` as a user runs it (the built CLI, a child process): plain
+ * progress lines when stderr is not a terminal, the result as JSON on stdout,
+ * exit codes, clear errors, the folder lock between two runs, Ctrl+C with a
+ * resume hint, and kill -9 mid-group followed by a resume that re-runs no
+ * completed activity.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileKey } from '../runtime/local/durable-files.js';
+import { writeModule, writeWorkflowModule } from './support/child-worker.js';
+import { CLI, ensureDist, ROOT } from './support/global-setup.js';
+
+const WORKFLOWS = `
+import { proxyActivities } from 'reawait/workflow';
+const acts = proxyActivities<Record<string, (...a: any[]) => Promise<any>>>({});
+
+export async function fanOut(n: number) {
+  'use workflow';
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) xs.push(i);
+  const parts = await Promise.all(xs.map((x) => acts.work(x)));
+  const total = await acts.sum(parts);
+  return { parts, total };
+}
+
+export async function fails(msg: string) {
+  'use workflow';
+  await acts.work(0);
+  throw new RangeError(msg);
+}
+`;
+
+// Each call appends 'start <key>' and, when done, 'done <key>' to RUNS_FILE:
+// its side effect, keyed by the idempotency key. Calls x >= FAST run SLOW_MS.
+const ACTIVITIES = `
+import { appendFileSync } from 'node:fs';
+import { activityContext } from 'reawait';
+const log = (line) => appendFileSync(process.env.RUNS_FILE, line + '\\n');
+export async function work(x) {
+  const key = activityContext().idempotencyKey;
+  log('start ' + key);
+  const ms = x >= Number(process.env.FAST ?? 1e9) ? Number(process.env.SLOW_MS ?? 0) : 20;
+  await new Promise((r) => setTimeout(r, ms));
+  log('done ' + key);
+  return x * 10;
+}
+export async function sum(xs) {
+  return xs.reduce((a, b) => a + b, 0);
+}
+`;
+
+let wf = '';
+let acts = '';
+const root = mkdtempSync(path.join(tmpdir(), 'reawait-cli-run-'));
+let n = 0;
+const fresh = () => {
+  const d = path.join(root, `r${++n}`);
+  return { dir: path.join(d, 'state'), runs: path.join(d, 'runs.txt') };
+};
+
+beforeAll(async () => {
+  await ensureDist();
+  wf = writeWorkflowModule('run-workflows', WORKFLOWS);
+  acts = writeModule('run-activities', ACTIVITIES);
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+interface Run {
+  proc: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+  /** Resolves once stderr matches. */
+  waitFor(re: RegExp): Promise<void>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const proc = spawn(process.execPath, [CLI, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  return {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor: (re) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => re.test(err) && (proc.stderr!.off('data', check), resolve());
+        proc.stderr!.on('data', check);
+        void exited.then(() => reject(new Error(`reawait run exited before stderr matched ${re}:\n${err}`)));
+        check();
+      }),
+  };
+}
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n') : []);
+const count = (file: string, line: string) => lines(file).filter((l) => l === line).length;
+
+describe('reawait run', () => {
+  it('not on a terminal: one plain progress line per change on stderr, the result as JSON on stdout, exit 0', async () => {
+    const { dir, runs } = fresh();
+    const r = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[3]', '--id', 'plain', '--dir', dir], { RUNS_FILE: runs });
+    expect(await r.exited).toBe(0);
+    expect(JSON.parse(r.stdout())).toEqual({ parts: [0, 10, 20], total: 30 });
+    const err = r.stderr();
+    expect(err).toContain(`reawait run: started fanOut as plain (state in ${dir})`);
+    expect(err).toMatch(/^ {2}waiting at procs\/run-workflows\.ts:\d+, \d\/3 calls$/m);
+    expect(err).toMatch(/^ {2}completed$/m);
+    expect(err).not.toContain('\r'); // no bar redraws off a terminal
+    // running it again with the same id prints the same result without running anything
+    const again = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[3]', '--id', 'plain', '--dir', dir], { RUNS_FILE: runs });
+    expect(await again.exited).toBe(0);
+    expect(JSON.parse(again.stdout())).toEqual({ parts: [0, 10, 20], total: 30 });
+    expect(lines(runs).filter((l) => l.startsWith('start'))).toHaveLength(3);
+  });
+
+  it('a failed workflow exits 1 with its error on stderr', async () => {
+    const { dir, runs } = fresh();
+    const r = run(['fails', '--workflows', wf, '--activities', acts, '--args', '["no good"]', '--dir', dir], { RUNS_FILE: runs });
+    expect(await r.exited).toBe(1);
+    expect(r.stdout()).toBe('');
+    expect(r.stderr()).toMatch(/reawait run: fails failed: RangeError: no good/);
+  });
+
+  it('an unknown workflow or module is a clear usage error (exit 2)', async () => {
+    const { dir } = fresh();
+    const r1 = run(['nope', '--workflows', wf, '--activities', acts, '--dir', dir]);
+    expect(await r1.exited).toBe(2);
+    expect(r1.stderr()).toContain(`reawait: unknown workflow 'nope'; the workflows in ${wf} are: fails, fanOut`);
+    const r2 = run(['fanOut', '--workflows', 'no/such/module.js', '--activities', acts, '--dir', dir]);
+    expect(await r2.exited).toBe(2);
+    expect(r2.stderr()).toContain(`reawait: cannot load workflow module 'no/such/module.js'`);
+    expect(r2.stderr()).toContain('usage: reawait run <workflow>');
+  });
+
+  it('a second run on the same folder gets the lock error naming the folder and the pid', async () => {
+    const { dir, runs } = fresh();
+    const first = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[2]', '--dir', dir], { RUNS_FILE: runs, FAST: '0', SLOW_MS: '30000' });
+    await first.waitFor(/0\/2 calls/);
+    const second = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[2]', '--dir', dir], { RUNS_FILE: runs });
+    expect(await second.exited).toBe(1);
+    expect(second.stderr()).toContain(`the reawait folder '${dir}' is in use by process ${first.proc.pid}`);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+  });
+
+  it('Ctrl+C stops gracefully and prints how to resume; the resume completes', async () => {
+    const { dir, runs } = fresh();
+    const args = ['fanOut', '--workflows', wf, '--activities', acts, '--args', '[4]', '--id', 'ctrl-c', '--dir', dir];
+    const r = run(args, { RUNS_FILE: runs, FAST: '2', SLOW_MS: '400' });
+    await r.waitFor(/2\/4 calls/);
+    r.proc.kill('SIGINT');
+    expect(await r.exited).toBe(130);
+    expect(r.stderr()).toContain('reawait run: stopped. Resume with:');
+    expect(r.stderr()).toContain(`reawait run fanOut --workflows ${wf} --activities ${acts} --args '[4]' --dir ${dir} --id ctrl-c`);
+    // graceful: the running calls finished and were recorded, so the resume runs nothing again
+    const resumed = run(args, { RUNS_FILE: runs });
+    expect(await resumed.exited).toBe(0);
+    expect(JSON.parse(resumed.stdout())).toEqual({ parts: [0, 10, 20, 30], total: 60 });
+    expect(resumed.stderr()).toContain('reawait run: resuming fanOut as ctrl-c');
+    for (let slot = 0; slot < 4; slot++) expect(count(runs, `start ctrl-c:1:${slot}`)).toBe(1);
+  });
+
+  it('kill -9 mid-group, then run --id again: the right result, and no completed call runs again', async () => {
+    const { dir, runs } = fresh();
+    const args = ['fanOut', '--workflows', wf, '--activities', acts, '--args', '[6]', '--id', 'k9', '--dir', dir];
+    // calls 0-2 finish at once; 3-5 are still running when the process is killed
+    const r = run(args, { RUNS_FILE: runs, FAST: '3', SLOW_MS: '30000' });
+    await r.waitFor(/3\/6 calls/);
+    r.proc.kill('SIGKILL');
+    await r.exited;
+    // what the folder says was settled at the kill (the settlement log of rev 1)
+    const log = readFileSync(path.join(dir, 'executions', `${fileKey('k9')}.log`), 'utf8');
+    const settled = [...log.matchAll(/"s":\{"rev":1,"slot":(\d+)/g)].map((m) => Number(m[1])).sort();
+    expect(settled).toEqual([0, 1, 2]);
+
+    const resumed = run(args, { RUNS_FILE: runs, FAST: '3', SLOW_MS: '10' });
+    expect(await resumed.exited).toBe(0);
+    expect(JSON.parse(resumed.stdout())).toEqual({ parts: [0, 10, 20, 30, 40, 50], total: 150 });
+    for (const slot of settled) expect([count(runs, `start k9:1:${slot}`), count(runs, `done k9:1:${slot}`)]).toEqual([1, 1]);
+    // the calls running at the kill ran again (at least once), and each completed once
+    for (const slot of [3, 4, 5]) expect([count(runs, `start k9:1:${slot}`), count(runs, `done k9:1:${slot}`)]).toEqual([2, 1]);
+  });
+});
