@@ -25,7 +25,7 @@ function bar(done: number, total: number, width = 24): string {
   return `${'█'.repeat(full)}${'░'.repeat(width - full)}`;
 }
 
-export function progressView(mode: ProgressMode, write: (text: string) => void, columns = (): number => process.stderr.columns ?? 100): ProgressView {
+export function progressView(mode: ProgressMode, write: (text: string) => void, columns = (): number => process.stderr.columns ?? (Number(process.env.COLUMNS) || 100)): ProgressView {
   let last = '';
   if (mode === 'none') return { update() {}, end() {} };
   if (mode === 'lines')
