@@ -78,8 +78,8 @@ interface Run {
   waitFor(re: RegExp): Promise<void>;
 }
 
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const proc = spawn(process.execPath, [CLI, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], env: Record<string, string> = {}, command = 'run'): Run {
+  const proc = spawn(process.execPath, [CLI, command, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -119,6 +119,17 @@ describe('reawait run', () => {
     expect(await again.exited).toBe(0);
     expect(JSON.parse(again.stdout())).toEqual({ parts: [0, 10, 20], total: 30 });
     expect(lines(runs).filter((l) => l.startsWith('start'))).toHaveLength(3);
+  });
+
+  it('the other commands read the folder with --dir once the run has ended', async () => {
+    const { dir, runs } = fresh();
+    expect(await run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[1]', '--id', 'inspect', '--dir', dir], { RUNS_FILE: runs }).exited).toBe(0);
+    const status = run(['inspect', '--dir', dir], {}, 'status');
+    expect(await status.exited).toBe(0);
+    expect(JSON.parse(status.stdout())).toMatchObject({ id: 'inspect', status: 'completed', workflow: 'fanOut', result: { parts: [0], total: 0 } });
+    const list = run(['--dir', dir], {}, 'list');
+    expect(await list.exited).toBe(0);
+    expect(list.stdout()).toMatch(/^inspect\tfanOut\tcompleted\t/m);
   });
 
   it('a failed workflow exits 1 with its error on stderr', async () => {

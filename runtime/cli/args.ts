@@ -98,5 +98,5 @@ export function toJson(value: unknown, indent?: number): string {
   ) ?? 'null';
 }
 
-/** Flags every Redis-backed command accepts. */
-export const CONNECTION_FLAGS = ['redis', 'prefix'] as const;
+/** Flags every client command accepts: Redis (`--redis`, `--prefix`) or an embedded folder (`--dir`). */
+export const CONNECTION_FLAGS = ['redis', 'prefix', 'dir'] as const;

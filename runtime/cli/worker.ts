@@ -11,6 +11,7 @@ export function main(argv: string[]): Promise<number> {
     const workflows = args.lists.get('workflows');
     if (!workflows) throw new UsageError('--workflows is required');
     if (args.positionals.length) throw new UsageError(`unexpected argument '${args.positionals[0]}'`);
+    if (args.values.has('dir')) throw new UsageError(`--dir is the embedded backend, which runs in one process: use 'reawait run' there; 'reawait worker' serves Redis`);
     const url = redisUrlFrom(args.values.get('redis'));
     const prefix = args.values.get('prefix');
     const concurrency = intOption('concurrency', args.values.get('concurrency'));
