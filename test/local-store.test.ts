@@ -153,6 +153,15 @@ describe('reopening a folder', () => {
     });
   });
 
+  it('a history event appended on its own is written by close() (it rides along with the next write otherwise)', async () => {
+    const dir = freshDir();
+    await withStore(dir, async (s) => {
+      await s.create({ id: 'h', workflow: 'wf', version: '', args: encodeValue([]) });
+      await s.appendHistory('h', ev('note'));
+    });
+    await withStore(dir, async (s) => expect((await s.history('h')).map((e) => e.type)).toEqual(['started', 'note']));
+  });
+
   it('compacts the log once dead lines dominate (history capped, old settlements dropped)', async () => {
     const dir = freshDir();
     await withStore(dir, async (s) => {

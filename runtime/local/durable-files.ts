@@ -6,7 +6,7 @@
  * last line, which readLog() cuts off.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile, rename, truncate } from 'node:fs/promises';
+import { open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
 
 /** Suffix of a document being written; a leftover one is from a crash and is ignored. */
 export const TEMP_SUFFIX = '.tmp';
@@ -21,17 +21,25 @@ export function fileKey(id: string): string {
   return escaped.length <= 180 ? escaped : `h-${createHash('sha256').update(id).digest('hex')}`;
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
-  const h = await open(dir, 'r');
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
+/** A folder whose entries (creations, renames) are made durable by fsyncing it; keeps one handle open. */
+export class DurableFolder {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+  ) {}
+  static async open(dir: string): Promise<DurableFolder> {
+    return new DurableFolder(dir, await open(dir, 'r'));
+  }
+  sync(): Promise<void> {
+    return this.handle.sync();
+  }
+  close(): Promise<void> {
+    return this.handle.close();
   }
 }
 
 /** Replace `file` with `text`: write temp, fsync, rename, fsync the folder. */
-export async function writeAtomic(dir: string, file: string, text: string): Promise<void> {
+export async function writeAtomic(dir: DurableFolder, file: string, text: string): Promise<void> {
   const temp = `${file}${TEMP_SUFFIX}`;
   const h = await open(temp, 'w');
   try {
@@ -41,11 +49,11 @@ export async function writeAtomic(dir: string, file: string, text: string): Prom
     await h.close();
   }
   await rename(temp, file);
-  await fsyncDir(dir);
+  await dir.sync();
 }
 
 /** Append `text` to `file` and fsync it; `created` (the file is new) also fsyncs the folder. */
-export async function appendDurable(dir: string, file: string, text: string, created: boolean): Promise<void> {
+export async function appendDurable(dir: DurableFolder, file: string, text: string, created: boolean): Promise<void> {
   const h = await open(file, 'a');
   try {
     await h.write(text);
@@ -53,7 +61,7 @@ export async function appendDurable(dir: string, file: string, text: string, cre
   } finally {
     await h.close();
   }
-  if (created) await fsyncDir(dir);
+  if (created) await dir.sync();
 }
 
 /** The complete lines of a log; a torn last line (a crash mid-append) is cut off the file. */

@@ -35,7 +35,7 @@ import type {
   Suspension,
 } from '../store.js';
 import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
-import { appendDurable, fileKey, readLog, TEMP_SUFFIX, writeAtomic } from './durable-files.js';
+import { appendDurable, DurableFolder, fileKey, readLog, TEMP_SUFFIX, writeAtomic } from './durable-files.js';
 import { lockDir, type DirLock } from './dir-lock.js';
 
 export interface LocalStoreOptions {
@@ -103,6 +103,8 @@ class Execution {
   logExists = false;
   tail: Promise<void> = Promise.resolve();
   next: Promise<void> | undefined;
+  /** Flushes history-only lines if no durable transition carries them first. */
+  lazyTimer: NodeJS.Timeout | undefined;
   constructor(
     public doc: Doc,
     readonly file: string,
@@ -111,6 +113,8 @@ class Execution {
 }
 
 const now = (): number => Date.now();
+/** How long a history-only line may wait for a durable write to carry it. */
+const LAZY_FLUSH_MS = 50;
 
 export class LocalStore implements Store {
   private readonly execs = new Map<string, Execution>();
@@ -125,6 +129,7 @@ export class LocalStore implements Store {
   private constructor(
     readonly dir: string,
     private readonly folder: string,
+    private readonly durable: DurableFolder,
     private readonly lock: DirLock,
     options: LocalStoreOptions,
   ) {
@@ -137,11 +142,14 @@ export class LocalStore implements Store {
     const folder = path.join(dir, 'executions');
     await mkdir(folder, { recursive: true });
     const lock = lockDir(dir);
+    let durable: DurableFolder | undefined;
     try {
-      const store = new LocalStore(dir, folder, lock, options);
+      durable = await DurableFolder.open(folder);
+      const store = new LocalStore(dir, folder, durable, lock, options);
       await store.loadAll(options.onWarning ?? ((m) => process.stderr.write(`reawait: ${m}\n`)));
       return store;
     } catch (e) {
+      await durable?.close();
       lock.release();
       throw e;
     }
@@ -216,6 +224,8 @@ export class LocalStore implements Store {
   }
 
   private async write(x: Execution): Promise<void> {
+    if (x.lazyTimer) clearTimeout(x.lazyTimer);
+    x.lazyTimer = undefined;
     const doc = x.docDirty ? JSON.stringify(x.doc) : undefined;
     x.docDirty = false;
     const lines = x.lines;
@@ -235,14 +245,14 @@ export class LocalStore implements Store {
       log = lines.join('');
       x.logLines += lines.length;
     }
-    if (doc !== undefined) await writeAtomic(this.folder, x.file, doc);
+    if (doc !== undefined) await writeAtomic(this.durable, x.file, doc);
     if (compact) {
-      await writeAtomic(this.folder, x.log, log);
+      await writeAtomic(this.durable, x.log, log);
       x.logExists = true;
     } else if (log !== '') {
       const created = !x.logExists;
       x.logExists = true;
-      await appendDurable(this.folder, x.log, log, created);
+      await appendDurable(this.durable, x.log, log, created);
     }
   }
 
@@ -509,11 +519,19 @@ export class LocalStore implements Store {
     return { items };
   }
 
+  /**
+   * History alone is diagnostic, not state: its line rides along with the
+   * execution's next durable write (or a flush shortly after), so a step
+   * does not wait for an fsync per event. A crash may lose such a line.
+   */
   async appendHistory(id: string, event: HistoryEvent): Promise<void> {
     const x = this.live(id);
     if (!x) return;
     this.event(x, event);
-    await this.flush(x);
+    x.lazyTimer ??= setTimeout(() => {
+      x.lazyTimer = undefined;
+      this.flush(x).catch(() => {});
+    }, LAZY_FLUSH_MS);
   }
 
   async history(id: string): Promise<HistoryEvent[]> {
@@ -529,7 +547,8 @@ export class LocalStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all([...this.execs.values()].map((x) => x.tail));
+    await Promise.all([...this.execs.values()].map((x) => (x.lines.length > 0 || x.docDirty ? this.flush(x).catch(() => {}) : x.tail)));
+    await this.durable.close();
     this.lock.release();
   }
 }
