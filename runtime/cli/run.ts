@@ -89,6 +89,9 @@ export function main(argv: string[]): Promise<number> {
         view.update(d);
         if (d.status === 'completed') {
           view.end();
+          // Close first: the result is printed once its state is on disk.
+          await worker.close(5000);
+          await client.close();
           process.stdout.write(`${toJson(d.result)}\n`);
           return 0;
         }
