@@ -17,6 +17,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Runs alone afterwards (vitest.fresh-clone.config.ts): it runs the whole suite again in a clone.
+    exclude: ['test/fresh-clone.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -8,13 +8,13 @@
 type Main = (argv: string[]) => Promise<number>;
 const commands: Record<string, { load: () => Promise<{ main: Main }>; help: string }> = {
   compile: { load: () => import('../compiler/cli.js'), help: 'compile <src-dir> --out <out-dir>   compile workflows (and strip types from everything else)' },
-  run: { load: () => import('../runtime/cli/run.js'), help: 'run <workflow> --workflows <module> --activities <module> [--args JSON] [--id ID] [--dir .reawait]' },
+  run: { load: () => import('../runtime/cli/run.js'), help: 'run <workflow> --workflows <module> --activities <module> [--args JSON] [--id ID] [--dir .reawait] [--concurrency N] [--progress bar|lines|none]' },
   worker: { load: () => import('../runtime/cli/worker.js'), help: 'worker --workflows <module…> --activities <module…> [--redis URL] [--concurrency N]' },
-  start: { load: () => import('../runtime/cli/start.js'), help: 'start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL]' },
-  status: { load: () => import('../runtime/cli/status.js'), help: 'status <id> [--redis URL]' },
-  list: { load: () => import('../runtime/cli/list.js'), help: 'list [--status S] [--workflow W] [--limit N] [--redis URL]' },
-  signal: { load: () => import('../runtime/cli/signal.js'), help: 'signal <id> <name> [--data JSON] [--redis URL]' },
-  cancel: { load: () => import('../runtime/cli/cancel.js'), help: 'cancel <id> [--reason TEXT] [--redis URL]' },
+  start: { load: () => import('../runtime/cli/start.js'), help: 'start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL | --dir DIR]' },
+  status: { load: () => import('../runtime/cli/status.js'), help: 'status <id> [--redis URL | --dir DIR]' },
+  list: { load: () => import('../runtime/cli/list.js'), help: 'list [--status S] [--workflow W] [--limit N] [--redis URL | --dir DIR]' },
+  signal: { load: () => import('../runtime/cli/signal.js'), help: 'signal <id> <name> [--data JSON] [--redis URL | --dir DIR]' },
+  cancel: { load: () => import('../runtime/cli/cancel.js'), help: 'cancel <id> [--reason TEXT] [--redis URL | --dir DIR]' },
 };
 
 function usage(): string {

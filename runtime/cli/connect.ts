@@ -1,5 +1,6 @@
 /** The client every subcommand uses: `--dir` (an embedded folder), else `--redis`, then REDIS_URL, then the default URL. */
 import { Client } from '../engine/client.js';
+import type { ExecutionHandle } from '../engine/client-engine.js';
 import { redisUrlFrom } from '../redis/connection.js';
 import { UsageError, type ParsedArgs } from './args.js';
 
@@ -11,4 +12,19 @@ export function clientFrom(args: ParsedArgs): Client {
   }
   const prefix = args.values.get('prefix');
   return new Client({ redis: redisUrlFrom(args.values.get('redis')), ...(prefix ? { prefix } : {}) });
+}
+
+/** Runs `body` with the handle of execution `id`, or reports that none exists (exit 1); always closes the client. */
+export async function withExecution(args: ParsedArgs, id: string, body: (handle: ExecutionHandle) => Promise<number>): Promise<number> {
+  const client = clientFrom(args);
+  try {
+    const handle = await client.get(id);
+    if (!handle) {
+      process.stderr.write(`reawait: no execution with id '${id}'\n`);
+      return 1;
+    }
+    return await body(handle);
+  } finally {
+    await client.close();
+  }
 }

@@ -1,9 +1,9 @@
-/** `reawait list [--status S] [--workflow W] [--limit N] [--cursor C] [--redis URL]`: one line per execution. */
+/** `reawait list [--status S] [--workflow W] [--limit N] [--cursor C] [--redis URL | --dir DIR]`: one line per execution. */
 import type { ExecutionStatus } from '../store.js';
 import { CONNECTION_FLAGS, intOption, parseArgs, runCommand, UsageError } from './args.js';
 import { clientFrom } from './connect.js';
 
-const USAGE = 'list [--status S] [--workflow W] [--limit N] [--redis URL]';
+const USAGE = 'list [--status S] [--workflow W] [--limit N] [--redis URL | --dir DIR]';
 const STATUSES: ExecutionStatus[] = ['ready', 'waiting', 'completed', 'failed', 'cancelled'];
 
 export function main(argv: string[]): Promise<number> {

@@ -1,8 +1,8 @@
-/** `reawait signal <id> <name> [--data JSON] [--redis URL]` */
+/** `reawait signal <id> <name> [--data JSON] [--redis URL | --dir DIR]` */
 import { CONNECTION_FLAGS, jsonOption, parseArgs, runCommand, UsageError } from './args.js';
-import { clientFrom } from './connect.js';
+import { withExecution } from './connect.js';
 
-const USAGE = 'signal <id> <name> [--data JSON] [--redis URL]';
+const USAGE = 'signal <id> <name> [--data JSON] [--redis URL | --dir DIR]';
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
@@ -11,18 +11,10 @@ export function main(argv: string[]): Promise<number> {
     if (!id || !name) throw new UsageError('the execution id and the signal name are required');
     if (extra) throw new UsageError(`unexpected argument '${extra}'`);
     const data = jsonOption('data', args.values.get('data'), undefined);
-    const client = clientFrom(args);
-    try {
-      const handle = await client.get(id);
-      if (!handle) {
-        process.stderr.write(`reawait: no execution with id '${id}'\n`);
-        return 1;
-      }
+    return withExecution(args, id, async (handle) => {
       await handle.signal(name, data);
       process.stderr.write(`sent signal '${name}' to ${id}\n`);
       return 0;
-    } finally {
-      await client.close();
-    }
+    });
   });
 }

@@ -1,9 +1,9 @@
-/** `reawait start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL]` */
+/** `reawait start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL | --dir DIR]` */
 import { CONNECTION_FLAGS, jsonOption, parseArgs, runCommand, toJson, UsageError } from './args.js';
 import { clientFrom } from './connect.js';
 import type { Description } from '../engine/client-engine.js';
 
-const USAGE = 'start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL]';
+const USAGE = 'start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL | --dir DIR]';
 
 function progress(d: Description): string {
   const where = d.waitingAt ? ` at ${d.waitingAt.file}:${d.waitingAt.line}` : '';

@@ -1,25 +1,17 @@
-/** `reawait status <id> [--redis URL]`: the execution's description as JSON. */
+/** `reawait status <id> [--redis URL | --dir DIR]`: the execution's description as JSON. */
 import { CONNECTION_FLAGS, parseArgs, runCommand, toJson, UsageError } from './args.js';
-import { clientFrom } from './connect.js';
+import { withExecution } from './connect.js';
 
-const USAGE = 'status <id> [--redis URL]';
+const USAGE = 'status <id> [--redis URL | --dir DIR]';
 
 export function main(argv: string[]): Promise<number> {
   return runCommand(USAGE, async () => {
     const args = parseArgs(argv, { values: [...CONNECTION_FLAGS] });
     const [id] = args.positionals;
     if (!id) throw new UsageError('the execution id is required');
-    const client = clientFrom(args);
-    try {
-      const handle = await client.get(id);
-      if (!handle) {
-        process.stderr.write(`reawait: no execution with id '${id}'\n`);
-        return 1;
-      }
+    return withExecution(args, id, async (handle) => {
       process.stdout.write(`${toJson(await handle.describe(), 2)}\n`);
       return 0;
-    } finally {
-      await client.close();
-    }
+    });
   });
 }

@@ -1,0 +1,98 @@
+/**
+ * The README's code runs as written: its activities and workflow compile with
+ * compileDir, its runWorkflow unit test passes against them, and its
+ * compile() snippet returns what it says. Only the snippets' `vitest` import
+ * is rewired (a test file cannot register tests from inside a test).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileDir } from '../compiler/compile-dir.js';
+import { COMPILED_DIR } from './support/compile-fixture.js';
+import { ROOT } from './support/fixture-corpus.js';
+import { setupCommands } from './support/readme.js';
+
+const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+const blocks = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const block = (test: (b: string) => boolean, what: string): string => {
+  const found = blocks.find(test);
+  if (!found) throw new Error(`README.md has no ts code block with ${what}`);
+  return found;
+};
+
+const HERE = path.join(COMPILED_DIR, 'readme');
+
+/** Collects the `it(...)` calls of a README test snippet, to run them here. */
+type Case = { name: string; body: () => Promise<void> };
+const g = globalThis as { __readmeCases?: Case[] };
+
+async function importSnippet(code: string, rel: string): Promise<Case[]> {
+  g.__readmeCases = [];
+  const file = path.join(HERE, rel);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const rewired = code.replace(
+    /import \{ expect, it \} from 'vitest';/,
+    `import { expect } from 'vitest';\nconst it = (name: string, body: () => Promise<void>) => (globalThis as { __readmeCases?: unknown[] }).__readmeCases!.push({ name, body });`,
+  );
+  expect(rewired, 'the snippet imports expect and it from vitest').not.toBe(code);
+  writeFileSync(file, rewired);
+  await import(/* @vite-ignore */ file);
+  return g.__readmeCases;
+}
+
+describe('README', () => {
+  it('sets up in exactly two commands: one runs the demo, one runs the tests', () => {
+    const cmds = setupCommands(README);
+    expect(cmds).toHaveLength(2);
+    expect(cmds[0]).toMatch(/npm run demo/);
+    expect(cmds[1]).toMatch(/^npm test$/);
+  });
+
+  it('the workflow and activities compile, and the runWorkflow unit test passes', async () => {
+    rmSync(HERE, { recursive: true, force: true });
+    mkdirSync(path.join(HERE, 'src'), { recursive: true });
+    writeFileSync(path.join(HERE, 'src/activities.ts'), block((b) => b.startsWith('// activities.ts'), '// activities.ts'));
+    writeFileSync(path.join(HERE, 'src/workflow.ts'), block((b) => b.startsWith('// workflow.ts'), '// workflow.ts'));
+    const { errors, files } = await compileDir(path.join(HERE, 'src'), path.join(HERE, 'build'));
+    expect(errors).toEqual([]);
+    expect(files.length).toBe(2);
+    const cases = await importSnippet(block((b) => b.includes('runWorkflow(') && b.includes("from 'vitest'"), 'a runWorkflow test'), 'test/unit.ts');
+    expect(cases.map((c) => c.name)).toEqual(['encodes in parallel and builds a playlist']);
+    for (const c of cases) await c.body();
+  });
+
+  it('the embedded Client/Worker snippet runs the workflow to the result it shows', async () => {
+    const snippet = block((b) => b.includes("store: 'local'"), 'the embedded backend snippet');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'reawait-readme-'));
+    const rewired = snippet
+      .replaceAll("'./build/", `'${path.join(HERE, 'build')}/`)
+      .replace("dir: '.reawait'", `dir: ${JSON.stringify(dir)}`)
+      .replace('console.log(await handle.result());', 'export const result = await handle.result();');
+    expect(rewired).toContain('export const result');
+    const file = path.join(HERE, 'embedded-snippet.ts');
+    writeFileSync(file, rewired);
+    try {
+      const m = (await import(/* @vite-ignore */ file)) as { result: unknown };
+      // what the snippet's comment shows is what it returns
+      expect(snippet).toContain(String.raw`// { playlist: '#EXTM3U\na.720p.mp4\nb.720p.mp4', count: 2 }`);
+      expect(m.result).toEqual({ playlist: '#EXTM3U\na.720p.mp4\nb.720p.mp4', count: 2 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the compile() snippet returns code, a source map and the workflow metadata it lists', async () => {
+    const snippet = block((b) => b.includes("from 'reawait/compiler'"), 'the compile() snippet');
+    const source = block((b) => b.startsWith('// workflow.ts'), '// workflow.ts');
+    const file = path.join(HERE, 'compile-snippet.ts');
+    mkdirSync(HERE, { recursive: true });
+    writeFileSync(file, `const source = ${JSON.stringify(source)};\n${snippet}\nexport { code, map, workflows };\n`);
+    const m = (await import(/* @vite-ignore */ file)) as { code: string; map: { mappings: string }; workflows: Record<string, unknown>[] };
+    expect(m.code).toContain('videoPipeline');
+    expect(m.map.mappings.length).toBeGreaterThan(0);
+    // `// workflows[0]: { name, version, …, suspensions: [{ id, … }] }`: the top-level keys it lists
+    const listed = /workflows\[0\]: \{ ([^[]*)\[/.exec(snippet)![1]!.split(',').map((k) => k.split(':')[0]!.trim());
+    expect(Object.keys(m.workflows[0]!)).toEqual(expect.arrayContaining(listed));
+  });
+});
