@@ -225,7 +225,7 @@ function groupTokens(group: Group): unknown[] {
   for (const item of group.items) {
     switch (item.kind) {
       case 'call':
-        t.push('call', item.activity, item.args, item.options);
+        t.push('call', item.activity, item.args, optionsToken(item.options));
         break;
       case 'sleep':
         t.push('sleep', item.ms);
@@ -244,6 +244,34 @@ function groupTokens(group: Group): unknown[] {
   return t;
 }
 
+/**
+ * Activity options as one short string (`'r3 e500 t600000'`: retries 3,
+ * exponential backoff from 500 ms, timeout 600000 ms; `f` = fixed backoff;
+ * '' = none): as an object, devalue would spend ~80 bytes of a ~250-byte
+ * state on keys and indexes.
+ */
+function optionsToken(o: ActivityOptions | undefined): string {
+  if (!o) return '';
+  const parts: string[] = [];
+  if (o.retries !== undefined) parts.push(`r${o.retries}`);
+  if (o.backoff) parts.push(`${o.backoff.type === 'fixed' ? 'f' : 'e'}${o.backoff.delay}`);
+  if (o.timeout !== undefined) parts.push(`t${o.timeout}`);
+  return parts.join(' ');
+}
+
+function optionsFromToken(token: string): ActivityOptions | undefined {
+  const o: ActivityOptions = {};
+  for (const part of token === '' ? [] : token.split(' ')) {
+    const n = Number(part.slice(1));
+    if (part.length < 2 || !Number.isFinite(n)) return undefined;
+    if (part[0] === 'r') o.retries = n;
+    else if (part[0] === 't') o.timeout = n;
+    else if (part[0] === 'e' || part[0] === 'f') o.backoff = { type: part[0] === 'e' ? 'exponential' : 'fixed', delay: n };
+    else return undefined;
+  }
+  return o;
+}
+
 const GROUP_MODES = new Set(['single', 'all', 'allSettled', 'race', 'any']);
 
 function groupFromTokens(t: unknown): Group {
@@ -260,9 +288,9 @@ function groupFromTokens(t: unknown): Group {
     const kind = t[i];
     switch (kind) {
       case 'call': {
-        const options = t[i + 3];
-        if (typeof options !== 'object' || options === null) bad('activity options', i + 3);
-        items.push({ kind, activity: str(i + 1), args: arr(i + 2), options: options as ActivityOptions });
+        const options = typeof t[i + 3] === 'string' ? optionsFromToken(t[i + 3] as string) : undefined;
+        if (!options) bad('an activity options token', i + 3);
+        items.push({ kind, activity: str(i + 1), args: arr(i + 2), options: options! });
         i += 4;
         break;
       }
@@ -327,7 +355,8 @@ export function encodeState(state: MachineState, where: WhereFn = registryWhere(
     v: STATE_VERSION,
     workflow: state.workflow,
     version: state.version,
-    frames: state.frames.map((f) => ({ fn: f.fn, pc: f.pc })),
+    // The root frame's fn is the workflow's name: not written twice.
+    frames: state.frames.map((f, i) => (i === 0 && f.fn === state.workflow ? { pc: f.pc } : { fn: f.fn, pc: f.pc })),
   };
   // The payload is already JSON: splice it in rather than parse and re-serialise it.
   return `${JSON.stringify(header).slice(0, -1)},"data":${payload}}`;
@@ -390,10 +419,12 @@ export function decodeState(text: string): MachineState {
   if (typeof doc.workflow !== 'string' || doc.workflow === '') throw new CorruptStateError(`missing or invalid 'workflow' name`);
   if (typeof doc.version !== 'string') throw new CorruptStateError(`missing or invalid 'version' of workflow '${doc.workflow}'`);
   if (!Array.isArray(doc.frames) || doc.frames.length === 0) throw new CorruptStateError(`'frames' must be a non-empty array`);
+  const workflow = doc.workflow;
   const heads = doc.frames.map((f: unknown, i: number) => {
-    if (!isRecord(f) || typeof f.fn !== 'string' || !Number.isInteger(f.pc) || (f.pc as number) < 0)
-      throw new CorruptStateError(`frame ${i} must be { fn: string, pc: non-negative integer }, got ${JSON.stringify(f)}`);
-    return { fn: f.fn, pc: f.pc as number };
+    const fn = isRecord(f) && i === 0 && f.fn === undefined ? workflow : isRecord(f) ? f.fn : undefined;
+    if (!isRecord(f) || typeof fn !== 'string' || !Number.isInteger(f.pc) || (f.pc as number) < 0)
+      throw new CorruptStateError(`frame ${i} must be { fn: string, pc: non-negative integer }${i === 0 ? ' (fn may be left out: the workflow)' : ''}, got ${JSON.stringify(f)}`);
+    return { fn, pc: f.pc as number };
   });
   if (!('data' in doc)) throw new CorruptStateError(`missing 'data'`);
   let data: unknown;

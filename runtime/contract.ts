@@ -220,18 +220,19 @@ export interface MachineState {
  * group arguments) sits in `data`, one codec payload, so that shared and
  * cyclic references between locals of any frame survive.
  *
- *   {"v":1,"workflow":"videoPipeline","version":"3f9a…","frames":[{"fn":"videoPipeline","pc":1}],"data":[…]}
+ *   {"v":1,"workflow":"videoPipeline","version":"3f9a…","frames":[{"pc":1}],"data":[…]}
  */
 export interface StateDoc {
   v: typeof STATE_VERSION;
   workflow: string;
   version: string;
-  frames: { fn: string; pc: number }[];
+  /** Bottom (root) first; the root frame leaves out `fn` when it is `workflow`. */
+  frames: { fn?: string; pc: number }[];
   /**
    * Codec payload (devalue, parsed as JSON) of `[locals, groupTokens?]`:
    * `locals` is Frame['locals'][] (frames in the same order); the group, if
    * any, is one flat token list `[mode, kind, fields…, kind, fields…]` with
-   * fields per kind: call (activity, args, options), sleep (ms), signal
+   * fields per kind: call (activity, args, options token 'r3 e500 t600000'), sleep (ms), signal
    * (name, timeoutMs), child (workflow, args, id), value (value). Only
    * runtime/codec.ts reads or writes it.
    */

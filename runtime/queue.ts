@@ -24,6 +24,8 @@ export interface ActivityJob {
 export interface ResumeJob {
   executionId: string;
   rev: number;
+  /** In-process only: how many steps this resume follows without going back to the queue. */
+  chain?: number;
 }
 
 export interface TimerJob {

@@ -107,6 +107,11 @@ export interface HistoryEvent {
   [detail: string]: unknown;
 }
 
+/** One event, or several in order (a step's commit carries its 'resumed' event too: one write instead of two). */
+export type HistoryEvents = HistoryEvent | readonly HistoryEvent[];
+
+export const eventList = (e: HistoryEvents): readonly HistoryEvent[] => (Array.isArray(e) ? e : [e as HistoryEvent]);
+
 export interface NewExecution {
   id: string;
   workflow: string;
@@ -204,24 +209,26 @@ export interface Store {
   /** Create an execution in status 'ready' at rev 0; idempotent by id (an existing one is returned, `created: false`). */
   create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }>;
   load(id: string): Promise<ExecutionRecord | undefined>;
+  /** The record and the settlements of its current rev, read together (what a resume needs: one round trip on Redis). */
+  loadForStep(id: string): Promise<{ record: ExecutionRecord; settlements: StoredSettlement[] } | undefined>;
   /** The settlements recorded for the suspension at `rev` (any order; sort by seq). */
   settlements(id: string, rev: number): Promise<StoredSettlement[]>;
   /** Commit a suspension of the step that started at `rev` (the new rev is rev + 1). */
-  commitSuspension(id: string, rev: number, s: Suspension, event: HistoryEvent): Promise<CommitOutcome>;
+  commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome>;
   /** Commit the end of the step that started at `rev`. False if stale. */
-  commitEnd(id: string, rev: number, end: Ending, event: HistoryEvent): Promise<boolean>;
+  commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean>;
   /** Record one slot's outcome for the suspension at `rev`. */
   settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome>;
   /** Whether a command of `rev`/`slot` is still wanted (waiting at rev, slot unsettled): queued calls of a cancelled or moved-on execution are dropped. */
   isLive(id: string, rev: number, slot: number): Promise<boolean>;
   /** The commands of the suspension at `rev` are all pushed: clear the outbox flag. */
-  clearDispatch(id: string, rev: number): Promise<void>;
+  clearDispatch(id: string, rev: number, event?: HistoryEvent): Promise<void>;
   /** Deliver a signal; throws if the execution does not exist or has ended. */
   signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome>;
   /** Ask for a cancel; throws if the execution does not exist. */
   requestCancel(id: string, reason: string, event: HistoryEvent): Promise<CancelOutcome>;
   /** Note why a step at `rev` could not run (shown by describe()); the execution stays as it is. */
-  noteProblem(id: string, rev: number, problem: string, event: HistoryEvent): Promise<void>;
+  noteProblem(id: string, rev: number, problem: string, events: HistoryEvents): Promise<void>;
   /** The parent of this ended child has its slot settled. */
   clearNotify(id: string): Promise<void>;
   list(filter: ListFilter): Promise<{ items: ExecutionSummary[]; cursor?: string }>;

@@ -115,8 +115,23 @@ describe('encodeState / decodeState', () => {
   it('writes one JSON document with a plain header', () => {
     const text = encodeState(state({ files: ['a.mp4'] }));
     const doc = JSON.parse(text);
-    expect(doc).toMatchObject({ v: 1, workflow: 'pipeline', version: 'abc123', frames: [{ fn: 'pipeline', pc: 1 }] });
+    expect(doc).toMatchObject({ v: 1, workflow: 'pipeline', version: 'abc123', frames: [{ pc: 1 }] }); // the root frame's fn is the workflow
+    expect(doc.frames[0]).not.toHaveProperty('fn');
     expect(decodeState(text)).toEqual(state({ files: ['a.mp4'] }));
+  });
+
+  it('round-trips every shape of activity options through the compact options token', () => {
+    const shapes = [{}, { retries: 0 }, { retries: 3, backoff: { type: 'exponential' as const, delay: 500 }, timeout: 600_000 }, { backoff: { type: 'fixed' as const, delay: 25 } }, { timeout: 1.5 }];
+    const s: MachineState = {
+      workflow: 'pipeline',
+      version: 'abc123',
+      frames: [{ fn: 'pipeline', pc: 1, locals: {} }],
+      group: { mode: 'all', items: shapes.map((options, i) => ({ kind: 'call' as const, activity: `a${i}`, args: [i], options })) },
+    };
+    const text = encodeState(s);
+    expect(text).toContain('"r3 e500 t600000"');
+    expect(decodeState(text)).toEqual(s);
+    expect(() => decodeState(text.replace('"r3 e500 t600000"', '"x3"'))).toThrow(/group's token \d+ is not an activity options token/);
   });
 
   it('keeps shared references between locals of different frames: mutate one, the other sees it', () => {
@@ -170,7 +185,7 @@ describe('encodeState / decodeState', () => {
   });
 
   it('keeps typical states small (the design video example)', () => {
-    const opts = { retries: 3 }; // one proxyActivities() options object, shared by its calls
+    const opts = { retries: 3, backoff: { type: 'exponential' as const, delay: 500 }, timeout: 600_000 }; // one proxyActivities() options object
     const atAll: MachineState = {
       workflow: 'videoPipeline',
       version: '3f9a1c0b7d2e4a51',
@@ -233,6 +248,7 @@ describe('encodeState / decodeState', () => {
     expect(bad({ version: undefined })).toThrow(/invalid 'version'/);
     expect(bad({ frames: [] })).toThrow(/'frames' must be a non-empty array/);
     expect(bad({ frames: [{ fn: 'pipeline', pc: -1 }] })).toThrow(/frame 0 must be/);
+    expect(bad({ frames: [{ pc: 1 }, { pc: 1 }] })).toThrow(/frame 1 must be \{ fn: string/); // only the root may leave fn out
     expect(bad({ data: undefined })).toThrow(/missing 'data'/);
     expect(bad({ data: [99] })).toThrow(/'data' must hold \[locals of each frame, group\?\]/);
     expect(bad({ data: 'x' })).toThrow(/not a valid codec payload/);

@@ -49,7 +49,7 @@ const redis = new Redis(process.env.REDIS_URL);
 export async function square(x) {
   const { idempotencyKey } = activityContext();
   await redis.rpush('attempts', idempotencyKey);
-  await new Promise((r) => setTimeout(r, 150));
+  await new Promise((r) => setTimeout(r, 400));
   // the effect, made idempotent by the key
   if (await redis.set('done:' + idempotencyKey, '1', 'NX')) await redis.rpush('effects', idempotencyKey);
   return x * x;
@@ -90,7 +90,12 @@ describe('kill -9 of a worker process', () => {
     const w1 = await worker(prefix);
     const n = 30;
     const handle = await client.start('crashGroup', [n], { id: 'g1' });
-    await expect.poll(() => redis.llen('effects'), { timeout: 10_000, interval: 20 }).toBeGreaterThanOrEqual(5);
+    // Kill it while it holds a call it has started but not finished (an attempt without its effect yet).
+    const inFlight = async () => {
+      const [[, attempts], [, effects]] = (await redis.multi().llen('attempts').llen('effects').exec()) as [[unknown, number], [unknown, number]];
+      return effects >= 5 && attempts > effects;
+    };
+    await expect.poll(inFlight, { timeout: 10_000, interval: 10 }).toBe(true);
     await w1.kill9();
     const before = await redis.llen('effects');
     expect(before).toBeLessThan(n);

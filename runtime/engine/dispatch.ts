@@ -64,7 +64,6 @@ export async function dispatch(ctx: DispatchContext, id: string, rev: number, gr
   }
   await ctx.queue.pushActivities(activities);
   await ctx.queue.pushTimers(timers);
-  if (activities.length + timers.length + children > 0)
-    await ctx.store.appendHistory(id, { t: Date.now(), type: 'dispatched', calls: activities.length, timers: timers.length, children });
-  await ctx.store.clearDispatch(id, rev);
+  const pushed = activities.length + timers.length + children > 0;
+  await ctx.store.clearDispatch(id, rev, pushed ? { t: Date.now(), type: 'dispatched', calls: activities.length, timers: timers.length, children } : undefined);
 }

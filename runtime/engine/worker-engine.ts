@@ -36,6 +36,8 @@ export interface WorkerEngineOptions {
 }
 
 const now = (): number => Date.now();
+/** Steps one in-process resume may chain before handing the execution back to the queue. */
+const MAX_CHAIN = 100;
 const ev = (type: string, detail: Record<string, unknown> = {}): HistoryEvent => ({ t: now(), type, ...detail });
 const message = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
@@ -74,12 +76,35 @@ export class WorkerEngine {
   // -------------------------------------------------------------------------
 
   async resume(job: ResumeJob): Promise<void> {
-    const rec = await this.o.store.load(job.executionId);
+    const loaded = await this.o.store.loadForStep(job.executionId);
+    const rec = loaded?.record;
     if (!rec || rec.status !== 'ready' || rec.rev !== job.rev) return; // late or duplicate
-    await this.step(rec);
+    await this.step(rec, loaded.settlements, job.chain ?? 0);
   }
 
-  private async step(rec: ExecutionRecord): Promise<void> {
+  /**
+   * Resume `id` at `rev` in this process, right after this process made it
+   * ready: no resume job, no second worker to wake. Safe to lose: if this
+   * process dies first, the execution is 'ready' in the store and the
+   * recovery sweep pushes its resume. A long chain of steps that are ready at
+   * once (buffered signals, plain values) goes back to the queue now and
+   * then, so one execution cannot hold a slot forever.
+   */
+  private async resumeHere(id: string, rev: number, chain = 0): Promise<void> {
+    if (chain >= MAX_CHAIN || this.closed) return this.pushResume(id, rev);
+    try {
+      await this.resume({ executionId: id, rev, chain: chain + 1 });
+    } catch (error) {
+      this.o.onError(error, `resuming execution '${id}' in process`);
+      await this.pushResume(id, rev);
+    }
+  }
+
+  private pushResume(id: string, rev: number): Promise<void> {
+    return retryStore(`pushing the resume of execution '${id}'`, () => this.o.queue.pushResume({ executionId: id, rev }));
+  }
+
+  private async step(rec: ExecutionRecord, stored: StoredSettlement[], chain: number): Promise<void> {
     const { store } = this.o;
     const cancelPending = rec.cancel !== undefined && !rec.cancel.delivered;
     const workflow = this.o.workflows.get(rec.workflow);
@@ -92,8 +117,6 @@ export class WorkerEngine {
     }
 
     if (rec.state === undefined && cancelPending) return this.end(rec, 'cancelled', this.cancelledError(rec), true);
-    // Store reads first: a Redis error here propagates and the job is retried.
-    const stored = rec.state !== undefined && !cancelPending ? await store.settlements(rec.id, rec.rev) : [];
     let state: MachineState;
     let input: ResumeInput | undefined;
     try {
@@ -109,10 +132,9 @@ export class WorkerEngine {
       return this.end(rec, 'failed', error, cancelPending);
     }
     if (!input) return; // the group is not settled at this rev: nothing to resume with
-    if (rec.state !== undefined) {
-      await store.appendHistory(rec.id, ev('resumed', { rev: rec.rev }));
-      if (cancelPending) await this.cancelChildren(rec, state.group);
-    }
+    // Written with this step's commit (one write); a step that never commits did not resume.
+    const resumed = rec.state !== undefined ? [ev('resumed', { rev: rec.rev })] : [];
+    if (rec.state !== undefined && cancelPending) await this.cancelChildren(rec, state.group);
 
     let result;
     try {
@@ -122,18 +144,18 @@ export class WorkerEngine {
         await store.noteProblem(rec.id, rec.rev, error.message, ev('problem', { message: error.message }));
         return;
       }
-      return this.end(rec, 'failed', error, cancelPending);
+      return this.end(rec, 'failed', error, cancelPending, resumed);
     }
 
     switch (result.kind) {
       case 'completed':
-        return this.end(rec, 'completed', result.value, cancelPending);
+        return this.end(rec, 'completed', result.value, cancelPending, resumed);
       case 'failed': {
         const cancelled = rec.cancel !== undefined && result.error instanceof CancelledError;
-        return this.end(rec, cancelled ? 'cancelled' : 'failed', result.error, cancelPending);
+        return this.end(rec, cancelled ? 'cancelled' : 'failed', result.error, cancelPending, resumed);
       }
       case 'suspended':
-        return this.suspend(rec, result.state, result.at, cancelPending);
+        return this.suspend(rec, result.state, result.at, cancelPending, resumed, chain);
     }
   }
 
@@ -171,7 +193,7 @@ export class WorkerEngine {
     return settleGroup(group, settlements);
   }
 
-  private async suspend(rec: ExecutionRecord, state: MachineState & { group: Group }, at: SuspendedAt, cancelDelivered: boolean): Promise<void> {
+  private async suspend(rec: ExecutionRecord, state: MachineState & { group: Group }, at: SuspendedAt, cancelDelivered: boolean, resumed: HistoryEvent[], chain: number): Promise<void> {
     at = this.sourceOf(at);
     let s: Suspension;
     try {
@@ -192,13 +214,13 @@ export class WorkerEngine {
         cancelDelivered,
       };
     } catch (error) {
-      return this.end(rec, 'failed', error, cancelDelivered);
+      return this.end(rec, 'failed', error, cancelDelivered, resumed);
     }
     const event = ev('suspended', { fn: at.fn, file: at.file, line: at.line, mode: s.mode, items: s.total });
-    const outcome = await this.o.store.commitSuspension(rec.id, rec.rev, s, event);
+    const outcome = await this.o.store.commitSuspension(rec.id, rec.rev, s, [...resumed, event]);
     const rev = rec.rev + 1;
     if (outcome === 'waiting' && s.dispatch) await dispatch(this.o, rec.id, rev, state.group, now());
-    else if (outcome === 'ready') await this.o.queue.pushResume({ executionId: rec.id, rev });
+    else if (outcome === 'ready') await this.resumeHere(rec.id, rev, chain);
   }
 
   /** The await's source line (metadata of the code that runs it, indexed by pc). */
@@ -208,7 +230,7 @@ export class WorkerEngine {
     return s ? { ...at, line: s.line, column: s.column } : at;
   }
 
-  private async end(rec: ExecutionRecord, status: 'completed' | 'failed' | 'cancelled', value: unknown, cancelDelivered: boolean): Promise<void> {
+  private async end(rec: ExecutionRecord, status: 'completed' | 'failed' | 'cancelled', value: unknown, cancelDelivered: boolean, resumed: HistoryEvent[] = []): Promise<void> {
     let payload: string;
     if (status === 'completed') {
       try {
@@ -220,7 +242,7 @@ export class WorkerEngine {
       }
     } else payload = encodeError(value);
     const event = status === 'failed' ? ev('failed', { error: message(value) }) : ev(status);
-    const committed = await this.o.store.commitEnd(rec.id, rec.rev, { status, payload, cancelDelivered }, event);
+    const committed = await this.o.store.commitEnd(rec.id, rec.rev, { status, payload, cancelDelivered }, [...resumed, event]);
     if (committed && rec.parent) await notifyParent(this.o, rec.id);
   }
 
@@ -291,7 +313,7 @@ export class WorkerEngine {
 
   private async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
     const outcome = await retryStore(`settling slot ${slot} of execution '${id}'`, () => this.o.store.settle(id, rev, slot, ok, payload, event));
-    if (outcome === 'ready') await retryStore(`pushing the resume of execution '${id}'`, () => this.o.queue.pushResume({ executionId: id, rev }));
+    if (outcome === 'ready') await this.resumeHere(id, rev);
   }
 
   async fireTimer(job: TimerJob): Promise<void> {

@@ -34,7 +34,7 @@ import type {
   StoredSettlement,
   Suspension,
 } from '../store.js';
-import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
+import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, type HistoryEvents } from '../store.js';
 import { appendDurable, DurableFolder, fileKey, readLog, TEMP_SUFFIX, writeAtomic } from './durable-files.js';
 import { lockDir, type DirLock } from './dir-lock.js';
 
@@ -348,6 +348,11 @@ export class LocalStore implements Store {
     return x && this.record(x);
   }
 
+  async loadForStep(id: string): Promise<{ record: ExecutionRecord; settlements: StoredSettlement[] } | undefined> {
+    const x = this.execs.get(id);
+    return x && { record: this.record(x), settlements: await this.settlements(id, x.doc.rev) };
+  }
+
   private record(x: Execution): ExecutionRecord {
     const d = x.doc;
     const rec: ExecutionRecord = { id: d.id, workflow: d.workflow, version: d.version, status: d.status, rev: d.rev, createdAt: d.createdAt, updatedAt: d.updatedAt };
@@ -371,7 +376,7 @@ export class LocalStore implements Store {
     return [...x.settlements.values()].map((s) => ({ ...s })).sort((a, b) => a.seq - b.seq);
   }
 
-  async commitSuspension(id: string, rev: number, s: Suspension, event: HistoryEvent): Promise<CommitOutcome> {
+  async commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome> {
     const x = this.live(id);
     if (!x || x.doc.rev !== rev || x.doc.status !== 'ready') return 'stale';
     const d = x.doc;
@@ -389,7 +394,7 @@ export class LocalStore implements Store {
       x.dispatch = undefined;
       this.dispatchSet.delete(id);
     }
-    this.event(x, event);
+    for (const e of eventList(events)) this.event(x, e);
     let result: CommitOutcome = 'waiting';
     for (const p of s.settled) if (this.settleSlot(x, p.slot, p.ok, p.payload, true) === 'ready') result = 'ready';
     for (const { slot, name } of s.signals) {
@@ -409,7 +414,7 @@ export class LocalStore implements Store {
     return result;
   }
 
-  async commitEnd(id: string, rev: number, end: Ending, event: HistoryEvent): Promise<boolean> {
+  async commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean> {
     const x = this.live(id);
     if (!x || x.doc.rev !== rev || x.doc.status !== 'ready') return false;
     const d = x.doc;
@@ -427,7 +432,7 @@ export class LocalStore implements Store {
       d.notify = true;
       this.notify.add(id);
     }
-    this.event(x, event);
+    for (const e of eventList(events)) this.event(x, e);
     await this.changed(x);
     return true;
   }
@@ -447,11 +452,12 @@ export class LocalStore implements Store {
     return !!x && x.doc.rev === rev && x.doc.status === 'waiting' && !x.settlements.has(slot);
   }
 
-  async clearDispatch(id: string, rev: number): Promise<void> {
+  async clearDispatch(id: string, rev: number, event?: HistoryEvent): Promise<void> {
     const x = this.live(id);
     if (x?.dispatch !== rev) return;
     x.dispatch = undefined;
     this.dispatchSet.delete(id);
+    if (event) await this.appendHistory(id, event);
   }
 
   async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {
@@ -486,12 +492,12 @@ export class LocalStore implements Store {
     return waiting ? 'ready' : 'requested';
   }
 
-  async noteProblem(id: string, rev: number, problem: string, event: HistoryEvent): Promise<void> {
+  async noteProblem(id: string, rev: number, problem: string, events: HistoryEvents): Promise<void> {
     const x = this.live(id);
     if (!x || x.doc.rev !== rev || isTerminal(x.doc.status) || x.doc.problem === problem) return;
     x.doc.problem = problem;
     x.doc.updatedAt = now();
-    this.event(x, event);
+    for (const e of eventList(events)) this.event(x, e);
     await this.changed(x);
   }
 

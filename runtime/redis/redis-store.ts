@@ -24,7 +24,7 @@ import type {
   StoredSettlement,
   Suspension,
 } from '../store.js';
-import { ExecutionEndedError, ExecutionNotFoundError } from '../store.js';
+import { eventList, ExecutionEndedError, ExecutionNotFoundError, type HistoryEvents } from '../store.js';
 import { runScript, type ScriptName } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -57,8 +57,10 @@ export class RedisStore implements Store {
     return `${this.prefix}:{${id}}:b:${name}`;
   }
 
-  private run(name: ScriptName, id: string, event: HistoryEvent | undefined, args: (string | number)[], extraKeys: string[] = []): Promise<unknown> {
-    return runScript(this.redis, name, this.keys(id, extraKeys), [Date.now(), this.cap, event ? JSON.stringify(event) : '', id, ...args]);
+  /** Runs a transition script; its events go in one argument, one JSON per line (lib.lua's history() splits them). */
+  private run(name: ScriptName, id: string, events: HistoryEvents | undefined, args: (string | number)[], extraKeys: string[] = []): Promise<unknown> {
+    const lines = events === undefined ? '' : eventList(events).map((e) => JSON.stringify(e)).join('\n');
+    return runScript(this.redis, name, this.keys(id, extraKeys), [Date.now(), this.cap, lines, id, ...args]);
   }
 
   async create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }> {
@@ -70,7 +72,18 @@ export class RedisStore implements Store {
   }
 
   async load(id: string): Promise<ExecutionRecord | undefined> {
-    const h = await this.redis.hgetall(this.keys(id)[0]!);
+    return this.record(id, await this.redis.hgetall(this.keys(id)[0]!));
+  }
+
+  async loadForStep(id: string): Promise<{ record: ExecutionRecord; settlements: StoredSettlement[] } | undefined> {
+    const [k, ks] = this.keys(id);
+    // MULTI: the record and its settlements from one moment (a settle between two reads could not mix revs).
+    const [[, h], [, all]] = (await this.redis.multi().hgetall(k!).hgetall(ks!).exec()) as [[unknown, Record<string, string>], [unknown, Record<string, string>]];
+    const record = this.record(id, h);
+    return record && { record, settlements: parseSettlements(all) };
+  }
+
+  private record(id: string, h: Record<string, string>): ExecutionRecord | undefined {
     if (!h.status) return undefined;
     const rec: ExecutionRecord = {
       id,
@@ -100,17 +113,10 @@ export class RedisStore implements Store {
       [unknown, string | null],
       [unknown, Record<string, string>],
     ];
-    if (Number(rawRev) !== rev) return [];
-    const out: StoredSettlement[] = [];
-    for (const [slot, v] of Object.entries(all)) {
-      const a = v.indexOf(':');
-      const b = v.indexOf(':', a + 1);
-      out.push({ slot: Number(slot), seq: Number(v.slice(0, a)), ok: v.slice(a + 1, b) === '1', payload: v.slice(b + 1) });
-    }
-    return out.sort((x, y) => x.seq - y.seq);
+    return Number(rawRev) === rev ? parseSettlements(all) : [];
   }
 
-  async commitSuspension(id: string, rev: number, s: Suspension, event: HistoryEvent): Promise<CommitOutcome> {
+  async commitSuspension(id: string, rev: number, s: Suspension, event: HistoryEvents): Promise<CommitOutcome> {
     const args: (string | number)[] = [rev, s.state, s.version, JSON.stringify(s.at), s.mode, s.total, s.dispatch ? '1' : '0', s.cancelDelivered ? '1' : '0'];
     args.push(s.settled.length);
     for (const x of s.settled) args.push(x.slot, x.ok ? '1' : '0', x.payload);
@@ -120,7 +126,7 @@ export class RedisStore implements Store {
     return (await this.run('commit_suspension', id, event, args, bufferKeys)) as CommitOutcome;
   }
 
-  async commitEnd(id: string, rev: number, end: Ending, event: HistoryEvent): Promise<boolean> {
+  async commitEnd(id: string, rev: number, end: Ending, event: HistoryEvents): Promise<boolean> {
     return (await this.run('commit_end', id, event, [rev, end.status, end.payload, end.cancelDelivered ? '1' : '0'])) === 1;
   }
 
@@ -132,8 +138,8 @@ export class RedisStore implements Store {
     return (await this.run('is_live', id, undefined, [rev, slot])) === 1;
   }
 
-  async clearDispatch(id: string, rev: number): Promise<void> {
-    await this.run('clear_dispatch', id, undefined, [rev]);
+  async clearDispatch(id: string, rev: number, event?: HistoryEvent): Promise<void> {
+    await this.run('clear_dispatch', id, event, [rev]);
   }
 
   async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {
@@ -150,7 +156,7 @@ export class RedisStore implements Store {
     return r as CancelOutcome;
   }
 
-  async noteProblem(id: string, rev: number, problem: string, event: HistoryEvent): Promise<void> {
+  async noteProblem(id: string, rev: number, problem: string, event: HistoryEvents): Promise<void> {
     await this.run('note_problem', id, event, [rev, problem]);
   }
 
@@ -201,4 +207,15 @@ export class RedisStore implements Store {
     if (this.options.ownsClient === false) return;
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
+}
+
+/** The settlements hash (slot → `seq:ok:payload`) in settlement order. */
+function parseSettlements(all: Record<string, string>): StoredSettlement[] {
+  const out: StoredSettlement[] = [];
+  for (const [slot, v] of Object.entries(all)) {
+    const a = v.indexOf(':');
+    const b = v.indexOf(':', a + 1);
+    out.push({ slot: Number(slot), seq: Number(v.slice(0, a)), ok: v.slice(a + 1, b) === '1', payload: v.slice(b + 1) });
+  }
+  return out.sort((x, y) => x.seq - y.seq);
 }
