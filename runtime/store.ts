@@ -112,6 +112,12 @@ export type HistoryEvents = HistoryEvent | readonly HistoryEvent[];
 
 export const eventList = (e: HistoryEvents): readonly HistoryEvent[] => (Array.isArray(e) ? e : [e as HistoryEvent]);
 
+/** What a resume reads: the record and the settlements of its current rev. */
+export interface LoadedStep {
+  record: ExecutionRecord;
+  settlements: StoredSettlement[];
+}
+
 export interface NewExecution {
   id: string;
   workflow: string;
@@ -210,7 +216,7 @@ export interface Store {
   create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }>;
   load(id: string): Promise<ExecutionRecord | undefined>;
   /** The record and the settlements of its current rev, read together (what a resume needs: one round trip on Redis). */
-  loadForStep(id: string): Promise<{ record: ExecutionRecord; settlements: StoredSettlement[] } | undefined>;
+  loadForStep(id: string): Promise<LoadedStep | undefined>;
   /** The settlements recorded for the suspension at `rev` (any order; sort by seq). */
   settlements(id: string, rev: number): Promise<StoredSettlement[]>;
   /** Commit a suspension of the step that started at `rev` (the new rev is rev + 1). */
@@ -219,6 +225,8 @@ export interface Store {
   commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean>;
   /** Record one slot's outcome for the suspension at `rev`. */
   settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome>;
+  /** settle(), and when it makes the group settled, also what loadForStep() reads, in the same atomic step (the worker that settles resumes at once). */
+  settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
   /** Whether a command of `rev`/`slot` is still wanted (waiting at rev, slot unsettled): queued calls of a cancelled or moved-on execution are dropped. */
   isLive(id: string, rev: number, slot: number): Promise<boolean>;
   /** The commands of the suspension at `rev` are all pushed: clear the outbox flag. */

@@ -43,6 +43,28 @@ describe('RedisStore', () => {
     expect((await redis.keys('st:{same}:*')).sort()).toEqual(['st:{same}:h', 'st:{same}:x']);
   });
 
+  it('settleAndLoad returns, with the settlement that settles the group, the record and settlements a resume reads', async () => {
+    const id = await waiting('all', 2);
+    expect(await store.settleAndLoad(id, 1, 1, true, encodeValue('b'), ev('c'))).toEqual({ outcome: 'recorded' });
+    const r = await store.settleAndLoad(id, 1, 0, false, encodeValue(new Error('x')), ev('c'));
+    expect(r.outcome).toBe('ready');
+    expect(r.loaded).toEqual(await store.loadForStep(id));
+    expect(r.loaded!.record).toMatchObject({ id, status: 'ready', rev: 1, group: { mode: 'all', total: 2, fulfilled: 1, rejected: 1 } });
+    expect(r.loaded!.settlements.map((x) => [x.slot, x.ok])).toEqual([
+      [1, true],
+      [0, false],
+    ]);
+    expect(await store.settleAndLoad(id, 1, 0, true, encodeValue('late'), ev('c'))).toEqual({ outcome: 'stale' });
+  });
+
+  it('writes several history events of one transition in order (resumed + suspended)', async () => {
+    const id = await waiting('single', 1);
+    await store.settle(id, 1, 0, true, encodeValue(1), ev('call completed'));
+    expect(await store.commitSuspension(id, 1, suspension('single', 1), [ev('resumed'), ev('suspended')])).toBe('waiting');
+    await store.clearDispatch(id, 2, ev('dispatched'));
+    expect((await store.history(id)).map((e) => e.type)).toEqual(['suspended', 'call completed', 'resumed', 'suspended', 'dispatched']);
+  });
+
   it('marks an all-group ready exactly once, on its last settlement; duplicates and late ones are no-ops', async () => {
     const id = await waiting('all', 3);
     expect(await store.settle(id, 1, 0, true, encodeValue('a'), ev('c'))).toBe('recorded');

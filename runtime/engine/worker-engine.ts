@@ -13,7 +13,7 @@ import { runActivity } from '../activity-context.js';
 import { CancelledError } from '../workflow.js';
 import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
-import type { ExecutionRecord, HistoryEvent, Store, StoredSettlement, Suspension } from '../store.js';
+import type { ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
 import { childId, dispatch } from './dispatch.js';
 import { notifyParent } from './parent.js';
 import { decodePayload, encodeError, encodePayload } from './payload.js';
@@ -75,8 +75,8 @@ export class WorkerEngine {
   // Resume: the next step of one execution
   // -------------------------------------------------------------------------
 
-  async resume(job: ResumeJob): Promise<void> {
-    const loaded = await this.o.store.loadForStep(job.executionId);
+  async resume(job: ResumeJob, preloaded?: LoadedStep): Promise<void> {
+    const loaded = preloaded ?? (await this.o.store.loadForStep(job.executionId));
     const rec = loaded?.record;
     if (!rec || rec.status !== 'ready' || rec.rev !== job.rev) return; // late or duplicate
     await this.step(rec, loaded.settlements, job.chain ?? 0);
@@ -90,10 +90,10 @@ export class WorkerEngine {
    * once (buffered signals, plain values) goes back to the queue now and
    * then, so one execution cannot hold a slot forever.
    */
-  private async resumeHere(id: string, rev: number, chain = 0): Promise<void> {
+  private async resumeHere(id: string, rev: number, chain = 0, loaded?: LoadedStep): Promise<void> {
     if (chain >= MAX_CHAIN || this.closed) return this.pushResume(id, rev);
     try {
-      await this.resume({ executionId: id, rev, chain: chain + 1 });
+      await this.resume({ executionId: id, rev, chain: chain + 1 }, loaded);
     } catch (error) {
       this.o.onError(error, `resuming execution '${id}' in process`);
       await this.pushResume(id, rev);
@@ -312,8 +312,8 @@ export class WorkerEngine {
   }
 
   private async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
-    const outcome = await retryStore(`settling slot ${slot} of execution '${id}'`, () => this.o.store.settle(id, rev, slot, ok, payload, event));
-    if (outcome === 'ready') await this.resumeHere(id, rev);
+    const { outcome, loaded } = await retryStore(`settling slot ${slot} of execution '${id}'`, () => this.o.store.settleAndLoad(id, rev, slot, ok, payload, event));
+    if (outcome === 'ready') await this.resumeHere(id, rev, 0, loaded);
   }
 
   async fireTimer(job: TimerJob): Promise<void> {

@@ -34,7 +34,7 @@ import type {
   StoredSettlement,
   Suspension,
 } from '../store.js';
-import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, type HistoryEvents } from '../store.js';
+import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, type HistoryEvents, type LoadedStep } from '../store.js';
 import { appendDurable, DurableFolder, fileKey, readLog, TEMP_SUFFIX, writeAtomic } from './durable-files.js';
 import { lockDir, type DirLock } from './dir-lock.js';
 
@@ -348,7 +348,13 @@ export class LocalStore implements Store {
     return x && this.record(x);
   }
 
-  async loadForStep(id: string): Promise<{ record: ExecutionRecord; settlements: StoredSettlement[] } | undefined> {
+  async settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
+    const outcome = await this.settle(id, rev, slot, ok, payload, event);
+    const loaded = outcome === 'ready' ? await this.loadForStep(id) : undefined;
+    return loaded ? { outcome, loaded } : { outcome };
+  }
+
+  async loadForStep(id: string): Promise<LoadedStep | undefined> {
     const x = this.execs.get(id);
     return x && { record: this.record(x), settlements: await this.settlements(id, x.doc.rev) };
   }

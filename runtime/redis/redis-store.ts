@@ -24,7 +24,7 @@ import type {
   StoredSettlement,
   Suspension,
 } from '../store.js';
-import { eventList, ExecutionEndedError, ExecutionNotFoundError, type HistoryEvents } from '../store.js';
+import { eventList, ExecutionEndedError, ExecutionNotFoundError, type HistoryEvents, type LoadedStep } from '../store.js';
 import { runScript, type ScriptName } from './scripts.js';
 
 export interface RedisStoreOptions {
@@ -75,7 +75,7 @@ export class RedisStore implements Store {
     return this.record(id, await this.redis.hgetall(this.keys(id)[0]!));
   }
 
-  async loadForStep(id: string): Promise<{ record: ExecutionRecord; settlements: StoredSettlement[] } | undefined> {
+  async loadForStep(id: string): Promise<LoadedStep | undefined> {
     const [k, ks] = this.keys(id);
     // MULTI: the record and its settlements from one moment (a settle between two reads could not mix revs).
     const [[, h], [, all]] = (await this.redis.multi().hgetall(k!).hgetall(ks!).exec()) as [[unknown, Record<string, string>], [unknown, Record<string, string>]];
@@ -131,7 +131,14 @@ export class RedisStore implements Store {
   }
 
   async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
-    return (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload])) as SettleOutcome;
+    return (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload, '0'])) as SettleOutcome;
+  }
+
+  async settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
+    const r = (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload, '1'])) as SettleOutcome | [SettleOutcome, string[], string[]];
+    if (typeof r === 'string') return { outcome: r };
+    const record = this.record(id, pairs(r[1]));
+    return record ? { outcome: r[0], loaded: { record, settlements: parseSettlements(pairs(r[2])) } } : { outcome: r[0] };
   }
 
   async isLive(id: string, rev: number, slot: number): Promise<boolean> {
@@ -218,4 +225,11 @@ function parseSettlements(all: Record<string, string>): StoredSettlement[] {
     out.push({ slot: Number(slot), seq: Number(v.slice(0, a)), ok: v.slice(a + 1, b) === '1', payload: v.slice(b + 1) });
   }
   return out.sort((x, y) => x.seq - y.seq);
+}
+
+/** A flat HGETALL reply from Lua ([field, value, …]) as an object. */
+function pairs(flat: string[]): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
+  return o;
 }
