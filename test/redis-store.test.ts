@@ -40,7 +40,7 @@ describe('RedisStore', () => {
     expect(a.created).toBe(true);
     expect(b.created).toBe(false);
     expect(b.record).toMatchObject({ workflow: 'wf', status: 'ready', rev: 0 });
-    expect((await redis.keys('st:{same}:*')).sort()).toEqual(['st:{same}:h', 'st:{same}:x']);
+    expect((await redis.keys('st:{same}:*')).sort()).toEqual(['st:{same}:h', 'st:{same}:v', 'st:{same}:x']);
   });
 
   it('settleAndLoad returns, with the settlement that settles the group, the record and settlements a resume reads', async () => {

@@ -23,7 +23,7 @@ describe('bad input on Redis', () => {
     const { mod, prefix, client } = await setup();
     const handle = await client.start(mod.waitsOnce as never, [] as never);
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
-    await h.redis.hset(`${prefix}:{${handle.id}}:x`, 'state', '{"v":1,"workflow":"waitsOnce"');
+    await h.redis.set(`${prefix}:{${handle.id}}:v`, '{"v":1,"workflow":"waitsOnce"'); // the state's key
     await handle.signal('go');
     const err = (await handle.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
     expect(err.name).toBe('CorruptStateError');

@@ -57,7 +57,7 @@ export default {
         }
       }
       stampLog.onStamp = null;
-      const stateBytes = await Promise.all(handles.map((h) => redis.hstrlen(`reawait:{${h.id}}:x`, 'state')));
+      const stateBytes = await Promise.all(handles.map((h) => redis.strlen(`reawait:{${h.id}}:v`)));
       const historyLen = await Promise.all(handles.map((h) => redis.llen(`reawait:{${h.id}}:h`)));
       const med = samples.map(median);
       const ms = (v) => ({ value: v, unit: 'ms' });

@@ -152,13 +152,14 @@ async function memoryPerWaiting(server, rt, count, calibrate) {
   const perBulk = ((await usedMemory(redis)) - m0) / count;
 
   // What one waiting execution holds, key by key.
-  const keys = ['x', 'h', 'w'].map((k) => `reawait:{${sample}}:${k}`);
+  const keys = ['x', 'v', 'h'].map((k) => `reawait:{${sample}}:${k}`);
   const usage = await Promise.all(keys.map((k) => redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0')));
   const fieldsReal = Object.keys(await redis.hgetall(`reawait:{${real[0]}}:x`)).sort().join(',');
   const fieldsBulk = Object.keys(await redis.hgetall(keys[0])).sort().join(',');
   if (fieldsReal !== fieldsBulk) throw new Error(`bench: bulk-created executions differ from real ones (fields ${fieldsBulk} vs ${fieldsReal})`);
-  const stateBytes = await redis.hstrlen(keys[0], 'state');
-  return { perReal, perBulk, seconds, usage, stateBytes, historyLen: await redis.llen(keys[1]) };
+  const stateBytes = await redis.strlen(keys[1]);
+  const encoding = await redis.call('OBJECT', 'ENCODING', keys[0]);
+  return { perReal, perBulk, seconds, usage, stateBytes, encoding, historyLen: await redis.llen(keys[2]) };
 }
 
 async function withRedis(extraArgs, body) {
@@ -180,7 +181,6 @@ export default {
     { id: '7a', what: 'Redis commands per activity step (incl. inside Lua) vs bee-queue job' },
     { id: '7b', what: 'Redis round trips per activity step vs bee-queue job' },
     { id: '7c', what: 'Redis memory per idle waiting execution (100k measured, → 1M)' },
-    { id: '7d', what: '7c on a Redis with hash-max-listpack-value 1024 (20k measured)' },
   ],
   async run({ smoke }) {
     const [n1, n2] = smoke ? [10, 40] : [50, 550];
@@ -191,8 +191,6 @@ export default {
       const an = await anchorStepCost(server, n1, n2);
       const mem = await memoryPerWaiting(server, rt, count, calibrate);
       const mib1M = (mem.perBulk * 1_000_000) / 2 ** 20;
-      // The record hash holds values over 64 B (state, at), so Redis stores it as a hashtable, not a listpack: measure that effect.
-      const tuned = await withRedis(['--hash-max-listpack-value', '1024'], (s2, rt2) => memoryPerWaiting(s2, rt2, smoke ? 2_000 : 20_000, smoke ? 200 : 1_000));
       return [
         {
           id: '7a',
@@ -221,18 +219,8 @@ export default {
           note:
             `${count.toLocaleString('en-US')} waiting executions created in ${mem.seconds.toFixed(1)} s; → ${mib1M.toFixed(0)} MiB for 1,000,000. ` +
             `${calibrate} started through Client + Worker: ${mem.perReal.toFixed(0)} B each. ` +
-            `MEMORY USAGE of one: record hash ${mem.usage[0]} B (state ${mem.stateBytes} B), history list ${mem.usage[1]} B (${mem.historyLen} events), signal-wait hash ${mem.usage[2]} B; the other ${(mem.perBulk - mem.usage.reduce((a, b) => a + b, 0)).toFixed(0)} B are its entry in the 'all' index and the keyspace's per-key overhead.`,
+            `MEMORY USAGE of one: record hash ${mem.usage[0]} B (${mem.encoding}), state string ${mem.usage[1]} B (${mem.stateBytes} B of state), history list ${mem.usage[2]} B (${mem.historyLen} events); the other ${(mem.perBulk - mem.usage.reduce((a, b) => a + b, 0)).toFixed(0)} B are its entry in the 'all' index and the keyspace's per-key overhead.`,
           memory: mem,
-        },
-        {
-          id: '7d',
-          reawait: { value: tuned.perBulk, unit: 'B' },
-          anchor: { name: '7c, default config', value: mem.perBulk, unit: 'B' },
-          ratio: tuned.perBulk / mem.perBulk,
-          target: '≤ 1 KiB',
-          ok: tuned.perBulk <= 1024,
-          note: `record hash ${tuned.usage[0]} B as a listpack (vs ${mem.usage[0]} B as a hashtable in 7c), history ${tuned.usage[1]} B, signal-wait hash ${tuned.usage[2]} B; ${tuned.perReal.toFixed(0)} B each through Client + Worker.`,
-          memory: tuned,
         },
       ];
     });

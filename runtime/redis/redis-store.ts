@@ -50,7 +50,7 @@ export class RedisStore implements Store {
   private keys(id: string, extra: string[] = []): string[] {
     const base = `${this.prefix}:{${id}}`;
     const g = this.prefix;
-    return [`${base}:x`, `${base}:s`, `${base}:w`, `${base}:h`, `${g}:all`, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, ...extra];
+    return [`${base}:x`, `${base}:s`, `${base}:v`, `${base}:h`, `${g}:all`, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, ...extra];
   }
 
   private bufferKey(id: string, name: string): string {
@@ -72,18 +72,31 @@ export class RedisStore implements Store {
   }
 
   async load(id: string): Promise<ExecutionRecord | undefined> {
-    return this.record(id, await this.redis.hgetall(this.keys(id)[0]!));
+    const [k, , kv] = this.keys(id);
+    const [[, h], [, v]] = (await this.redis.multi().hgetall(k!).get(kv!).exec()) as [[unknown, Record<string, string>], [unknown, string | null]];
+    return this.record(id, h, v);
   }
 
   async loadForStep(id: string): Promise<LoadedStep | undefined> {
-    const [k, ks] = this.keys(id);
+    const [k, ks, kv] = this.keys(id);
     // MULTI: the record and its settlements from one moment (a settle between two reads could not mix revs).
-    const [[, h], [, all]] = (await this.redis.multi().hgetall(k!).hgetall(ks!).exec()) as [[unknown, Record<string, string>], [unknown, Record<string, string>]];
-    const record = this.record(id, h);
+    const [[, h], [, all], [, v]] = (await this.redis.multi().hgetall(k!).hgetall(ks!).get(kv!).exec()) as [
+      [unknown, Record<string, string>],
+      [unknown, Record<string, string>],
+      [unknown, string | null],
+    ];
+    const record = this.record(id, h, v);
     return record && { record, settlements: parseSettlements(all) };
   }
 
-  private record(id: string, h: Record<string, string>): ExecutionRecord | undefined {
+  /**
+   * The record from its hash and its value key. The hash holds only short
+   * fields, so Redis keeps it as a compact listpack (any value over 64 bytes
+   * would turn it into a hashtable, twice the memory); the long ones live
+   * apart: the value key holds the args until the first suspension (no `at`
+   * yet), the state after it.
+   */
+  private record(id: string, h: Record<string, string>, value: string | null): ExecutionRecord | undefined {
     if (!h.status) return undefined;
     const rec: ExecutionRecord = {
       id,
@@ -95,9 +108,11 @@ export class RedisStore implements Store {
       updatedAt: Number(h.updatedAt),
     };
     if (h.completedAt) rec.completedAt = Number(h.completedAt);
-    if (h.args !== undefined) rec.args = h.args;
-    if (h.state !== undefined) rec.state = h.state;
-    if (h.at) rec.at = JSON.parse(h.at) as SuspendedAt;
+    if (value !== null) {
+      if (h.at) rec.state = value;
+      else rec.args = value;
+    }
+    if (h.at) rec.at = parseAt(h.at, h.atFn ?? rec.workflow, h.atFile ?? '', rec.version);
     if (h.mode) rec.group = { mode: h.mode as GroupMode, total: Number(h.total), fulfilled: Number(h.fulfilled ?? 0), rejected: Number(h.rejected ?? 0) };
     if (h.result !== undefined) rec.result = h.result;
     if (h.error !== undefined) rec.error = h.error;
@@ -117,11 +132,13 @@ export class RedisStore implements Store {
   }
 
   async commitSuspension(id: string, rev: number, s: Suspension, event: HistoryEvents): Promise<CommitOutcome> {
-    const args: (string | number)[] = [rev, s.state, s.version, JSON.stringify(s.at), s.mode, s.total, s.dispatch ? '1' : '0', s.cancelDelivered ? '1' : '0'];
+    const { at } = s;
+    const args: (string | number)[] = [rev, s.state, s.version, `${at.line}:${at.column}:${at.pc}:${at.depth}`, s.mode, s.total, s.dispatch ? '1' : '0', s.cancelDelivered ? '1' : '0'];
     args.push(s.settled.length);
     for (const x of s.settled) args.push(x.slot, x.ok ? '1' : '0', x.payload);
     args.push(s.signals.length);
     for (const x of s.signals) args.push(x.slot, x.name);
+    args.push(at.fn, at.file);
     const bufferKeys = s.signals.map((x) => this.bufferKey(id, x.name));
     return (await this.run('commit_suspension', id, event, args, bufferKeys)) as CommitOutcome;
   }
@@ -135,9 +152,9 @@ export class RedisStore implements Store {
   }
 
   async settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
-    const r = (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload, '1'])) as SettleOutcome | [SettleOutcome, string[], string[]];
+    const r = (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload, '1'])) as SettleOutcome | [SettleOutcome, string[], string[], string | null];
     if (typeof r === 'string') return { outcome: r };
-    const record = this.record(id, pairs(r[1]));
+    const record = this.record(id, pairs(r[1]), r[3]);
     return record ? { outcome: r[0], loaded: { record, settlements: parseSettlements(pairs(r[2])) } } : { outcome: r[0] };
   }
 
@@ -232,4 +249,10 @@ function pairs(flat: string[]): Record<string, string> {
   const o: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) o[flat[i]!] = flat[i + 1]!;
   return o;
+}
+
+/** The record's `at` field, 'line:column:pc:depth', with its fn and file fields. */
+function parseAt(at: string, fn: string, file: string, version: string): SuspendedAt {
+  const [line, column, pc, depth] = at.split(':').map(Number) as [number, number, number, number];
+  return { fn, version, pc, file, line, column, depth };
 }

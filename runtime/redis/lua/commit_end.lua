@@ -5,9 +5,9 @@ if rev ~= ARGV[5] or redis.call('HGET', K_X, 'status') ~= 'ready' then return 0 
 local field = 'error'
 if ARGV[6] == 'completed' then field = 'result' end
 redis.call('HSET', K_X, 'rev', tonumber(rev) + 1, 'status', ARGV[6], field, ARGV[7], 'completedAt', NOW, 'updatedAt', NOW)
-redis.call('HDEL', K_X, 'state', 'args', 'at', 'mode', 'total', 'fulfilled', 'rejected', 'problem', 'dispatch')
+redis.call('HDEL', K_X, 'at', 'atFn', 'atFile', 'waits', 'mode', 'total', 'fulfilled', 'rejected', 'problem', 'dispatch')
 if ARGV[8] == '1' then redis.call('HSET', K_X, 'cancelDelivered', '1') end
-redis.call('DEL', K_S, K_W)
+redis.call('DEL', K_S, K_V)
 redis.call('SREM', K_READY, ID)
 redis.call('SREM', K_DISPATCH, ID)
 if redis.call('HEXISTS', K_X, 'parent') == 1 then redis.call('SADD', K_NOTIFY, ID) end

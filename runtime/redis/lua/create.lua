@@ -1,7 +1,8 @@
 -- create: ARGV 5 workflow, 6 version, 7 args, 8 parent JSON ('' = none)
 if redis.call('EXISTS', K_X) == 1 then return 0 end
 redis.call('HSET', K_X, 'workflow', ARGV[5], 'version', ARGV[6], 'status', 'ready', 'rev', 0,
-  'createdAt', NOW, 'updatedAt', NOW, 'args', ARGV[7])
+  'createdAt', NOW, 'updatedAt', NOW)
+redis.call('SET', K_V, ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', K_X, 'parent', ARGV[8]) end
 redis.call('ZADD', K_ALL, NOW, ID)
 redis.call('SADD', K_READY, ID)

@@ -3,7 +3,8 @@ local status = redis.call('HGET', K_X, 'status')
 if not status then return 'missing' end
 if is_terminal(status) then return 'ended' end
 if status == 'waiting' then
-  local slots = redis.call('HGET', K_W, ARGV[5])
+  local waits = redis.call('HGET', K_X, 'waits')
+  local slots = waits and cjson.decode(waits)[ARGV[5]]
   if slots then
     for slot in string.gmatch(slots, '%d+') do
       if redis.call('HEXISTS', K_S, slot) == 0 then
