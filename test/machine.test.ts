@@ -1,34 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Frame, ResumeInput, StepResult, WorkflowMeta } from '../runtime/contract.js';
 import { VersionMismatchError, UnknownWorkflowError } from '../runtime/errors.js';
 import { advance, initialState, START_INPUT, start } from '../runtime/machine.js';
-import { call, defineWorkflow, group, proxyActivities, sleep, workflowRecord } from '../runtime/workflow.js';
+import { group, proxyActivities, sleep, workflowRecord } from '../runtime/workflow.js';
+import { hand as handWorkflow, suspend, value, type Step } from './support/hand-workflow.js';
 
-// Hand-written step functions that follow the contract: a switch on frame.pc.
-type Step = (f: Frame, r: ResumeInput) => StepResult;
-function hand(name: string, step: Step, suspensions = 4): (...args: unknown[]) => Promise<unknown> {
-  const fn = (...args: unknown[]) => call(fn as never, args) as unknown as Promise<unknown>;
-  const meta: WorkflowMeta = {
-    name,
-    version: `v-${name}`,
-    file: 'test/machine.ts',
-    params: [],
-    line: 1,
-    column: 0,
-    suspensions: Array.from({ length: suspensions }, (_, id) => ({ id, line: 10 + id, column: 2, live: [] })),
-  };
-  defineWorkflow(fn as never, meta, step);
-  return fn;
-}
-const value = (r: ResumeInput): unknown => {
-  if (!r.ok) throw r.error;
-  return r.value;
-};
-const suspend = (f: Frame, pc: number, locals: Record<string, unknown>, awaited: unknown): StepResult => {
-  f.pc = pc;
-  f.locals = locals;
-  return { done: false, await: awaited };
-};
+const hand = <A extends unknown[] = unknown[]>(name: string, step: Step, suspensions = 4) => handWorkflow<A>(name, step, { suspensions });
 
 const acts = proxyActivities<{ double(n: number): Promise<number> }>();
 
@@ -77,7 +53,7 @@ describe('advance', () => {
       ['m_leaf', 1],
     ]);
     expect(s.state.group).toEqual({ mode: 'single', items: [{ kind: 'call', activity: 'double', args: [2], options: {} }] });
-    expect(s.at).toMatchObject({ fn: 'm_leaf', pc: 1, file: 'test/machine.ts', line: 11, depth: 2, version: 'v-m_leaf' });
+    expect(s.at).toMatchObject({ fn: 'm_leaf', pc: 1, file: 'test/m_leaf.ts', line: 11, depth: 2, version: 'v-m_leaf' });
     // the group is plain data: no brand, no then
     expect(Object.getOwnPropertySymbols(s.state.group.items[0]!)).toEqual([]);
     expect('then' in s.state.group.items[0]!).toBe(false);

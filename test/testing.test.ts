@@ -1,35 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Frame, ResumeInput, StepResult, WorkflowMeta } from '../runtime/contract.js';
 import { activityContext, type ActivityContext } from '../runtime/activity-context.js';
 import { StateEncodeError, UnknownActivityError } from '../runtime/errors.js';
 import { runNative, runWorkflow } from '../runtime/testing.js';
-import { call, defineWorkflow, group, proxyActivities, signal, sleep, startChild } from '../runtime/workflow.js';
-
-// Hand-written step functions that follow the contract (the compiler's output shape).
-type Step = (f: Frame, r: ResumeInput) => StepResult;
-function hand<A extends unknown[], R>(name: string, step: Step): (...args: A) => Promise<R> {
-  const fn = (...args: unknown[]) => call(fn as never, args);
-  const meta: WorkflowMeta = {
-    name,
-    version: `v1-${name}`,
-    file: `test/${name}.ts`,
-    params: [],
-    line: 1,
-    column: 0,
-    suspensions: Array.from({ length: 8 }, (_, id) => ({ id, line: 10 + id, column: 4, live: [] })),
-  };
-  defineWorkflow(fn as never, meta, step);
-  return fn as unknown as (...args: A) => Promise<R>;
-}
-const value = (r: ResumeInput): unknown => {
-  if (!r.ok) throw r.error;
-  return r.value;
-};
-const suspend = (f: Frame, pc: number, locals: Record<string, unknown>, awaited: unknown): StepResult => {
-  f.pc = pc;
-  f.locals = locals;
-  return { done: false, await: awaited };
-};
+import { group, proxyActivities, signal, sleep, startChild } from '../runtime/workflow.js';
+import { hand, suspend, value } from './support/hand-workflow.js';
 
 const activities = {
   async encodeVideo(path: string): Promise<string> {
@@ -215,7 +189,7 @@ describe('runWorkflow', () => {
     });
     const err = await runWorkflow(w, [], { activities: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StateEncodeError);
-    expect((err as Error).message).toMatch(/^cannot suspend workflow 't_badlocal' at test\/t_badlocal\.ts:13:5: local 'handler' holds a function/);
+    expect((err as Error).message).toMatch(/^cannot suspend workflow 't_badlocal' at test\/t_badlocal\.ts:13:3: local 'handler' holds a function/);
     // without round-trips nothing is encoded, so it runs
     await expect(runWorkflow(w, [], { activities: {}, roundTrip: false })).resolves.toMatchObject({ result: 1 });
   });
