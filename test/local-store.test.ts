@@ -25,7 +25,7 @@ const ev = (type: string) => ({ t: Date.now(), type });
 const suspension = (state: string, total: number, extra: Partial<Suspension> = {}): Suspension => ({
   state,
   version: 'v1',
-  at: { fn: 'wf', pc: 1, file: 'wf.ts', line: 3, column: 2 },
+  at: { fn: 'wf', version: 'v1', pc: 1, file: 'wf.ts', line: 3, column: 2, depth: 1 },
   mode: 'all',
   total,
   settled: [],
