@@ -130,6 +130,11 @@ describe('reawait run', () => {
     const list = run(['--dir', dir], {}, 'list');
     expect(await list.exited).toBe(0);
     expect(list.stdout()).toMatch(/^inspect\tfanOut\tcompleted\t/m);
+    // a mistyped folder is an error, not a new empty backend
+    const typo = run(['--dir', `${dir}-typo`], {}, 'list');
+    expect(await typo.exited).toBe(2);
+    expect(typo.stderr()).toContain(`--dir ${dir}-typo: no such folder`);
+    expect(existsSync(`${dir}-typo`)).toBe(false);
   });
 
   it('a failed workflow exits 1 with its error on stderr', async () => {

@@ -1,13 +1,16 @@
 /** The client every subcommand uses: `--dir` (an embedded folder), else `--redis`, then REDIS_URL, then the default URL. */
+import { existsSync } from 'node:fs';
 import { Client } from '../engine/client.js';
 import type { ExecutionHandle } from '../engine/client-engine.js';
 import { redisUrlFrom } from '../redis/connection.js';
 import { UsageError, type ParsedArgs } from './args.js';
 
-export function clientFrom(args: ParsedArgs): Client {
+export function clientFrom(args: ParsedArgs, options: { createDir?: boolean } = {}): Client {
   const dir = args.values.get('dir');
   if (dir !== undefined) {
     if (args.values.has('redis') || args.values.has('prefix')) throw new UsageError('give either --dir (an embedded folder) or --redis/--prefix, not both');
+    // Reading a folder that is not there is a typo, not a new empty backend.
+    if (!options.createDir && !existsSync(dir)) throw new UsageError(`--dir ${dir}: no such folder (reawait run or a Worker with { store: 'local', dir } creates it)`);
     return new Client({ store: 'local', dir });
   }
   const prefix = args.values.get('prefix');

@@ -20,7 +20,7 @@ export function main(argv: string[]): Promise<number> {
     const wfArgs = jsonOption('args', args.values.get('args'), []);
     if (!Array.isArray(wfArgs)) throw new UsageError('--args must be a JSON array of arguments');
     const id = args.values.get('id');
-    const client = clientFrom(args);
+    const client = clientFrom(args, { createDir: true });
     try {
       const handle = await client.start(workflow, wfArgs, id ? { id } : {});
       process.stderr.write(`started ${workflow} as ${handle.id}\n`);
