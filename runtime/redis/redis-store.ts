@@ -1,6 +1,14 @@
 /**
- * Store on Redis. Every key of one execution carries the hash tag `{id}`;
- * every transition is one Lua script (./lua) guarded by the revision. The
+ * Store on Redis. Every key of one execution carries the hash tag `{id}`:
+ *   x        the record: a hash of short fields only (status, rev, group
+ *            counts, signal waits, where it waits), so Redis keeps it as a
+ *            listpack
+ *   v        the value: the encoded args until the first suspension, then
+ *            the state document
+ *   s        settlements of the current group (slot -> seq:ok:payload)
+ *   h        the capped event history
+ *   b:<name> buffered signals of that name
+ * Every transition is one Lua script (./lua) guarded by the revision. The
  * four global sets/zset (all, ready, dispatch, notify) are indexes for
  * list() and the recovery sweep.
  */
