@@ -88,6 +88,19 @@ describe('atomic writes', () => {
     });
   });
 
+  it('settleAndLoad: the settlement that makes the group ready is in the log file before it returns, with what a resume reads', async () => {
+    const dir = freshDir();
+    const s = await LocalStore.open({ dir });
+    await s.create({ id: 'r', workflow: 'wf', version: '', args: encodeValue([]) });
+    await s.commitSuspension('r', 0, suspension('{}', 1), ev('suspended'));
+    const { outcome, loaded } = await s.settleAndLoad('r', 1, 0, true, encodeValue(7), ev('call completed'));
+    expect(outcome).toBe('ready');
+    expect(loaded).toMatchObject({ record: { id: 'r', status: 'ready', rev: 1 }, settlements: [{ slot: 0, ok: true, payload: encodeValue(7) }] });
+    // written (not fsynced: the commit that follows is): a kill -9 now would find it
+    expect(readFileSync(path.join(dir, 'executions', 'r.log'), 'utf8')).toContain(`"payload":${JSON.stringify(encodeValue(7))}`);
+    await s.close();
+  });
+
   it('an unreadable document is skipped with a warning naming the file; the others load', async () => {
     const dir = freshDir();
     await withStore(dir, (s) => s.create({ id: 'good', workflow: 'wf', version: '', args: encodeValue([]) }));

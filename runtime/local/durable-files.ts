@@ -2,8 +2,10 @@
  * The file operations the embedded store is built on. A document is replaced
  * atomically (write a temp file, fsync it, rename it over the old one, fsync
  * the folder), so a crash at any moment leaves the old or the new document,
- * never a torn one. A log is appended and fsynced; a crash may tear only its
- * last line, which readLog() cuts off.
+ * never a torn one. A log is appended, and fsynced when what it carries must
+ * survive a power cut on its own (the store decides: history lines and
+ * settlements a document write supersedes need not); a crash may tear only
+ * its last line, which readLog() cuts off.
  */
 import { createHash } from 'node:crypto';
 import { open, readFile, rename, truncate, type FileHandle } from 'node:fs/promises';
@@ -52,12 +54,12 @@ export async function writeAtomic(dir: DurableFolder, file: string, text: string
   await dir.sync();
 }
 
-/** Append `text` to `file` and fsync it; `created` (the file is new) also fsyncs the folder. */
-export async function appendDurable(dir: DurableFolder, file: string, text: string, created: boolean): Promise<void> {
+/** Append `text` to `file` and fsync it (unless `sync` is false); `created` (the file is new) also fsyncs the folder. */
+export async function appendDurable(dir: DurableFolder, file: string, text: string, created: boolean, sync = true): Promise<void> {
   const h = await open(file, 'a');
   try {
     await h.write(text);
-    await h.datasync();
+    if (sync) await h.datasync();
   } finally {
     await h.close();
   }

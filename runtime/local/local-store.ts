@@ -101,6 +101,8 @@ class Execution {
   lines: string[] = [];
   logLines = 0;
   logExists = false;
+  /** The next log append must be fsynced (unset only when every write it carries may skip it). */
+  syncLog = false;
   tail: Promise<void> = Promise.resolve();
   next: Promise<void> | undefined;
   /** Flushes history-only lines if no durable transition carries them first. */
@@ -212,7 +214,8 @@ export class LocalStore implements Store {
   // ---------------------------------------------------------------------------
 
   /** Resolves once every change made to `x` so far is on disk. */
-  private flush(x: Execution): Promise<void> {
+  private flush(x: Execution, sync = true): Promise<void> {
+    if (sync) x.syncLog = true;
     if (x.next) return x.next;
     const next = x.tail.then(() => {
       x.next = undefined;
@@ -230,6 +233,8 @@ export class LocalStore implements Store {
     x.docDirty = false;
     const lines = x.lines;
     x.lines = [];
+    const sync = x.syncLog;
+    x.syncLog = false;
     // Settlements of old revs and history beyond the cap are dead lines: rewrite the log once they dominate.
     const live = x.history.length + x.settlements.size;
     const compact = x.logLines + lines.length > 2 * live + 64;
@@ -252,7 +257,7 @@ export class LocalStore implements Store {
     } else if (log !== '') {
       const created = !x.logExists;
       x.logExists = true;
-      await appendDurable(this.durable, x.log, log, created);
+      await appendDurable(this.durable, x.log, log, created, sync);
     }
   }
 
@@ -266,9 +271,10 @@ export class LocalStore implements Store {
     x.lines.push(`${JSON.stringify({ h: event })}\n`);
   }
 
+  /** The document changed: its atomic write is what must be durable; log lines riding along are history (or settlements it supersedes). */
   private changed(x: Execution): Promise<void> {
     x.docDirty = true;
-    return this.flush(x);
+    return this.flush(x, false);
   }
 
   // ---------------------------------------------------------------------------
@@ -348,8 +354,14 @@ export class LocalStore implements Store {
     return x && this.record(x);
   }
 
+  /**
+   * The settlement that makes the group ready is written but not fsynced:
+   * the caller resumes at once and that commit's fsync follows. A kill -9
+   * loses nothing (the line is in the OS's cache); a power cut before the
+   * commit re-runs that call (activities run at least once).
+   */
   async settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
-    const outcome = await this.settle(id, rev, slot, ok, payload, event);
+    const outcome = await this.settleSlotDurably(id, rev, slot, ok, payload, event, false);
     const loaded = outcome === 'ready' ? await this.loadForStep(id) : undefined;
     return loaded ? { outcome, loaded } : { outcome };
   }
@@ -443,13 +455,18 @@ export class LocalStore implements Store {
     return true;
   }
 
-  async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
+  settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
+    return this.settleSlotDurably(id, rev, slot, ok, payload, event, true);
+  }
+
+  /** `syncIfReady` false: a settlement that makes the group ready skips its fsync (see settleAndLoad). */
+  private async settleSlotDurably(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent, syncIfReady: boolean): Promise<SettleOutcome> {
     const x = this.live(id);
     if (!x || x.doc.rev !== rev || x.doc.status !== 'waiting') return 'stale';
     const outcome = this.settleSlot(x, slot, ok, payload, false);
     if (outcome === 'duplicate') return outcome;
     this.event(x, event);
-    await this.flush(x);
+    await this.flush(x, syncIfReady || outcome !== 'ready');
     return outcome;
   }
 
