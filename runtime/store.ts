@@ -227,10 +227,15 @@ export interface Store {
   settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome>;
   /** settle(), and when it makes the group settled, also what loadForStep() reads, in the same atomic step (the worker that settles resumes at once). */
   settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
-  /** Whether a command of `rev`/`slot` is still wanted (waiting at rev, slot unsettled): queued calls of a cancelled or moved-on execution are dropped. */
+  /**
+   * Whether a command of `rev`/`slot` is still wanted (waiting at rev, slot
+   * unsettled): queued calls of a cancelled or moved-on execution are
+   * dropped. For a lone call it also clears the outbox flag (its delivery
+   * proves the push), so the dispatcher need not.
+   */
   isLive(id: string, rev: number, slot: number): Promise<boolean>;
   /** The commands of the suspension at `rev` are all pushed: clear the outbox flag. */
-  clearDispatch(id: string, rev: number, event?: HistoryEvent): Promise<void>;
+  clearDispatch(id: string, rev: number): Promise<void>;
   /** Deliver a signal; throws if the execution does not exist or has ended. */
   signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome>;
   /** Ask for a cancel; throws if the execution does not exist. */

@@ -60,8 +60,7 @@ describe('RedisStore', () => {
   it('writes several history events of one transition in order (resumed + suspended)', async () => {
     const id = await waiting('single', 1);
     await store.settle(id, 1, 0, true, encodeValue(1), ev('call completed'));
-    expect(await store.commitSuspension(id, 1, suspension('single', 1), [ev('resumed'), ev('suspended')])).toBe('waiting');
-    await store.clearDispatch(id, 2, ev('dispatched'));
+    expect(await store.commitSuspension(id, 1, suspension('single', 1), [ev('resumed'), ev('suspended'), ev('dispatched')])).toBe('waiting');
     expect((await store.history(id)).map((e) => e.type)).toEqual(['suspended', 'call completed', 'resumed', 'suspended', 'dispatched']);
   });
 
@@ -129,6 +128,18 @@ describe('RedisStore', () => {
     expect((await store.pending()).dispatch).not.toContain(id);
     for (let i = 0; i < 10; i++) await store.appendHistory(id, ev(`e${i}`));
     expect((await store.history(id)).map((e) => e.type)).toEqual(['e5', 'e6', 'e7', 'e8', 'e9']);
+  });
+
+  it("a lone call's delivery (isLive) clears its outbox flag; a call of a bigger group does not", async () => {
+    const lone = await waiting('single', 1);
+    const pair = await waiting('all', 2);
+    expect((await store.pending()).dispatch).toEqual(expect.arrayContaining([lone, pair]));
+    expect(await store.isLive(lone, 1, 0)).toBe(true);
+    expect(await store.isLive(pair, 1, 0)).toBe(true);
+    const { dispatch } = await store.pending();
+    expect(dispatch).not.toContain(lone);
+    expect(dispatch).toContain(pair);
+    expect(await store.isLive(lone, 0, 0)).toBe(false); // an old rev: dropped, nothing changed
   });
 
   it('lists newest first with filters and a cursor', async () => {

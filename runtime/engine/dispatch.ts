@@ -7,7 +7,7 @@
 import type { Group } from '../contract.js';
 import { encodeValue } from '../codec.js';
 import type { ActivityJob, Queue, TimerJob } from '../queue.js';
-import type { Store } from '../store.js';
+import type { HistoryEvent, Store } from '../store.js';
 import { isTerminal } from '../store.js';
 import type { WorkflowRegistry } from './registry.js';
 import { settleParent } from './parent.js';
@@ -16,6 +16,22 @@ export interface DispatchContext {
   store: Store;
   queue: Queue;
   workflows: WorkflowRegistry;
+}
+
+/** A group of one activity call (a plain `await activity()`: the common step). */
+export const isLoneCall = (group: Group): boolean => group.items.length === 1 && group.items[0]!.kind === 'call';
+
+/** The 'dispatched' history event of a group's commit (the outbox makes the push certain once the commit lands). */
+export function dispatchedEvent(group: Group, t: number): HistoryEvent | undefined {
+  let calls = 0;
+  let timers = 0;
+  let children = 0;
+  for (const it of group.items) {
+    if (it.kind === 'call') calls++;
+    else if (it.kind === 'sleep' || (it.kind === 'signal' && it.timeoutMs !== undefined)) timers++;
+    else if (it.kind === 'child') children++;
+  }
+  return calls + timers + children > 0 ? { t, type: 'dispatched', calls, timers, children } : undefined;
 }
 
 /** Child executions get `${parent}:${rev}:${slot}` unless the workflow named one. */
@@ -64,6 +80,6 @@ export async function dispatch(ctx: DispatchContext, id: string, rev: number, gr
   }
   await ctx.queue.pushActivities(activities);
   await ctx.queue.pushTimers(timers);
-  const pushed = activities.length + timers.length + children > 0;
-  await ctx.store.clearDispatch(id, rev, pushed ? { t: Date.now(), type: 'dispatched', calls: activities.length, timers: timers.length, children } : undefined);
+  // A lone call's flag is cleared by its delivery (Store.isLive) or its settlement: one round trip less per step.
+  if (!isLoneCall(group)) await ctx.store.clearDispatch(id, rev);
 }

@@ -14,7 +14,7 @@ import { CancelledError } from '../workflow.js';
 import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
 import type { ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
-import { childId, dispatch } from './dispatch.js';
+import { childId, dispatch, dispatchedEvent } from './dispatch.js';
 import { notifyParent } from './parent.js';
 import { decodePayload, encodeError, encodePayload } from './payload.js';
 import { retryStore } from './retry.js';
@@ -216,8 +216,10 @@ export class WorkerEngine {
     } catch (error) {
       return this.end(rec, 'failed', error, cancelDelivered, resumed);
     }
-    const event = ev('suspended', { fn: at.fn, file: at.file, line: at.line, mode: s.mode, items: s.total });
-    const outcome = await this.o.store.commitSuspension(rec.id, rec.rev, s, [...resumed, event]);
+    const events = [...resumed, ev('suspended', { fn: at.fn, file: at.file, line: at.line, mode: s.mode, items: s.total })];
+    const dispatched = dispatchedEvent(state.group, now());
+    if (dispatched) events.push(dispatched);
+    const outcome = await this.o.store.commitSuspension(rec.id, rec.rev, s, events);
     const rev = rec.rev + 1;
     if (outcome === 'waiting' && s.dispatch) await dispatch(this.o, rec.id, rev, state.group, now());
     else if (outcome === 'ready') await this.resumeHere(rec.id, rev, chain);

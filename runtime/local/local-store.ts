@@ -472,15 +472,20 @@ export class LocalStore implements Store {
 
   async isLive(id: string, rev: number, slot: number): Promise<boolean> {
     const x = this.live(id);
-    return !!x && x.doc.rev === rev && x.doc.status === 'waiting' && !x.settlements.has(slot);
+    const live = !!x && x.doc.rev === rev && x.doc.status === 'waiting' && !x.settlements.has(slot);
+    // A lone call being delivered was pushed: its outbox flag is done (as in is_live.lua).
+    if (live && x.doc.total === 1 && x.dispatch === rev) {
+      x.dispatch = undefined;
+      this.dispatchSet.delete(id);
+    }
+    return live;
   }
 
-  async clearDispatch(id: string, rev: number, event?: HistoryEvent): Promise<void> {
+  async clearDispatch(id: string, rev: number): Promise<void> {
     const x = this.live(id);
     if (x?.dispatch !== rev) return;
     x.dispatch = undefined;
     this.dispatchSet.delete(id);
-    if (event) await this.appendHistory(id, event);
   }
 
   async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {

@@ -170,8 +170,8 @@ export class RedisStore implements Store {
     return (await this.run('is_live', id, undefined, [rev, slot])) === 1;
   }
 
-  async clearDispatch(id: string, rev: number, event?: HistoryEvent): Promise<void> {
-    await this.run('clear_dispatch', id, event, [rev]);
+  async clearDispatch(id: string, rev: number): Promise<void> {
+    await this.run('clear_dispatch', id, undefined, [rev]);
   }
 
   async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {
