@@ -14,7 +14,15 @@ import type { WorkflowMeta } from '../runtime/contract.js';
 import { compileWorkflows } from './workflow-pass.js';
 
 export interface ReawaitPluginOptions {
+  /** Module the compiled code imports its helpers from (default 'reawait/workflow'). */
   importSource?: string;
+  /**
+   * Re-crawl the module's scope after the workflows are replaced, so that
+   * plugins whose Program exit runs after reawait's see the new bindings
+   * (default true). compile() turns it off: nothing runs after it, and the
+   * crawl walks the whole emitted module.
+   */
+  rescanScope?: boolean;
 }
 
 export interface ReawaitFileMetadata {
@@ -25,7 +33,10 @@ export default function reawaitBabelPlugin(): PluginObj<PluginPass & { opts: Rea
   return {
     name: 'reawait',
     visitor: {
-      Program(path, state) {
+      // On exit: the other plugins of this traversal (type stripping above all)
+      // have visited the source already, and nothing walks the state machines
+      // this emits again: the larger output is never traversed twice.
+      Program: { exit(path, state) {
         // Metadata and errors name the file relative to the working directory (`src/video.ts`).
         const abs = state.filename ?? state.file.opts.filename;
         const file = (state.file.opts as { sourceFileName?: string }).sourceFileName ?? (abs ? relative(process.cwd(), abs).split(sep).join('/') : 'unknown');
@@ -33,9 +44,10 @@ export default function reawaitBabelPlugin(): PluginObj<PluginPass & { opts: Rea
           file,
           source: state.file.code,
           ...(state.opts.importSource ? { importSource: state.opts.importSource } : {}),
+          ...(state.opts.rescanScope === false ? { rescanScope: false } : {}),
         });
         (state.file.metadata as unknown as { reawait: ReawaitFileMetadata }).reawait = { workflows };
-      },
+      } },
     },
   };
 }

@@ -17,28 +17,31 @@ export interface HelperNames {
   group: string;
 }
 
+/**
+ * Nodes are swapped in their containers directly, not through path.replaceWith:
+ * the pass runs on Program exit, and requeueing the emitted state machines
+ * would make every plugin of the traversal walk them again (most of the time
+ * of a compile, measured).
+ */
 export function replaceWorkflow(site: WorkflowSite, helpers: HelperNames, meta: t.Expression, step: t.FunctionExpression): void {
   const { name, fn } = site;
   const args = t.identifier('args');
   const stubBody = t.blockStatement([t.returnStatement(t.callExpression(t.identifier(helpers.call), [t.identifier(name), t.cloneNode(args)]))]);
   const define = t.expressionStatement(t.callExpression(t.identifier(helpers.define), [t.identifier(name), meta, step]));
   define.loc = fn.node.loc ?? null;
-  if (fn.isFunctionDeclaration()) {
-    const stub = t.functionDeclaration(t.identifier(name), [t.restElement(args)], stubBody);
-    stub.loc = fn.node.loc ?? null;
-    fn.replaceWith(stub);
-  } else {
-    const stub = t.functionExpression(t.identifier(name), [t.restElement(args)], stubBody);
-    stub.loc = fn.node.loc ?? null;
-    fn.replaceWith(stub);
-  }
-  site.statement.insertAfter(define);
+  const stub = fn.isFunctionDeclaration()
+    ? t.functionDeclaration(t.identifier(name), [t.restElement(args)], stubBody)
+    : t.functionExpression(t.identifier(name), [t.restElement(args)], stubBody);
+  stub.loc = fn.node.loc ?? null;
+  // Found by identity: earlier insertions have shifted the indexes that paths hold.
+  const program = site.statement.parent as t.Program;
+  const at = program.body.indexOf(site.statement.node);
+  if (site.statement.node === fn.node) program.body[at] = stub as t.Statement;
+  else (fn.container as unknown as Record<string, t.Node>)[fn.key as string] = stub; // `export function`, `const x = …`
+  program.body.splice(at + 1, 0, define);
 }
 
 export function addHelperImport(program: NodePath<t.Program>, helpers: HelperNames, source = 'reawait/workflow'): void {
   const spec = (imported: string, local: string): t.ImportSpecifier => t.importSpecifier(t.identifier(local), t.identifier(imported));
-  program.unshiftContainer(
-    'body',
-    t.importDeclaration([spec('defineWorkflow', helpers.define), spec('call', helpers.call), spec('group', helpers.group)], t.stringLiteral(source)),
-  );
+  program.node.body.unshift(t.importDeclaration([spec('defineWorkflow', helpers.define), spec('call', helpers.call), spec('group', helpers.group)], t.stringLiteral(source)));
 }

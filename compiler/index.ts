@@ -35,7 +35,7 @@ export interface CompileResult {
 export function compile(source: string, options: CompileOptions): CompileResult {
   const { filename } = options;
   const isTs = /\.(c|m)?tsx?$/.test(filename);
-  const plugins: PluginItem[] = [[reawaitBabelPlugin, options.importSource ? { importSource: options.importSource } : {}]];
+  const plugins: PluginItem[] = [[reawaitBabelPlugin, { rescanScope: false, ...(options.importSource ? { importSource: options.importSource } : {}) }]];
   if (isTs) plugins.push([tsPlugin, { allowDeclareFields: true }]);
   if (options.rewriteImportExtensions) plugins.push(rewriteImportExtensions);
   let result;

@@ -19,13 +19,9 @@ export const GROUP_MODES = new Set(['all', 'allSettled', 'race', 'any']);
 /** All identifier names used anywhere in a file, so that generated names never collide. */
 export function collectFileNames(program: NodePath<t.Program>): Set<string> {
   const names = new Set<string>();
-  program.traverse({
-    Identifier(p) {
-      names.add(p.node.name);
-    },
-    JSXIdentifier(p) {
-      names.add(p.node.name);
-    },
+  // A plain node walk: no paths are needed to read names (a path traversal costs several times more).
+  t.traverseFast(program.node, (n) => {
+    if (n.type === 'Identifier' || n.type === 'JSXIdentifier') names.add(n.name);
   });
   return names;
 }
@@ -54,6 +50,11 @@ export class NameGen {
 const TYPE_WRAPPERS = ['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression'];
 const TYPE_STATEMENTS = ['TSTypeAliasDeclaration', 'TSInterfaceDeclaration', 'TSDeclareFunction'];
 
+/**
+ * A plain node walk (no paths): under compile() the TypeScript plugin has
+ * stripped the file already and this finds nothing; in other Babel set-ups
+ * it makes the workflow plain JS before lowering.
+ */
 export function stripTypes(fn: NodePath<WorkflowFunction>): void {
   const strip = (n: t.Node): void => {
     const r = n as unknown as Record<string, unknown>;
@@ -61,24 +62,27 @@ export function stripTypes(fn: NodePath<WorkflowFunction>): void {
     if (r.optional === true && n.type === 'Identifier') r.optional = false;
     if (r.definite === true) r.definite = false;
   };
-  strip(fn.node);
-  fn.traverse({
-    enter(p) {
-      if (TYPE_WRAPPERS.includes(p.node.type)) {
-        p.replaceWith((p.node as t.TSAsExpression).expression);
-        return;
+  const unwrap = (n: t.Node): t.Node => {
+    while (TYPE_WRAPPERS.includes(n.type)) n = (n as t.TSAsExpression).expression;
+    return n;
+  };
+  const walk = (n: t.Node): void => {
+    strip(n);
+    const r = n as unknown as Record<string, unknown>;
+    for (const key of t.VISITOR_KEYS[n.type] ?? []) {
+      const v = r[key];
+      if (Array.isArray(v)) {
+        const kept = (v as (t.Node | null)[]).filter((c) => !c || !TYPE_STATEMENTS.includes(c.type)).map((c) => c && unwrap(c));
+        r[key] = kept;
+        for (const c of kept) if (c && !c.type.startsWith('TS')) walk(c);
+      } else if (v && typeof v === 'object' && 'type' in v) {
+        const c = unwrap(v as t.Node);
+        r[key] = c;
+        if (!c.type.startsWith('TS')) walk(c); // type positions: nothing to visit inside
       }
-      if (TYPE_STATEMENTS.includes(p.node.type)) {
-        p.remove();
-        return;
-      }
-      if (p.node.type.startsWith('TS')) {
-        p.skip(); // type positions: nothing to visit inside
-        return;
-      }
-      strip(p.node);
-    },
-  });
+    }
+  };
+  walk(fn.node);
 }
 
 export function rewritePromiseGroups(fn: NodePath<WorkflowFunction>, helper: string): void {
@@ -178,8 +182,8 @@ export function unstableLocals(body: t.Node): Set<string> {
  * ReferenceError there. (Reads from closures, or across a `switch` case, are
  * not checked.)
  */
-export function keepTemporalDeadZone(fn: NodePath<WorkflowFunction>): void {
-  fn.scope.crawl();
+export function keepTemporalDeadZone(fn: NodePath<WorkflowFunction>, origin: ReadonlyMap<string, string>): void {
+  // Runs right after renameShadowed, on the scope it crawled (renames keep bindings and references exact).
   const seen = new Set<Scope>();
   const visitScope = (scope: Scope): void => {
     if (seen.has(scope)) return;
@@ -190,7 +194,7 @@ export function keepTemporalDeadZone(fn: NodePath<WorkflowFunction>): void {
       const declEnd = binding.path.node.end ?? 0;
       for (const ref of binding.referencePaths) {
         if ((ref.node.start ?? Infinity) >= declEnd || ref.getFunctionParent()?.node !== fn.node) continue;
-        const error = t.newExpression(t.identifier('ReferenceError'), [t.stringLiteral(`Cannot access '${name}' before initialization`)]);
+        const error = t.newExpression(t.identifier('ReferenceError'), [t.stringLiteral(`Cannot access '${origin.get(name) ?? name}' before initialization`)]);
         ref.replaceWith(t.callExpression(t.arrowFunctionExpression([], t.blockStatement([t.throwStatement(error)])), []));
       }
     }

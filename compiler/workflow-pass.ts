@@ -26,6 +26,8 @@ export interface PassOptions {
   source: string;
   /** Module the helpers are imported from (default 'reawait/workflow'). */
   importSource?: string;
+  /** Re-crawl the program's scope afterwards (default true; see ReawaitPluginOptions.rescanScope). */
+  rescanScope?: boolean;
 }
 
 export function compileWorkflows(program: NodePath<t.Program>, opts: PassOptions): WorkflowMeta[] {
@@ -43,9 +45,9 @@ export function compileWorkflows(program: NodePath<t.Program>, opts: PassOptions
   for (const site of sites) {
     if (!checkWorkflow(site.fn, site.name, errors)) continue;
     stripTypes(site.fn);
-    keepTemporalDeadZone(site.fn);
     rewritePromiseGroups(site.fn, helpers.group);
     renameShadowed(site.fn, names);
+    keepTemporalDeadZone(site.fn, names.origin);
     try {
       const e = new Emitter({
         internal: { frame: `${prefix}f`, input: `${prefix}r`, pc: `${prefix}pc`, loop: `${prefix}loop`, err: `${prefix}x`, prefix },
@@ -65,7 +67,7 @@ export function compileWorkflows(program: NodePath<t.Program>, opts: PassOptions
   if (errors.items.length) throw new CompileError(errors.items);
   for (const { site, meta, step } of done) replaceWorkflow(site, helpers, metaNode(meta), step);
   if (done.length) addHelperImport(program, helpers, opts.importSource);
-  program.scope.crawl();
+  if (opts.rescanScope !== false) program.scope.crawl();
   return metas;
 }
 
