@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeValue } from '../runtime/codec.js';
-import { FolderLockedError, lockDir } from '../runtime/local/dir-lock.js';
+import { FolderLockedError, lockDir, startTime } from '../runtime/local/dir-lock.js';
 import { fileKey } from '../runtime/local/durable-files.js';
 import { LocalStore } from '../runtime/local/local-store.js';
 import type { Suspension } from '../runtime/store.js';
@@ -129,12 +129,18 @@ describe('the folder lock', () => {
     mkdirSync(dir, { recursive: true });
     const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     await new Promise((r) => other.once('spawn', r));
-    writeFileSync(path.join(dir, 'lock'), `${other.pid}\n`);
+    writeFileSync(path.join(dir, 'lock'), `${other.pid} ${startTime(other.pid!)}\n`);
     expect(() => lockDir(dir)).toThrow(new RegExp(`in use by process ${other.pid}`));
+    writeFileSync(path.join(dir, 'lock'), `${other.pid}\n`); // a holder without a start time: the pid alone decides
+    expect(() => lockDir(dir)).toThrow(new RegExp(`in use by process ${other.pid}`));
+    // the same pid, another start time: the holder died and its pid went to an unrelated process
+    writeFileSync(path.join(dir, 'lock'), `${other.pid} 1\n`);
+    lockDir(dir).release();
+    writeFileSync(path.join(dir, 'lock'), `${other.pid}\n`);
     other.kill('SIGKILL');
     await new Promise((r) => other.once('exit', r));
     const lock = lockDir(dir); // its owner is dead: taken over
-    expect(readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(path.join(dir, 'lock'), 'utf8').trim()).toBe(`${process.pid} ${startTime(process.pid)}`);
     lock.release();
     expect(readdirSync(dir)).toEqual([]);
   });
