@@ -15,7 +15,7 @@ import { writeModule, writeWorkflowModule } from './support/child-worker.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
 
 const WORKFLOWS = `
-import { proxyActivities } from 'reawait/workflow';
+import { proxyActivities, signal } from 'reawait/workflow';
 const acts = proxyActivities<Record<string, (...a: any[]) => Promise<any>>>({});
 
 export async function fanOut(n: number) {
@@ -25,6 +25,13 @@ export async function fanOut(n: number) {
   const parts = await Promise.all(xs.map((x) => acts.work(x)));
   const total = await acts.sum(parts);
   return { parts, total };
+}
+
+export async function approval(n: number) {
+  'use workflow';
+  const first = await acts.work(n);
+  const answer = await signal<string>('approve');
+  return { first, answer };
 }
 
 export async function fails(msg: string) {
@@ -137,6 +144,26 @@ describe('reawait run', () => {
     expect(existsSync(`${dir}-typo`)).toBe(false);
   });
 
+  it('while reawait run holds the folder, status, list and signal from other processes reach it through its inbox', async () => {
+    const { dir, runs } = fresh();
+    const r = run(['approval', '--workflows', wf, '--activities', acts, '--args', '[2]', '--id', 'ask', '--dir', dir], { RUNS_FILE: runs });
+    await r.waitFor(/waiting at procs\/run-workflows\.ts:\d+, 0\/1 call/);
+    await expect.poll(async () => {
+      const s = run(['ask', '--dir', dir], {}, 'status');
+      return (await s.exited) === 0 ? (JSON.parse(s.stdout()) as { status: string; history: { type: string }[] }).history.some((e) => e.type === 'call completed') : false;
+    }, { timeout: 10_000, interval: 100 }).toBe(true);
+    const list = run(['--dir', dir], {}, 'list');
+    expect(await list.exited).toBe(0);
+    expect(list.stdout()).toMatch(/^ask\tapproval\twaiting\t/m);
+    const missing = run(['nobody', 'approve', '--dir', dir], {}, 'signal');
+    expect(await missing.exited).toBe(1);
+    expect(missing.stderr()).toContain(`no execution with id 'nobody'`);
+    const sig = run(['ask', 'approve', '--data', '"yes"', '--dir', dir], {}, 'signal');
+    expect(await sig.exited, sig.stderr()).toBe(0);
+    expect(await r.exited).toBe(0);
+    expect(JSON.parse(r.stdout())).toEqual({ first: 20, answer: 'yes' });
+  });
+
   it('a failed workflow exits 1 with its error on stderr', async () => {
     const { dir, runs } = fresh();
     const r = run(['fails', '--workflows', wf, '--activities', acts, '--args', '["no good"]', '--dir', dir], { RUNS_FILE: runs });
@@ -149,7 +176,7 @@ describe('reawait run', () => {
     const { dir } = fresh();
     const r1 = run(['nope', '--workflows', wf, '--activities', acts, '--dir', dir]);
     expect(await r1.exited).toBe(2);
-    expect(r1.stderr()).toContain(`reawait: unknown workflow 'nope'; the workflows in ${wf} are: fails, fanOut`);
+    expect(r1.stderr()).toContain(`reawait: unknown workflow 'nope'; the workflows in ${wf} are: approval, fails, fanOut`);
     const r2 = run(['fanOut', '--workflows', 'no/such/module.js', '--activities', acts, '--dir', dir]);
     expect(await r2.exited).toBe(2);
     expect(r2.stderr()).toContain(`reawait: cannot load workflow module 'no/such/module.js'`);

@@ -34,7 +34,15 @@ export async function openBackend(o: BackendOptions, worker: boolean, onError?: 
   if (o.store === 'local') {
     if (o.redis !== undefined) throw new TypeError(`reawait: give either { store: 'local', dir } or { redis }, not both`);
     const { localBackend } = await import('../local/backend.js');
-    return localBackend({ ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(onError ? { onError: (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))) } : {}) });
+    const { FolderLockedError } = await import('../local/dir-lock.js');
+    try {
+      return await localBackend({ ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(onError ? { onError: (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))) } : {}) });
+    } catch (e) {
+      // A client on a folder another process holds asks that process (a worker cannot share it).
+      if (worker || !(e instanceof FolderLockedError)) throw e;
+      const { remoteBackend } = await import('../local/remote.js');
+      return remoteBackend(e.dir, e);
+    }
   }
   if (o.store !== undefined && o.store !== 'redis') throw new TypeError(`reawait: unknown store '${String(o.store)}' (use 'redis' or 'local')`);
   if (o.dir !== undefined) throw new TypeError(`reawait: { dir } needs { store: 'local' }`);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Backend } from '../engine/backend.js';
 import type { Queue, QueueHandlers, ProcessOptions, ActivityJob, ResumeJob, TimerJob } from '../queue.js';
 import type { Store } from '../store.js';
+import { REMOTE_OPERATIONS, serveInbox, type InboxRequest } from './inbox.js';
 import { LocalQueue } from './local-queue.js';
 import { LocalStore } from './local-store.js';
 
@@ -23,6 +24,8 @@ export interface LocalBackendOptions {
 interface Shared {
   store: LocalStore;
   queue: LocalQueue;
+  /** Serves clients of other processes (./inbox.ts) while this process holds the folder. */
+  inbox: { stop(): Promise<void> };
   refs: number;
 }
 
@@ -36,11 +39,10 @@ export async function localBackend(options: LocalBackendOptions = {}): Promise<B
   await closing.get(dir);
   let opening = open.get(dir);
   if (!opening) {
-    opening = LocalStore.open({ dir, ...(options.historyCap ? { historyCap: options.historyCap } : {}) }).then((store) => ({
-      store,
-      queue: new LocalQueue(),
-      refs: 0,
-    }));
+    opening = LocalStore.open({ dir, ...(options.historyCap ? { historyCap: options.historyCap } : {}) }).then((store) => {
+      const queue = new LocalQueue();
+      return { store, queue, inbox: serveInbox(dir, (request) => serveRemote(store, queue, request)), refs: 0 };
+    });
     open.set(dir, opening);
     opening.catch(() => open.delete(dir));
   }
@@ -74,6 +76,7 @@ function handle(dir: string, shared: Shared, onError: LocalBackendOptions['onErr
     if (--shared.refs > 0) return;
     open.delete(dir);
     const done = (async () => {
+      await shared.inbox.stop();
       await shared.queue.close(0);
       await shared.store.close();
     })().finally(() => closing.delete(dir));
@@ -88,4 +91,12 @@ function handle(dir: string, shared: Shared, onError: LocalBackendOptions['onErr
     },
   });
   return { store, queue };
+}
+
+/** One request of another process's client, on this process's store or queue (only what a client may ask). */
+function serveRemote(store: LocalStore, queue: LocalQueue, request: InboxRequest): Promise<unknown> {
+  const { target, method, args } = request;
+  if (!REMOTE_OPERATIONS[target]?.includes(method) || !Array.isArray(args)) throw new Error(`the reawait folder's holder does not serve ${String(target)}.${String(method)}()`);
+  const on = (target === 'store' ? store : queue) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  return on[method]!.apply(on, args);
 }
