@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { fileKey } from '../runtime/local/durable-files.js';
 import { writeModule, writeWorkflowModule } from './support/child-worker.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
@@ -147,6 +147,7 @@ describe('reawait run', () => {
   it('while reawait run holds the folder, status, list and signal from other processes reach it through its inbox', async () => {
     const { dir, runs } = fresh();
     const r = run(['approval', '--workflows', wf, '--activities', acts, '--args', '[2]', '--id', 'ask', '--dir', dir], { RUNS_FILE: runs });
+    onTestFinished(() => void (r.proc.exitCode === null && r.proc.kill('SIGKILL'))); // it waits for a signal: never leave it behind
     await r.waitFor(/waiting at procs\/run-workflows\.ts:\d+, 0\/1 call/);
     await expect.poll(async () => {
       const s = run(['ask', '--dir', dir], {}, 'status');
