@@ -12,8 +12,6 @@ import { ensureDist, ROOT } from './support/global-setup.js';
 
 /** Every line the table must have, in order. */
 const LINES = ['1a', '1b', '1c', '1d', '2', '3a', '3b', '3c', '3d', '4a', '4b', '5a', '5b', '5c', '6a', '6b', '7a', '7b', '7c', '8a', '8b'];
-/** Lines that may be n/a, and the dependency whose absence alone excuses it. */
-const OPTIONAL: Record<string, string> = { '8a': 'embedded backend', '8b': 'embedded backend' };
 
 interface Figure {
   value: number;
@@ -81,11 +79,7 @@ describe('npm run bench -- --smoke', () => {
 
   it('gives every line a numeric figure (an anchor and ratio where it has one) and a verdict', async () => {
     for (const l of results.rows) {
-      if (l.missing) {
-        // Only an optional line may be n/a, and only for its own dependency.
-        expect(l.missing, l.id).toEqual([OPTIONAL[l.id]]);
-        continue;
-      }
+      expect(l.missing, `${l.id} ran (every part it needs is in the repo)`).toBeUndefined();
       expect(Number.isFinite(l.reawait?.value), `${l.id} reawait figure`).toBe(true);
       expect(l.reawait!.unit.length).toBeGreaterThan(0);
       if (l.anchor) {
@@ -105,7 +99,7 @@ describe('npm run bench -- --smoke', () => {
     for (const l of results.rows) {
       const printed = tableRows.find((s) => s.split('|')[1]!.trim() === l.id)!;
       expect(printed).toContain(l.verdict);
-      if (!l.missing) expect(printed.split('|')[3], l.id).toMatch(/\d/);
+      expect(printed.split('|')[3], l.id).toMatch(/\d/);
     }
     for (const l of results.rows.filter((x) => x.ok === false)) expect(run.stdout).toMatch(new RegExp(`^- ${l.id} MISSES target`, 'm'));
   });
