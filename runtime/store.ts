@@ -128,6 +128,8 @@ export interface NewExecution {
 }
 
 export interface Suspension {
+  /** The execution's workflow (the root frame's): a store may keep the state without it (state-header.ts). */
+  workflow: string;
   state: string;
   /** Version of the code that produced the state (fills in a '' version). */
   version: string;

@@ -2,6 +2,7 @@ import { stringify } from 'devalue';
 import { describe, expect, it } from 'vitest';
 import type { CallCommand, GroupItem, MachineState } from '../runtime/contract.js';
 import { decodeState, decodeValue, encodeState, encodeValue, roundTripValue } from '../runtime/codec.js';
+import { compactState, expandState } from '../runtime/state-header.js';
 import { CancelledError, CorruptStateError, StateEncodeError, ValueEncodeError } from '../runtime/errors.js';
 import { proxyActivities } from '../runtime/workflow.js';
 
@@ -253,5 +254,26 @@ describe('encodeState / decodeState', () => {
     expect(bad({ data: [99] })).toThrow(/'data' must hold \[locals of each frame, group\?\]/);
     expect(bad({ data: 'x' })).toThrow(/not a valid codec payload/);
     expect(bad({ frames: [{ fn: 'a', pc: 1 }, { fn: 'b', pc: 1 }] })).toThrow(/'data' has locals for 1 frames but the header lists 2/);
+  });
+});
+
+describe('compactState / expandState', () => {
+  const state: MachineState = { workflow: 'we"ird\\name', version: 'abc123', frames: [{ fn: 'we"ird\\name', pc: 2, locals: { a: 1 } }] };
+  const text = encodeState(state, () => undefined);
+
+  it('drops exactly the workflow and version the record holds, and puts them back', () => {
+    const compact = compactState(text, state.workflow, state.version);
+    expect(compact).toBe(`{"v":1,${text.slice(text.indexOf('"frames":'))}`);
+    expect(compact).not.toContain('abc123');
+    expect(compact.length).toBeLessThan(text.length);
+    expect(expandState(compact, state.workflow, state.version)).toBe(text);
+    expect(decodeState(expandState(compact, state.workflow, state.version))).toEqual(state);
+  });
+
+  it('keeps a text whole when its header is not the given one, and expands nothing that was kept whole', () => {
+    expect(compactState(text, 'other', state.version)).toBe(text);
+    expect(compactState(text, state.workflow, 'v2')).toBe(text);
+    expect(expandState(text, 'other', 'v2')).toBe(text);
+    expect(expandState('{"v":1,"workflow"', 'w', 'v')).toBe('{"v":1,"workflow"');
   });
 });

@@ -23,6 +23,7 @@ const ev = (type: string) => ({ t: Date.now(), type });
 
 /** A suspension on a group of `total` calls in mode 'all'. */
 const suspension = (state: string, total: number, extra: Partial<Suspension> = {}): Suspension => ({
+  workflow: 'wf',
   state,
   version: 'v1',
   at: { fn: 'wf', version: 'v1', pc: 1, file: 'wf.ts', line: 3, column: 2, depth: 1 },

@@ -24,7 +24,7 @@ afterAll(async () => {
 const ev = (type: string) => ({ t: Date.now(), type });
 const at = { fn: 'wf', version: 'v1', pc: 1, file: 'wf.ts', line: 3, column: 2, depth: 1 };
 function suspension(mode: Suspension['mode'], total: number, extra: Partial<Suspension> = {}): Suspension {
-  return { state: '{"v":1}', version: 'v1', at, mode, total, settled: [], signals: [], dispatch: true, cancelDelivered: false, ...extra };
+  return { workflow: 'w', state: '{"v":1}', version: 'v1', at, mode, total, settled: [], signals: [], dispatch: true, cancelDelivered: false, ...extra };
 }
 async function waiting(mode: Suspension['mode'], total: number, extra: Partial<Suspension> = {}): Promise<string> {
   const id = `e${++n}`;
@@ -41,6 +41,29 @@ describe('RedisStore', () => {
     expect(b.created).toBe(false);
     expect(b.record).toMatchObject({ workflow: 'wf', status: 'ready', rev: 0 });
     expect((await redis.keys('st:{same}:*')).sort()).toEqual(['st:{same}:h', 'st:{same}:v', 'st:{same}:x']);
+  });
+
+  it('keeps an idle execution small: the state without the workflow and version x holds, no group defaults in x', async () => {
+    const id = `small${++n}`;
+    await store.create({ id, workflow: 'wf', version: '', args: encodeValue([]) });
+    const state = '{"v":1,"workflow":"wf","version":"v1","frames":[{"pc":1}],"data":[[1],{}]}';
+    expect(await store.commitSuspension(id, 0, suspension('single', 1, { workflow: 'wf', state }), ev('suspended'))).toBe('waiting');
+    expect(await redis.get(`st:{${id}}:v`)).toBe('{"v":1,"frames":[{"pc":1}],"data":[[1],{}]}');
+    expect(Object.keys(await redis.hgetall(`st:{${id}}:x`))).not.toEqual(expect.arrayContaining(['mode']));
+    expect(await redis.hmget(`st:{${id}}:x`, 'mode', 'total', 'fulfilled', 'rejected')).toEqual([null, null, null, null]);
+    const rec = await store.load(id);
+    expect(rec).toMatchObject({ state, version: 'v1', group: { mode: 'single', total: 1, fulfilled: 0, rejected: 0 } });
+    expect(await store.isLive(id, 1, 0)).toBe(true);
+    const r = await store.settleAndLoad(id, 1, 0, true, encodeValue(7), ev('c'));
+    expect(r.outcome).toBe('ready');
+    expect(r.loaded!.record).toMatchObject({ state, group: { mode: 'single', total: 1, fulfilled: 1, rejected: 0 } });
+    // A state whose header is not the record's is kept whole.
+    const id2 = `small${++n}`;
+    await store.create({ id: id2, workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    const other = '{"v":1,"workflow":"child","version":"v1","frames":[{"pc":1}],"data":[[1],{}]}';
+    await store.commitSuspension(id2, 0, suspension('all', 2, { workflow: 'wf', state: other }), ev('suspended'));
+    expect(await redis.get(`st:{${id2}}:v`)).toBe(other);
+    expect(await store.load(id2)).toMatchObject({ state: other, group: { mode: 'all', total: 2, fulfilled: 0, rejected: 0 } });
   });
 
   it('settleAndLoad returns, with the settlement that settles the group, the record and settlements a resume reads', async () => {
@@ -150,9 +173,16 @@ describe('RedisStore', () => {
     }
     const p1 = await s2.list({ limit: 2 });
     expect(p1.items.map((i) => i.id)).toEqual(['l4', 'l3']);
+    // One started meanwhile does not shift the next page.
+    await s2.create({ id: 'l5', workflow: 'odd', version: '', args: encodeValue([]) });
     const p2 = await s2.list({ limit: 2, cursor: p1.cursor! });
     expect(p2.items.map((i) => i.id)).toEqual(['l2', 'l1']);
-    expect((await s2.list({ workflow: 'odd' })).items.map((i) => i.id)).toEqual(['l3', 'l1']);
+    const p3 = await s2.list({ limit: 2, cursor: p2.cursor! });
+    expect(p3).toEqual({ items: [expect.objectContaining({ id: 'l0', workflow: 'even', status: 'ready' })] });
+    expect((await s2.list({})).items.map((i) => i.id)).toEqual(['l5', 'l4', 'l3', 'l2', 'l1', 'l0']);
+    await expect(s2.list({ cursor: 'x' })).rejects.toThrow(/invalid cursor 'x'/);
+    expect(await new RedisStore(redis, { prefix: 'none', ownsClient: false }).list({})).toEqual({ items: [] });
+    expect((await s2.list({ workflow: 'odd' })).items.map((i) => i.id)).toEqual(['l5', 'l3', 'l1']);
     expect((await s2.list({ status: 'completed' })).items).toEqual([]);
   });
 });

@@ -88,6 +88,7 @@ async function idleSuspension(rt, tag) {
   return {
     meta: record.meta,
     suspension: {
+      workflow: record.meta.name,
       state: encodeState(step.state),
       version: record.meta.version,
       at: meta ? { ...step.at, line: meta.line, column: meta.column } : step.at,

@@ -203,6 +203,7 @@ export class WorkerEngine {
       if (bytes > limit) throw new PayloadTooLargeError(`the state of workflow '${rec.workflow}' suspended at ${at.file}:${at.line}`, bytes, limit);
       const group = state.group;
       s = {
+        workflow: rec.workflow,
         state: text,
         version: state.version,
         at,

@@ -8,9 +8,11 @@ if rev ~= ARGV[5] or redis.call('HGET', K_X, 'status') ~= 'ready' then return 's
 local newrev = tonumber(rev) + 1
 redis.call('DEL', K_S)
 redis.call('SET', K_V, ARGV[6])
-redis.call('HSET', K_X, 'rev', newrev, 'status', 'waiting', 'version', ARGV[7],
-  'at', ARGV[8], 'mode', ARGV[9], 'total', ARGV[10], 'fulfilled', 0, 'rejected', 0, 'updatedAt', NOW)
-redis.call('HDEL', K_X, 'problem', 'waits')
+redis.call('HSET', K_X, 'rev', newrev, 'status', 'waiting', 'version', ARGV[7], 'at', ARGV[8], 'updatedAt', NOW)
+-- a group's defaults are left out (lib.lua reads them back): mode single, total 1, no settlement yet
+redis.call('HDEL', K_X, 'problem', 'waits', 'mode', 'total', 'fulfilled', 'rejected')
+if ARGV[9] ~= 'single' then redis.call('HSET', K_X, 'mode', ARGV[9]) end
+if ARGV[10] ~= '1' then redis.call('HSET', K_X, 'total', ARGV[10]) end
 if ARGV[12] == '1' then redis.call('HSET', K_X, 'cancelDelivered', '1') end
 redis.call('SREM', K_READY, ID)
 if ARGV[11] == '1' then

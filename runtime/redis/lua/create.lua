@@ -4,7 +4,7 @@ redis.call('HSET', K_X, 'workflow', ARGV[5], 'version', ARGV[6], 'status', 'read
   'createdAt', NOW, 'updatedAt', NOW)
 redis.call('SET', K_V, ARGV[7])
 if ARGV[8] ~= '' then redis.call('HSET', K_X, 'parent', ARGV[8]) end
-redis.call('ZADD', K_ALL, NOW, ID)
+redis.call('RPUSH', K_ALL, ID)
 redis.call('SADD', K_READY, ID)
 history(EVENT)
 return 1

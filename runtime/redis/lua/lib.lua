@@ -1,6 +1,6 @@
 -- Shared prelude of every reawait script (prepended at load time).
 -- KEYS: 1 record hash, 2 settlements hash, 3 value string (the args before the first step, then the state), 4 history list,
---       5 all (zset), 6 ready (set), 7 dispatch (set), 8 notify (set), 9.. per script
+--       5 all (list of ids), 6 ready (set), 7 dispatch (set), 8 notify (set), 9.. per script
 -- ARGV: 1 now (ms), 2 history cap, 3 events (one JSON per line; '' = none), 4 execution id, 5.. per script
 local K_X, K_S, K_V, K_H = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_ALL, K_READY, K_DISPATCH, K_NOTIFY = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
@@ -48,8 +48,8 @@ local function settle_slot(slot, ok, payload)
     r = r + 1
     redis.call('HSET', K_X, 'rejected', r)
   end
-  local mode = redis.call('HGET', K_X, 'mode')
-  local n = tonumber(redis.call('HGET', K_X, 'total'))
+  local mode = redis.call('HGET', K_X, 'mode') or 'single'
+  local n = tonumber(redis.call('HGET', K_X, 'total') or '1')
   if group_ready(mode, n, f, r) then
     mark_ready()
     return 'ready'
