@@ -2,18 +2,17 @@
  * `reawait/compiler`: compile one module's source. Workflow functions become
  * state machines; everything else is only stripped of types.
  */
-import { transformSync, type PluginItem } from '@babel/core';
-import { createRequire } from 'node:module';
+import { transformSync, type TransformOptions } from '@babel/core';
 import type { WorkflowMeta } from '../runtime/contract.js';
-import reawaitBabelPlugin, { type ReawaitFileMetadata } from './babel-plugin.js';
+import type { ReawaitFileMetadata } from './babel-plugin.js';
 import { codeFrame, CompileError } from './errors.js';
-import { rewriteImportExtensions } from './import-extensions.js';
-
-// CommonJS plugin without type declarations.
-const tsModule = createRequire(import.meta.url)('@babel/plugin-transform-typescript') as { default?: PluginItem };
-const tsPlugin = (tsModule.default ?? tsModule) as PluginItem;
+import { DIRECTIVE } from './find-workflows.js';
+import { pluginList } from './plugin-list.js';
 
 export { CompileError, formatCompileError, type CompileErrorItem } from './errors.js';
+
+// @types/babel__core omits `false`, which Babel accepts (normalize-file: `inputSourceMap !== false`).
+type Options = Omit<TransformOptions, 'inputSourceMap'> & { inputSourceMap?: TransformOptions['inputSourceMap'] | false };
 
 export interface CompileOptions {
   /** Used in metadata, error messages and the source map. */
@@ -35,12 +34,16 @@ export interface CompileResult {
 export function compile(source: string, options: CompileOptions): CompileResult {
   const { filename } = options;
   const isTs = /\.(c|m)?tsx?$/.test(filename);
-  const plugins: PluginItem[] = [[reawaitBabelPlugin, { rescanScope: false, ...(options.importSource ? { importSource: options.importSource } : {}) }]];
-  if (isTs) plugins.push([tsPlugin, { allowDeclareFields: true }]);
-  if (options.rewriteImportExtensions) plugins.push(rewriteImportExtensions);
+  const plugins = pluginList({
+    // A directive's value is its raw text: without these words in the source there is no workflow to compile.
+    workflows: source.includes(DIRECTIVE),
+    typescript: isTs,
+    rewriteImportExtensions: options.rewriteImportExtensions === true,
+    importSource: options.importSource,
+  });
   let result;
   try {
-    result = transformSync(source, {
+    const opts: Options = {
       filename,
       sourceFileName: filename,
       babelrc: false,
@@ -48,10 +51,13 @@ export function compile(source: string, options: CompileOptions): CompileResult 
       sourceType: 'module',
       parserOpts: { plugins: isTs ? ['typescript'] : [] },
       plugins,
+      // Looking for an input source map walks every comment of the AST twice; it needs a sourceMappingURL comment.
+      inputSourceMap: source.includes('sourceMappingURL') ? undefined : false,
       sourceMaps: options.sourceMaps ?? true,
       retainLines: false,
       compact: false,
-    });
+    };
+    result = transformSync(source, opts as TransformOptions);
   } catch (err) {
     if (err instanceof CompileError) throw new CompileError(err.errors);
     throw syntaxError(err, source, filename) ?? err;
