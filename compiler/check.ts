@@ -3,8 +3,19 @@
  * caller collects them across the file); a workflow with errors is not lowered.
  */
 import type { NodePath } from '@babel/core';
+import type * as t from '@babel/types';
 import type { ErrorSink } from './errors.js';
 import type { WorkflowFunction } from './find-workflows.js';
+import { eachChild, isFunctionNode } from './walk.js';
+
+const THIS = `'this' is not supported inside a workflow: pass what you need as a parameter`;
+const SUPER = `'super' is not supported inside a workflow`;
+const NEW_TARGET = `'new.target' is not supported inside a workflow: a workflow is never called with 'new'`;
+const YIELD = `'yield' is not supported inside a workflow: workflows are async functions, use 'await'`;
+const FOR_AWAIT = `'for await' is not supported inside a workflow: collect the items with activities and loop over an array with 'for … of' and 'await'`;
+const WITH = `'with' is not supported inside a workflow`;
+const AWAIT_IN_PARAMS = `'await' in a parameter default is not supported: give the parameter a plain default and await inside the body`;
+const NESTED_AWAIT = `'await' inside a nested function: async closures that await are not supported inside a workflow yet; await at the workflow's own level (e.g. 'await Promise.all(items.map((x) => activity(x)))')`;
 
 /** Returns true when the workflow is clean. */
 export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, errors: ErrorSink): boolean {
@@ -23,15 +34,20 @@ export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, erro
     return false;
   };
 
+  const found = plainCheck(fn.node);
+  if (found) {
+    for (const [node, message] of found) errors.at(node, message);
+    return errors.items.length === before;
+  }
   fn.traverse({
     ThisExpression(p) {
-      if (ownerIsWorkflow(p)) errors.at(p, `'this' is not supported inside a workflow: pass what you need as a parameter`);
+      if (ownerIsWorkflow(p)) errors.at(p, THIS);
     },
     Super(p) {
-      if (ownerIsWorkflow(p)) errors.at(p, `'super' is not supported inside a workflow`);
+      if (ownerIsWorkflow(p)) errors.at(p, SUPER);
     },
     MetaProperty(p) {
-      if (p.node.meta.name === 'new' && ownerIsWorkflow(p)) errors.at(p, `'new.target' is not supported inside a workflow: a workflow is never called with 'new'`);
+      if (p.node.meta.name === 'new' && ownerIsWorkflow(p)) errors.at(p, NEW_TARGET);
     },
     Identifier(p) {
       if (p.node.name !== 'arguments' || !p.isReferencedIdentifier() || !ownerIsWorkflow(p)) return;
@@ -39,13 +55,13 @@ export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, erro
       if (!binding) errors.at(p, `'arguments' is not supported inside a workflow: use a rest parameter ('...args') instead`);
     },
     YieldExpression(p) {
-      if (p.getFunctionParent()?.node === fn.node) errors.at(p, `'yield' is not supported inside a workflow: workflows are async functions, use 'await'`);
+      if (p.getFunctionParent()?.node === fn.node) errors.at(p, YIELD);
     },
     ForOfStatement(p) {
-      if (p.node.await) errors.at(p, `'for await' is not supported inside a workflow: collect the items with activities and loop over an array with 'for … of' and 'await'`);
+      if (p.node.await) errors.at(p, FOR_AWAIT);
     },
     WithStatement(p) {
-      errors.at(p, `'with' is not supported inside a workflow`);
+      errors.at(p, WITH);
     },
     CallExpression(p) {
       const callee = p.node.callee;
@@ -54,12 +70,57 @@ export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, erro
     },
     AwaitExpression(p) {
       if (inParams(p)) {
-        errors.at(p, `'await' in a parameter default is not supported: give the parameter a plain default and await inside the body`);
+        errors.at(p, AWAIT_IN_PARAMS);
         return;
       }
-      if (p.getFunctionParent()?.node !== fn.node)
-        errors.at(p, `'await' inside a nested function: async closures that await are not supported inside a workflow yet; await at the workflow's own level (e.g. 'await Promise.all(items.map((x) => activity(x)))')`);
+      if (p.getFunctionParent()?.node !== fn.node) errors.at(p, NESTED_AWAIT);
     },
   });
   return errors.items.length === before;
+}
+
+/**
+ * The checks above as one plain walk, in the traversal's order: the errors
+ * found, or null when the function names `arguments` or `eval` (whether those
+ * are bound needs Babel's scopes: the traversal decides then).
+ */
+function plainCheck(fn: WorkflowFunction): [t.Node, string][] | null {
+  const found: [t.Node, string][] = [];
+  let bail = false;
+  /** ownThis: `this` here is the workflow's (no non-arrow function between); ownFn: no function at all between. */
+  const walk = (n: t.Node, ownThis: boolean, ownFn: boolean, inParams: boolean): void => {
+    switch (n.type) {
+      case 'Identifier':
+        if (n.name === 'arguments' || n.name === 'eval') bail = true;
+        break;
+      case 'ThisExpression':
+        if (ownThis) found.push([n, THIS]);
+        break;
+      case 'Super':
+        if (ownThis) found.push([n, SUPER]);
+        break;
+      case 'MetaProperty':
+        if (n.meta.name === 'new' && ownThis) found.push([n, NEW_TARGET]);
+        break;
+      case 'YieldExpression':
+        if (ownFn) found.push([n, YIELD]);
+        break;
+      case 'ForOfStatement':
+        if (n.await) found.push([n, FOR_AWAIT]);
+        break;
+      case 'WithStatement':
+        found.push([n, WITH]);
+        break;
+      case 'AwaitExpression':
+        if (inParams) found.push([n, AWAIT_IN_PARAMS]);
+        else if (!ownFn) found.push([n, NESTED_AWAIT]);
+        break;
+    }
+    if (isFunctionNode(n)) {
+      const arrow = n.type === 'ArrowFunctionExpression';
+      eachChild(n, (c) => walk(c, arrow && ownThis, false, inParams));
+    } else eachChild(n, (c) => walk(c, ownThis, ownFn, inParams));
+  };
+  eachChild(fn, (c, key) => walk(c, true, true, key === 'params'));
+  return bail ? null : found;
 }

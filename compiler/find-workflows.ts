@@ -5,6 +5,7 @@
 import type { NodePath } from '@babel/core';
 import type * as t from '@babel/types';
 import type { ErrorSink } from './errors.js';
+import { eachChild, isFunctionNode } from './walk.js';
 
 export const DIRECTIVE = 'use workflow';
 
@@ -22,6 +23,41 @@ export function hasWorkflowDirective(node: t.Function): boolean {
 }
 
 export function findWorkflows(program: NodePath<t.Program>, errors: ErrorSink): WorkflowSite[] {
+  return findTopLevel(program) ?? findByTraversal(program, errors);
+}
+
+/**
+ * The usual case without a path traversal (which costs several times a plain
+ * walk): null unless every directive function of the module sits where a
+ * workflow may, and then the traversal below reports what is wrong.
+ */
+function findTopLevel(program: NodePath<t.Program>): WorkflowSite[] | null {
+  let directives = 0;
+  const count = (n: t.Node): void => {
+    if (isFunctionNode(n) && hasWorkflowDirective(n)) directives++;
+    eachChild(n, count);
+  };
+  count(program.node);
+  const sites: WorkflowSite[] = [];
+  program.node.body.forEach((stmt, i) => {
+    const exported = stmt.type === 'ExportNamedDeclaration' || stmt.type === 'ExportDefaultDeclaration';
+    const decl = exported ? stmt.declaration : stmt;
+    const at = exported ? `body.${i}.declaration` : `body.${i}`;
+    const statement = (): NodePath<t.Statement> => program.get(`body.${i}`) as NodePath<t.Statement>;
+    if (decl?.type === 'FunctionDeclaration') {
+      if (decl.id && hasWorkflowDirective(decl)) sites.push({ name: decl.id.name, fn: program.get(at) as NodePath<WorkflowFunction>, statement: statement() });
+    } else if (decl?.type === 'VariableDeclaration') {
+      decl.declarations.forEach((d, j) => {
+        const init = d.init;
+        if (d.id.type !== 'Identifier' || (init?.type !== 'FunctionExpression' && init?.type !== 'ArrowFunctionExpression') || !hasWorkflowDirective(init)) return;
+        sites.push({ name: d.id.name, fn: program.get(`${at}.declarations.${j}.init`) as NodePath<WorkflowFunction>, statement: statement() });
+      });
+    }
+  });
+  return sites.length === directives ? sites : null;
+}
+
+function findByTraversal(program: NodePath<t.Program>, errors: ErrorSink): WorkflowSite[] {
   const sites: WorkflowSite[] = [];
   program.traverse({
     Function(path) {

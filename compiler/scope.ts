@@ -13,6 +13,7 @@ type Scope = NodePath['scope'];
 import { types as t } from '@babel/core';
 import type { WorkflowFunction } from './find-workflows.js';
 import { hasAwait as hasAwaitShallow } from './refs.js';
+import { eachChild } from './walk.js';
 
 export const GROUP_MODES = new Set(['all', 'allSettled', 'race', 'any']);
 
@@ -86,17 +87,41 @@ export function stripTypes(fn: NodePath<WorkflowFunction>): void {
 }
 
 export function rewritePromiseGroups(fn: NodePath<WorkflowFunction>, helper: string): void {
+  const rewrite = (call: t.CallExpression): void => {
+    const callee = call.callee;
+    if (callee.type !== 'MemberExpression' || callee.object.type !== 'Identifier' || callee.object.name !== 'Promise') return;
+    const mode = !callee.computed && callee.property.type === 'Identifier' ? callee.property.name : callee.property.type === 'StringLiteral' ? callee.property.value : null;
+    if (!mode || !GROUP_MODES.has(mode) || call.arguments.length !== 1) return;
+    call.callee = t.identifier(helper);
+    call.arguments.unshift(t.stringLiteral(mode));
+  };
+  // Without a declaration of `Promise` in the workflow, every call in it sees the binding (if any) the workflow's scope sees.
+  if (!mayDeclarePromise(fn.node)) {
+    if (fn.scope.getBinding('Promise')) return;
+    const walk = (n: t.Node): void => {
+      if (n.type === 'CallExpression') rewrite(n);
+      eachChild(n, walk);
+    };
+    walk(fn.node);
+    return;
+  }
   fn.traverse({
     CallExpression(p) {
       const callee = p.node.callee;
-      if (callee.type !== 'MemberExpression' || callee.object.type !== 'Identifier' || callee.object.name !== 'Promise') return;
-      if (p.scope.getBinding('Promise')) return;
-      const mode = !callee.computed && callee.property.type === 'Identifier' ? callee.property.name : callee.property.type === 'StringLiteral' ? callee.property.value : null;
-      if (!mode || !GROUP_MODES.has(mode) || p.node.arguments.length !== 1) return;
-      p.node.callee = t.identifier(helper);
-      p.node.arguments.unshift(t.stringLiteral(mode));
+      if (callee.type === 'MemberExpression' && callee.object.type === 'Identifier' && callee.object.name === 'Promise' && !p.scope.getBinding('Promise')) rewrite(p.node);
     },
   });
+}
+
+/** True when a `Promise` identifier occurs in the function other than as the object of a member expression. */
+function mayDeclarePromise(fn: t.Node): boolean {
+  let found = false;
+  const walk = (n: t.Node): void => {
+    if (n.type === 'Identifier' && n.name === 'Promise') found = true;
+    else eachChild(n, (c, key) => (key === 'object' && c.type === 'Identifier' && (n.type === 'MemberExpression' || n.type === 'OptionalMemberExpression') ? undefined : walk(c)));
+  };
+  walk(fn);
+  return found;
 }
 
 function isWithin(scope: Scope | undefined, root: Scope): boolean {

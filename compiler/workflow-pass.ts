@@ -16,6 +16,7 @@ import { addHelperImport, replaceWorkflow, type HelperNames } from './emit-modul
 import { computeLiveness } from './liveness.js';
 import { Lowerer } from './lower-statements.js';
 import { metaNode, workflowMeta } from './meta.js';
+import { scopeNeedsNoChange } from './scope-noop.js';
 import { patternNames } from './refs.js';
 import { collectFileNames, keepTemporalDeadZone, NameGen, renameShadowed, rewritePromiseGroups, stripTypes, unstableLocals } from './scope.js';
 
@@ -46,8 +47,10 @@ export function compileWorkflows(program: NodePath<t.Program>, opts: PassOptions
     if (!checkWorkflow(site.fn, site.name, errors)) continue;
     stripTypes(site.fn);
     rewritePromiseGroups(site.fn, helpers.group);
-    renameShadowed(site.fn, names);
-    keepTemporalDeadZone(site.fn, names.origin);
+    if (!scopeNeedsNoChange(site.fn.node)) {
+      renameShadowed(site.fn, names);
+      keepTemporalDeadZone(site.fn, names.origin);
+    }
     try {
       const e = new Emitter({
         internal: { frame: `${prefix}f`, input: `${prefix}r`, pc: `${prefix}pc`, loop: `${prefix}loop`, err: `${prefix}x`, prefix },
