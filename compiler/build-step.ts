@@ -11,7 +11,7 @@
  *     }
  *   }
  */
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import type { Emitter } from './emitter.js';
 
 export function buildStep(e: Emitter, name: string): t.FunctionExpression {

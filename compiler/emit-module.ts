@@ -8,7 +8,7 @@
  * and adds the one import of the helpers.
  */
 import type { NodePath } from '@babel/core';
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import type { WorkflowSite } from './find-workflows.js';
 
 export interface HelperNames {

@@ -5,7 +5,7 @@
  * the exception handler in force), so the analysis never re-derives control
  * flow from the generated code.
  */
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import { certainWrites } from './refs.js';
 import { LeapManager } from './leap-manager.js';
 

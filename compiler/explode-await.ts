@@ -7,7 +7,7 @@
  * A call's receiver is kept rather than the looked-up method, since functions
  * do not serialise; names from module scope are simply re-read.
  */
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import { Emitter, Label } from './emitter.js';
 import { hasAwait, patternNames } from './refs.js';
 

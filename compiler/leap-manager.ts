@@ -4,7 +4,7 @@
  * stores a completion record in that finally's hidden local and jumps to it;
  * the finally's end then resumes the leap (see lower-statements).
  */
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import type { Emitter, Label } from './emitter.js';
 
 export type Entry =

@@ -4,7 +4,7 @@
  * to the handler in force. What is live where a suspension resumes is exactly
  * what the suspension writes into `frame.locals`.
  */
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import type { Emitter, Label } from './emitter.js';
 import { readsOf } from './refs.js';
 
@@ -40,32 +40,59 @@ export function computeLiveness(e: Emitter): void {
     return out;
   });
 
-  const live: Set<string>[] = items.map(() => new Set());
+  // Live sets as bitsets over e.vars (in its order): the fixpoint below rebuilds every set on each round.
+  const order = [...e.vars];
+  const bit = new Map(order.map((v, i) => [v, i]));
+  const words = (order.length + 31) >>> 5;
+  const set = (names: Iterable<string>): Uint32Array => {
+    const b = new Uint32Array(words);
+    for (const n of names) {
+      const i = bit.get(n);
+      if (i !== undefined) b[i >>> 5]! |= 1 << (i & 31);
+    }
+    return b;
+  };
+  const plan = items.map((it, i) => {
+    const throws = it.handler !== null && mayThrow(it.nodes);
+    return {
+      next: it.fall && i + 1 < items.length ? i + 1 : -1,
+      succ: it.succ.map(index),
+      keep: set(it.defs).map((w) => ~w),
+      uses: set(uses[i]!),
+      handler: throws ? index(it.handler!.label) : -1,
+      handlerKeep: throws ? set(it.handler!.kills).map((w) => ~w) : null,
+    };
+  });
+
+  const live: Uint32Array[] = items.map(() => new Uint32Array(words));
+  const out = new Uint32Array(words);
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = items.length - 1; i >= 0; i--) {
-      const it = items[i]!;
-      const out = new Set<string>();
-      if (it.fall && i + 1 < items.length) for (const v of live[i + 1]!) out.add(v);
-      for (const s of it.succ) for (const v of live[index(s)]!) out.add(v);
-      for (const d of it.defs) out.delete(d);
-      for (const u of uses[i]!) out.add(u);
-      if (it.handler && mayThrow(it.nodes)) {
-        const kills = new Set(it.handler.kills);
-        for (const v of live[index(it.handler.label)]!) if (!kills.has(v)) out.add(v);
-      }
-      if (out.size !== live[i]!.size) {
-        live[i] = out;
-        changed = true;
-      }
+      const p = plan[i]!;
+      out.fill(0);
+      if (p.next >= 0) or(out, live[p.next]!);
+      for (const s of p.succ) or(out, live[s]!);
+      for (let w = 0; w < words; w++) out[w] = (out[w]! & p.keep[w]!) | p.uses[w]!;
+      if (p.handler >= 0) for (let w = 0; w < words; w++) out[w]! |= live[p.handler]![w]! & p.handlerKeep![w]!;
+      const cur = live[i]!;
+      for (let w = 0; w < words; w++)
+        if (cur[w] !== out[w]) {
+          cur.set(out);
+          changed = true;
+          break;
+        }
     }
   }
 
-  const order = [...e.vars];
   for (const s of e.suspensions) {
     const here = live[index(s.resume)]!;
-    s.live = order.filter((v) => here.has(v));
+    s.live = order.filter((_, i) => (here[i >>> 5]! & (1 << (i & 31))) !== 0);
   }
+}
+
+function or(into: Uint32Array, from: Uint32Array): void {
+  for (let w = 0; w < into.length; w++) into[w]! |= from[w]!;
 }
 
 /** Plain copies (`a = b`, `a = 1`, `pc = N; continue`) cannot throw, so they add no exception edge. */

@@ -5,7 +5,7 @@
  * leaps, and its `var`s become assignments to step-level variables.
  * Statements that contain an await become numbered states.
  */
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import { Emitter, Label } from './emitter.js';
 import { Exploder, UnsupportedAwait } from './explode-await.js';
 import type { Entry, Leap } from './leap-manager.js';

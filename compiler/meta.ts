@@ -1,6 +1,6 @@
 /** Workflow metadata (see runtime/contract.ts WorkflowMeta) and the version hash. */
 import { createHash } from 'node:crypto';
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import _generate, { type GeneratorResult } from '@babel/generator';
 import type { SuspensionMeta, WorkflowMeta } from '../runtime/contract.js';
 import type { Emitter } from './emitter.js';

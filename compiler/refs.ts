@@ -4,7 +4,8 @@
  * over-approximated (names read inside closures count, as calling the
  * closure may read them); writes are only the plain `name = …` kind.
  */
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
+import { isFunctionNode } from './walk.js';
 
 const SKIP = new Set(['loc', 'start', 'end', 'leadingComments', 'trailingComments', 'innerComments', 'extra', 'type', 'range']);
 
@@ -158,7 +159,7 @@ export function hasAwait(n: t.Node | null | undefined): boolean {
   if (cached !== undefined) return cached;
   let found = false;
   if (n.type === 'AwaitExpression') found = true;
-  else if (!t.isFunction(n) && !t.isClass(n)) {
+  else if (!isFunctionNode(n) && n.type !== 'ClassDeclaration' && n.type !== 'ClassExpression') {
     for (const key of t.VISITOR_KEYS[n.type] ?? []) {
       const v = (n as unknown as Record<string, unknown>)[key];
       if (Array.isArray(v)) found = v.some((c) => c && hasAwait(c as t.Node));

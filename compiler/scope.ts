@@ -10,10 +10,10 @@
 import type { NodePath } from '@babel/core';
 
 type Scope = NodePath['scope'];
-import { types as t } from '@babel/core';
+import * as t from '@babel/types';
 import type { WorkflowFunction } from './find-workflows.js';
 import { hasAwait as hasAwaitShallow } from './refs.js';
-import { eachChild } from './walk.js';
+import { eachChild, isFunctionNode } from './walk.js';
 
 export const GROUP_MODES = new Set(['all', 'allSettled', 'race', 'any']);
 
@@ -48,8 +48,9 @@ export class NameGen {
   }
 }
 
-const TYPE_WRAPPERS = ['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression'];
-const TYPE_STATEMENTS = ['TSTypeAliasDeclaration', 'TSInterfaceDeclaration', 'TSDeclareFunction'];
+const TYPE_WRAPPERS = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
+const TYPE_STATEMENTS = new Set(['TSTypeAliasDeclaration', 'TSInterfaceDeclaration', 'TSDeclareFunction']);
+const TYPE_KEYS = ['typeAnnotation', 'returnType', 'typeParameters', 'typeArguments'];
 
 /**
  * A plain node walk (no paths): under compile() the TypeScript plugin has
@@ -59,23 +60,25 @@ const TYPE_STATEMENTS = ['TSTypeAliasDeclaration', 'TSInterfaceDeclaration', 'TS
 export function stripTypes(fn: NodePath<WorkflowFunction>): void {
   const strip = (n: t.Node): void => {
     const r = n as unknown as Record<string, unknown>;
-    for (const key of ['typeAnnotation', 'returnType', 'typeParameters', 'typeArguments']) if (r[key]) r[key] = null;
+    for (const key of TYPE_KEYS) if (r[key]) r[key] = null;
     if (r.optional === true && n.type === 'Identifier') r.optional = false;
     if (r.definite === true) r.definite = false;
   };
   const unwrap = (n: t.Node): t.Node => {
-    while (TYPE_WRAPPERS.includes(n.type)) n = (n as t.TSAsExpression).expression;
+    while (TYPE_WRAPPERS.has(n.type)) n = (n as t.TSAsExpression).expression;
     return n;
   };
+  const typeOnly = (c: t.Node | null): boolean => !!c && (TYPE_STATEMENTS.has(c.type) || TYPE_WRAPPERS.has(c.type));
   const walk = (n: t.Node): void => {
     strip(n);
     const r = n as unknown as Record<string, unknown>;
     for (const key of t.VISITOR_KEYS[n.type] ?? []) {
       const v = r[key];
       if (Array.isArray(v)) {
-        const kept = (v as (t.Node | null)[]).filter((c) => !c || !TYPE_STATEMENTS.includes(c.type)).map((c) => c && unwrap(c));
+        // A new array only when something goes: under compile() the types are gone already.
+        const kept = (v as (t.Node | null)[]).some(typeOnly) ? (v as (t.Node | null)[]).filter((c) => !c || !TYPE_STATEMENTS.has(c.type)).map((c) => c && unwrap(c)) : v;
         r[key] = kept;
-        for (const c of kept) if (c && !c.type.startsWith('TS')) walk(c);
+        for (const c of kept as (t.Node | null)[]) if (c && !c.type.startsWith('TS')) walk(c);
       } else if (v && typeof v === 'object' && 'type' in v) {
         const c = unwrap(v as t.Node);
         r[key] = c;
@@ -186,7 +189,7 @@ export function unstableLocals(body: t.Node): Set<string> {
     else if (n.type === 'RestElement') targets(n.argument);
   };
   const walk = (n: t.Node, hot: boolean): void => {
-    const inFn = t.isFunction(n);
+    const inFn = isFunctionNode(n);
     const nowHot = hot || inFn || (t.isExpression(n) && hasAwaitShallow(n));
     if (nowHot && n.type === 'AssignmentExpression') targets(n.left);
     if (nowHot && n.type === 'UpdateExpression') targets(n.argument);

@@ -4,7 +4,8 @@
  * function, and replace it in the module. Throws CompileError with all errors.
  */
 import type { NodePath } from '@babel/core';
-import { types as t } from '@babel/core';
+// Straight from @babel/types: through @babel/core every t.x is a chain of getters.
+import * as t from '@babel/types';
 import type { WorkflowMeta } from '../runtime/contract.js';
 import { buildStep } from './build-step.js';
 import { checkWorkflow } from './check.js';
