@@ -22,7 +22,14 @@ export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, erro
   const before = errors.items.length;
   if (fn.node.generator) errors.at(fn, `workflow '${name}' is a generator; a workflow must be a plain 'async function' (no '*')`);
   if (!fn.node.async) errors.at(fn, `workflow '${name}' must be an async function: write 'async function ${name}(…)'`);
+  const found = plainCheck(fn.node);
+  if (found) for (const [node, message] of found) errors.at(node, message);
+  else traversalCheck(fn, errors);
+  return errors.items.length === before;
+}
 
+/** The body checks on Babel paths and scopes (exported for the test that holds plainCheck to it). */
+export function traversalCheck(fn: NodePath<WorkflowFunction>, errors: ErrorSink): void {
   /** The function whose `this`/`arguments`/`new.target` a node sees: the workflow unless a non-arrow function intervenes. */
   const ownerIsWorkflow = (p: NodePath): boolean => {
     let f = p.getFunctionParent();
@@ -34,11 +41,6 @@ export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, erro
     return false;
   };
 
-  const found = plainCheck(fn.node);
-  if (found) {
-    for (const [node, message] of found) errors.at(node, message);
-    return errors.items.length === before;
-  }
   fn.traverse({
     ThisExpression(p) {
       if (ownerIsWorkflow(p)) errors.at(p, THIS);
@@ -76,7 +78,6 @@ export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, erro
       if (p.getFunctionParent()?.node !== fn.node) errors.at(p, NESTED_AWAIT);
     },
   });
-  return errors.items.length === before;
 }
 
 /**
@@ -84,7 +85,7 @@ export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, erro
  * found, or null when the function names `arguments` or `eval` (whether those
  * are bound needs Babel's scopes: the traversal decides then).
  */
-function plainCheck(fn: WorkflowFunction): [t.Node, string][] | null {
+export function plainCheck(fn: WorkflowFunction): [t.Node, string][] | null {
   const found: [t.Node, string][] = [];
   let bail = false;
   /** ownThis: `this` here is the workflow's (no non-arrow function between); ownFn: no function at all between. */

@@ -31,7 +31,7 @@ export function findWorkflows(program: NodePath<t.Program>, errors: ErrorSink): 
  * walk): null unless every directive function of the module sits where a
  * workflow may, and then the traversal below reports what is wrong.
  */
-function findTopLevel(program: NodePath<t.Program>): WorkflowSite[] | null {
+export function findTopLevel(program: NodePath<t.Program>): WorkflowSite[] | null {
   let directives = 0;
   const count = (n: t.Node): void => {
     if (isFunctionNode(n) && hasWorkflowDirective(n)) directives++;
@@ -57,7 +57,7 @@ function findTopLevel(program: NodePath<t.Program>): WorkflowSite[] | null {
   return sites.length === directives ? sites : null;
 }
 
-function findByTraversal(program: NodePath<t.Program>, errors: ErrorSink): WorkflowSite[] {
+export function findByTraversal(program: NodePath<t.Program>, errors: ErrorSink): WorkflowSite[] {
   const sites: WorkflowSite[] = [];
   program.traverse({
     Function(path) {

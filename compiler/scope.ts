@@ -89,7 +89,8 @@ export function stripTypes(fn: NodePath<WorkflowFunction>): void {
   walk(fn.node);
 }
 
-export function rewritePromiseGroups(fn: NodePath<WorkflowFunction>, helper: string): void {
+/** `byTraversal` forces the path version (for the test that holds the plain walk to it). */
+export function rewritePromiseGroups(fn: NodePath<WorkflowFunction>, helper: string, byTraversal = false): void {
   const rewrite = (call: t.CallExpression): void => {
     const callee = call.callee;
     if (callee.type !== 'MemberExpression' || callee.object.type !== 'Identifier' || callee.object.name !== 'Promise') return;
@@ -99,7 +100,7 @@ export function rewritePromiseGroups(fn: NodePath<WorkflowFunction>, helper: str
     call.arguments.unshift(t.stringLiteral(mode));
   };
   // Without a declaration of `Promise` in the workflow, every call in it sees the binding (if any) the workflow's scope sees.
-  if (!mayDeclarePromise(fn.node)) {
+  if (!byTraversal && !mayDeclarePromise(fn.node)) {
     if (fn.scope.getBinding('Promise')) return;
     const walk = (n: t.Node): void => {
       if (n.type === 'CallExpression') rewrite(n);
