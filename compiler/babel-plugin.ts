@@ -40,7 +40,7 @@ export default function reawaitBabelPlugin(): PluginObj<PluginPass & { opts: Rea
         // Metadata and errors name the file relative to the working directory (`src/video.ts`).
         const abs = state.filename ?? state.file.opts.filename;
         const file = (state.file.opts as { sourceFileName?: string }).sourceFileName ?? (abs ? relative(process.cwd(), abs).split(sep).join('/') : 'unknown');
-        const workflows = compileWorkflows(path, {
+        const workflows = compileWorkflows(path.node, path, {
           file,
           source: state.file.code,
           ...(state.opts.importSource ? { importSource: state.opts.importSource } : {}),

@@ -5,7 +5,8 @@
 import type { NodePath } from '@babel/core';
 import type * as t from '@babel/types';
 import type { ErrorSink } from './errors.js';
-import type { WorkflowFunction } from './find-workflows.js';
+import type { WorkflowFunction, WorkflowSite } from './find-workflows.js';
+import { pathOf } from './needs-babel.js';
 import { eachChild, isFunctionNode } from './walk.js';
 
 const THIS = `'this' is not supported inside a workflow: pass what you need as a parameter`;
@@ -18,13 +19,14 @@ const AWAIT_IN_PARAMS = `'await' in a parameter default is not supported: give t
 const NESTED_AWAIT = `'await' inside a nested function: async closures that await are not supported inside a workflow yet; await at the workflow's own level (e.g. 'await Promise.all(items.map((x) => activity(x)))')`;
 
 /** Returns true when the workflow is clean. */
-export function checkWorkflow(fn: NodePath<WorkflowFunction>, name: string, errors: ErrorSink): boolean {
+export function checkWorkflow(site: WorkflowSite, errors: ErrorSink): boolean {
+  const { fn, name } = site;
   const before = errors.items.length;
-  if (fn.node.generator) errors.at(fn, `workflow '${name}' is a generator; a workflow must be a plain 'async function' (no '*')`);
-  if (!fn.node.async) errors.at(fn, `workflow '${name}' must be an async function: write 'async function ${name}(…)'`);
-  const found = plainCheck(fn.node);
+  if (fn.generator) errors.at(fn, `workflow '${name}' is a generator; a workflow must be a plain 'async function' (no '*')`);
+  if (!fn.async) errors.at(fn, `workflow '${name}' must be an async function: write 'async function ${name}(…)'`);
+  const found = plainCheck(fn);
   if (found) for (const [node, message] of found) errors.at(node, message);
-  else traversalCheck(fn, errors);
+  else traversalCheck(pathOf(site.path, "checking 'arguments'/'eval'"), errors);
   return errors.items.length === before;
 }
 

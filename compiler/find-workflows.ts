@@ -5,6 +5,7 @@
 import type { NodePath } from '@babel/core';
 import type * as t from '@babel/types';
 import type { ErrorSink } from './errors.js';
+import { pathOf } from './needs-babel.js';
 import { eachChild, isFunctionNode } from './walk.js';
 
 export const DIRECTIVE = 'use workflow';
@@ -13,17 +14,22 @@ export type WorkflowFunction = t.FunctionDeclaration | t.FunctionExpression | t.
 
 export interface WorkflowSite {
   name: string;
-  fn: NodePath<WorkflowFunction>;
+  fn: WorkflowFunction;
   /** The top-level statement holding the function; the definition goes after it. */
-  statement: NodePath<t.Statement>;
+  statement: t.Statement;
+  /** Where the function sits when it is not the statement itself: `export function`, `const x = …`. */
+  holder: { node: t.Node; key: string } | null;
+  /** The function's Babel path, made on demand; null when the pass runs on a bare AST. */
+  path: (() => NodePath<WorkflowFunction>) | null;
 }
 
 export function hasWorkflowDirective(node: t.Function): boolean {
   return node.body.type === 'BlockStatement' && node.body.directives.some((d) => d.value.value === DIRECTIVE);
 }
 
-export function findWorkflows(program: NodePath<t.Program>, errors: ErrorSink): WorkflowSite[] {
-  return findTopLevel(program) ?? findByTraversal(program, errors);
+/** `programPath` is null when the pass runs on a bare AST. */
+export function findWorkflows(program: t.Program, programPath: NodePath<t.Program> | null, errors: ErrorSink): WorkflowSite[] {
+  return findTopLevel(program, programPath) ?? findByTraversal(pathOf(programPath && (() => programPath), 'reporting misplaced workflows'), errors);
 }
 
 /**
@@ -31,26 +37,26 @@ export function findWorkflows(program: NodePath<t.Program>, errors: ErrorSink): 
  * walk): null unless every directive function of the module sits where a
  * workflow may, and then the traversal below reports what is wrong.
  */
-export function findTopLevel(program: NodePath<t.Program>): WorkflowSite[] | null {
+export function findTopLevel(program: t.Program, programPath: NodePath<t.Program> | null): WorkflowSite[] | null {
   let directives = 0;
   const count = (n: t.Node): void => {
     if (isFunctionNode(n) && hasWorkflowDirective(n)) directives++;
     eachChild(n, count);
   };
-  count(program.node);
+  count(program);
   const sites: WorkflowSite[] = [];
-  program.node.body.forEach((stmt, i) => {
+  const lazy = (at: string): (() => NodePath<WorkflowFunction>) | null => (programPath ? () => programPath.get(at) as NodePath<WorkflowFunction> : null);
+  program.body.forEach((stmt, i) => {
     const exported = stmt.type === 'ExportNamedDeclaration' || stmt.type === 'ExportDefaultDeclaration';
     const decl = exported ? stmt.declaration : stmt;
     const at = exported ? `body.${i}.declaration` : `body.${i}`;
-    const statement = (): NodePath<t.Statement> => program.get(`body.${i}`) as NodePath<t.Statement>;
     if (decl?.type === 'FunctionDeclaration') {
-      if (decl.id && hasWorkflowDirective(decl)) sites.push({ name: decl.id.name, fn: program.get(at) as NodePath<WorkflowFunction>, statement: statement() });
+      if (decl.id && hasWorkflowDirective(decl)) sites.push({ name: decl.id.name, fn: decl, statement: stmt, holder: exported ? { node: stmt, key: 'declaration' } : null, path: lazy(at) });
     } else if (decl?.type === 'VariableDeclaration') {
       decl.declarations.forEach((d, j) => {
         const init = d.init;
         if (d.id.type !== 'Identifier' || (init?.type !== 'FunctionExpression' && init?.type !== 'ArrowFunctionExpression') || !hasWorkflowDirective(init)) return;
-        sites.push({ name: d.id.name, fn: program.get(`${at}.declarations.${j}.init`) as NodePath<WorkflowFunction>, statement: statement() });
+        sites.push({ name: d.id.name, fn: init, statement: stmt, holder: { node: d, key: 'init' }, path: lazy(`${at}.declarations.${j}.init`) });
       });
     }
   });
@@ -79,11 +85,12 @@ function placement(fn: NodePath<WorkflowFunction>): WorkflowSite | string {
   const topLevel = (p: NodePath | null): boolean =>
     !!p && (p.parentPath?.isProgram() === true ||
       ((p.parentPath?.isExportNamedDeclaration() || p.parentPath?.isExportDefaultDeclaration()) === true && p.parentPath!.parentPath?.isProgram() === true));
-  const outer = (p: NodePath<t.Statement>): NodePath<t.Statement> => (p.parentPath!.isProgram() ? p : (p.parentPath as NodePath<t.Statement>));
+  const outer = (p: NodePath<t.Statement>): t.Statement => (p.parentPath!.isProgram() ? p.node : (p.parentPath!.node as t.Statement));
+  const holder = fn.parentPath.isProgram() ? null : { node: fn.parent, key: fn.key as string };
   if (fn.isFunctionDeclaration()) {
     if (!fn.node.id) return `a 'use workflow' function needs a name (the workflow is registered under it): write 'export default async function myWorkflow() {…}'`;
     if (!topLevel(fn)) return `'use workflow' function '${fn.node.id.name}' must be declared at module top level`;
-    return { name: fn.node.id.name, fn, statement: outer(fn as NodePath<t.Statement>) };
+    return { name: fn.node.id.name, fn: fn.node, statement: outer(fn as NodePath<t.Statement>), holder, path: () => fn };
   }
   const declarator = fn.parentPath;
   if (declarator?.isVariableDeclarator() && declarator.node.init === fn.node) {
@@ -91,7 +98,7 @@ function placement(fn: NodePath<WorkflowFunction>): WorkflowSite | string {
     if (id.type !== 'Identifier') return `a 'use workflow' function must be bound to a plain name, not a destructuring pattern`;
     const decl = declarator.parentPath as NodePath<t.VariableDeclaration>;
     if (!topLevel(decl)) return `'use workflow' function '${id.name}' must be declared at module top level`;
-    return { name: id.name, fn, statement: outer(decl) };
+    return { name: id.name, fn: fn.node, statement: outer(decl), holder, path: () => fn };
   }
   return `a 'use workflow' function needs a name: declare it as 'async function name() {…}' or 'const name = async () => {…}' at module top level`;
 }

@@ -11,17 +11,18 @@ import type { NodePath } from '@babel/core';
 
 type Scope = NodePath['scope'];
 import * as t from '@babel/types';
-import type { WorkflowFunction } from './find-workflows.js';
+import type { WorkflowFunction, WorkflowSite } from './find-workflows.js';
+import { pathOf } from './needs-babel.js';
 import { hasAwait as hasAwaitShallow } from './refs.js';
 import { eachChild, isFunctionNode } from './walk.js';
 
 export const GROUP_MODES = new Set(['all', 'allSettled', 'race', 'any']);
 
 /** All identifier names used anywhere in a file, so that generated names never collide. */
-export function collectFileNames(program: NodePath<t.Program>): Set<string> {
+export function collectFileNames(program: t.Program): Set<string> {
   const names = new Set<string>();
   // A plain node walk: no paths are needed to read names (a path traversal costs several times more).
-  t.traverseFast(program.node, (n) => {
+  t.traverseFast(program, (n) => {
     if (n.type === 'Identifier' || n.type === 'JSXIdentifier') names.add(n.name);
   });
   return names;
@@ -57,7 +58,7 @@ const TYPE_KEYS = ['typeAnnotation', 'returnType', 'typeParameters', 'typeArgume
  * stripped the file already and this finds nothing; in other Babel set-ups
  * it makes the workflow plain JS before lowering.
  */
-export function stripTypes(fn: NodePath<WorkflowFunction>): void {
+export function stripTypes(fn: WorkflowFunction): void {
   const strip = (n: t.Node): void => {
     const r = n as unknown as Record<string, unknown>;
     for (const key of TYPE_KEYS) if (r[key]) r[key] = null;
@@ -86,11 +87,11 @@ export function stripTypes(fn: NodePath<WorkflowFunction>): void {
       }
     }
   };
-  walk(fn.node);
+  walk(fn);
 }
 
 /** `byTraversal` forces the path version (for the test that holds the plain walk to it). */
-export function rewritePromiseGroups(fn: NodePath<WorkflowFunction>, helper: string, byTraversal = false): void {
+export function rewritePromiseGroups(site: WorkflowSite, helper: string, promiseBound: () => boolean, byTraversal = false): void {
   const rewrite = (call: t.CallExpression): void => {
     const callee = call.callee;
     if (callee.type !== 'MemberExpression' || callee.object.type !== 'Identifier' || callee.object.name !== 'Promise') return;
@@ -100,16 +101,16 @@ export function rewritePromiseGroups(fn: NodePath<WorkflowFunction>, helper: str
     call.arguments.unshift(t.stringLiteral(mode));
   };
   // Without a declaration of `Promise` in the workflow, every call in it sees the binding (if any) the workflow's scope sees.
-  if (!byTraversal && !mayDeclarePromise(fn.node)) {
-    if (fn.scope.getBinding('Promise')) return;
+  if (!byTraversal && !mayDeclarePromise(site.fn)) {
+    if (promiseBound()) return;
     const walk = (n: t.Node): void => {
       if (n.type === 'CallExpression') rewrite(n);
       eachChild(n, walk);
     };
-    walk(fn.node);
+    walk(site.fn);
     return;
   }
-  fn.traverse({
+  pathOf(site.path, 'Promise.all').traverse({
     CallExpression(p) {
       const callee = p.node.callee;
       if (callee.type === 'MemberExpression' && callee.object.type === 'Identifier' && callee.object.name === 'Promise' && !p.scope.getBinding('Promise')) rewrite(p.node);

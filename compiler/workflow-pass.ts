@@ -17,6 +17,7 @@ import { addHelperImport, replaceWorkflow, type HelperNames } from './emit-modul
 import { computeLiveness } from './liveness.js';
 import { Lowerer } from './lower-statements.js';
 import { metaNode, workflowMeta } from './meta.js';
+import { NeedsBabel, pathOf } from './needs-babel.js';
 import { scopeNeedsNoChange } from './scope-noop.js';
 import { patternNames } from './refs.js';
 import { collectFileNames, keepTemporalDeadZone, NameGen, renameShadowed, rewritePromiseGroups, stripTypes, unstableLocals } from './scope.js';
@@ -30,37 +31,46 @@ export interface PassOptions {
   importSource?: string;
   /** Re-crawl the program's scope afterwards (default true; see ReawaitPluginOptions.rescanScope). */
   rescanScope?: boolean;
+  /** On a bare AST (no Babel scopes): whether the module may bind `Promise` (then rewriting Promise.all needs the scopes). */
+  promiseMayBeBound?: boolean;
 }
 
-export function compileWorkflows(program: NodePath<t.Program>, opts: PassOptions): WorkflowMeta[] {
+/** `programPath` is null on a bare AST: the steps that need Babel's scopes then throw NeedsBabel. */
+export function compileWorkflows(program: t.Program, programPath: NodePath<t.Program> | null, opts: PassOptions): WorkflowMeta[] {
   const errors = new ErrorSink(opts.file, opts.source);
-  const sites = findWorkflows(program, errors);
+  const sites = findWorkflows(program, programPath, errors);
   if (sites.length === 0 && errors.items.length === 0) return [];
   const taken = collectFileNames(program);
   const names = new NameGen(taken);
   const helper = (base: string): string => (taken.has(base) ? names.fresh(base) : (taken.add(base), base));
   const helpers: HelperNames = { define: helper('_rw_define'), call: helper('_rw_call'), group: helper('_rw_group') };
   const prefix = names.internalPrefix();
+  const promiseBound = (site: WorkflowSite): boolean => {
+    if (programPath) return !!pathOf(site.path, 'Promise.all').scope.getBinding('Promise');
+    if (opts.promiseMayBeBound !== false) throw new NeedsBabel('Promise.all');
+    return false;
+  };
 
   const metas: WorkflowMeta[] = [];
   const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression }[] = [];
   for (const site of sites) {
-    if (!checkWorkflow(site.fn, site.name, errors)) continue;
+    if (!checkWorkflow(site, errors)) continue;
     stripTypes(site.fn);
-    rewritePromiseGroups(site.fn, helpers.group);
-    if (!scopeNeedsNoChange(site.fn.node)) {
-      renameShadowed(site.fn, names);
-      keepTemporalDeadZone(site.fn, names.origin);
+    rewritePromiseGroups(site, helpers.group, () => promiseBound(site));
+    if (!scopeNeedsNoChange(site.fn)) {
+      const fn = pathOf(site.path, 'renaming shadowed bindings');
+      renameShadowed(fn, names);
+      keepTemporalDeadZone(fn, names.origin);
     }
     try {
       const e = new Emitter({
         internal: { frame: `${prefix}f`, input: `${prefix}r`, pc: `${prefix}pc`, loop: `${prefix}loop`, err: `${prefix}x`, prefix },
-        unstable: unstableLocals(site.fn.node),
+        unstable: unstableLocals(site.fn),
       });
       lowerFunction(e, site);
       computeLiveness(e);
       const step = buildStep(e, site.name);
-      const meta = workflowMeta({ name: site.name, file: opts.file, fn: site.fn.node, step, e, origin: names.origin });
+      const meta = workflowMeta({ name: site.name, file: opts.file, fn: site.fn, step, e, origin: names.origin });
       done.push({ site, meta, step });
       metas.push(meta);
     } catch (err) {
@@ -69,14 +79,14 @@ export function compileWorkflows(program: NodePath<t.Program>, opts: PassOptions
     }
   }
   if (errors.items.length) throw new CompileError(errors.items);
-  for (const { site, meta, step } of done) replaceWorkflow(site, helpers, metaNode(meta), step);
+  for (const { site, meta, step } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step);
   if (done.length) addHelperImport(program, helpers, opts.importSource);
-  if (opts.rescanScope !== false) program.scope.crawl();
+  if (opts.rescanScope !== false) programPath?.scope.crawl();
   return metas;
 }
 
 function lowerFunction(e: Emitter, site: WorkflowSite): void {
-  const fn = site.fn.node;
+  const fn = site.fn;
   e.mark(new Label());
   const params = fn.params as (t.Identifier | t.Pattern | t.RestElement)[];
   for (const p of params) for (const n of patternNames(p)) e.declare(n);

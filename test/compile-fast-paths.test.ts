@@ -75,11 +75,16 @@ describe('plain-walk fast paths decide what the Babel traversals decide', () => 
     let deferred = 0;
     for (const { name, source } of corpus())
       onProgram(source, (program) => {
-        const fast = findTopLevel(program);
+        const fast = findTopLevel(program.node, program);
         const slow = sitesOf(program);
         if (!fast) return void deferred++;
-        expect(fast.map((s) => [s.name, s.fn.node, s.statement.node]), name).toEqual(slow.map((s) => [s.name, s.fn.node, s.statement.node]));
-        fast.forEach((s, i) => expect(s.fn.node, name).toBe(slow[i]!.fn.node));
+        expect(fast.map((s) => [s.name, s.fn, s.statement, s.holder]), name).toEqual(slow.map((s) => [s.name, s.fn, s.statement, s.holder]));
+        fast.forEach((s, i) => {
+          expect(s.fn, name).toBe(slow[i]!.fn);
+          expect(s.statement, name).toBe(slow[i]!.statement);
+          expect(s.holder?.node, name).toBe(slow[i]!.holder?.node);
+          expect(s.path?.().node, name).toBe(s.fn);
+        });
       });
     expect(deferred).toBe(1); // `nested`
   });
@@ -89,7 +94,7 @@ describe('plain-walk fast paths decide what the Babel traversals decide', () => 
     for (const { name, source } of corpus())
       onProgram(source, (program) => {
         for (const site of sitesOf(program)) {
-          const plain = plainCheck(site.fn.node);
+          const plain = plainCheck(site.fn);
           if (!plain) {
             deferredFor.push(site.name);
             continue;
@@ -97,7 +102,7 @@ describe('plain-walk fast paths decide what the Babel traversals decide', () => 
           const viaPlain = new ErrorSink('x.ts', source);
           for (const [node, message] of plain) viaPlain.at(node, message);
           const viaTraversal = new ErrorSink('x.ts', source);
-          traversalCheck(site.fn, viaTraversal);
+          traversalCheck(site.path!(), viaTraversal);
           expect(viaPlain.items, name).toEqual(viaTraversal.items);
         }
       });
@@ -106,7 +111,7 @@ describe('plain-walk fast paths decide what the Babel traversals decide', () => 
 
   it('the refused constructs are found by the plain walk (super in a method and this in a function are theirs, not the workflow\'s)', () => {
     onProgram(HEAD + OTHERS.refused!, (program) => {
-      const messages = (plainCheck(sitesOf(program)[0]!.fn.node) ?? []).map(([, m]) => m.split(':')[0]);
+      const messages = (plainCheck(sitesOf(program)[0]!.fn) ?? []).map(([, m]) => m.split(':')[0]);
       expect(messages).toEqual([
         "'this' is not supported inside a workflow",
         "'await' inside a nested function",
@@ -118,7 +123,8 @@ describe('plain-walk fast paths decide what the Babel traversals decide', () => 
 
   it('rewritePromiseGroups rewrites the same calls by plain walk as by traversal', () => {
     for (const { name, source } of corpus()) {
-      const run = (byTraversal: boolean): string => onProgram(source, (program) => sitesOf(program).forEach((s) => rewritePromiseGroups(s.fn, '_group', byTraversal)));
+      const bound = (s: WorkflowSite) => (): boolean => !!s.path!().scope.getBinding('Promise');
+      const run = (byTraversal: boolean): string => onProgram(source, (program) => sitesOf(program).forEach((s) => rewritePromiseGroups(s, '_group', bound(s), byTraversal)));
       expect(run(false), name).toBe(run(true));
     }
   });
@@ -127,15 +133,15 @@ describe('plain-walk fast paths decide what the Babel traversals decide', () => 
     const skipped: string[] = [];
     for (const { name, source } of corpus())
       onProgram(source, (program) => {
-        const names = new NameGen(collectFileNames(program));
+        const names = new NameGen(collectFileNames(program.node));
         for (const site of sitesOf(program)) {
-          const noChange = scopeNeedsNoChange(site.fn.node);
-          const before = generate(site.fn.node).code;
-          renameShadowed(site.fn, names);
-          keepTemporalDeadZone(site.fn, names.origin);
+          const noChange = scopeNeedsNoChange(site.fn);
+          const before = generate(site.fn).code;
+          renameShadowed(site.path!(), names);
+          keepTemporalDeadZone(site.path!(), names.origin);
           if (noChange) {
             skipped.push(site.name);
-            expect(generate(site.fn.node).code, `${name}: ${site.name}`).toBe(before);
+            expect(generate(site.fn).code, `${name}: ${site.name}`).toBe(before);
           }
         }
       });
