@@ -1,0 +1,59 @@
+/**
+ * compile()'s fast route, without @babel/core: parse, strip the types
+ * (ts-strip.ts), run the pass on the bare AST, generate. @babel/core's route
+ * costs a scope crawl of the whole module and a path traversal of every node
+ * before the pass even starts. Returns null whenever the result could differ
+ * from that route in any byte (a construct the stripping does not reproduce,
+ * a step needing Babel's scopes, any error: the core route reports it).
+ */
+import { parse, type ParserOptions } from '@babel/parser';
+import _generate, { type GeneratorOptions, type GeneratorResult } from '@babel/generator';
+import * as t from '@babel/types';
+import path from 'node:path';
+import type { WorkflowMeta } from '../runtime/contract.js';
+import { DIRECTIVE } from './find-workflows.js';
+import { stripTypeScript } from './ts-strip.js';
+import { compileWorkflows } from './workflow-pass.js';
+
+type Generate = (ast: t.Node, opts: GeneratorOptions, code: string) => GeneratorResult;
+// @babel/generator is CommonJS: under ESM its function sits on `.default`.
+const generate: Generate = (_generate as unknown as { default?: Generate }).default ?? (_generate as unknown as Generate);
+
+export interface FastInput {
+  source: string;
+  filename: string;
+  sourceMaps: boolean;
+  importSource: string | undefined;
+}
+
+export function compileFast(input: FastInput): { code: string; map: object | null; workflows: WorkflowMeta[] } | null {
+  const { source, filename } = input;
+  // .tsx parses differently; an input source map and the import-extension plugin are core-route features.
+  if (!/\.(c|m)?ts$/.test(filename) || source.includes('sourceMappingURL')) return null;
+  try {
+    // What @babel/core hands the parser once plugin-transform-typescript has added its syntax plugins.
+    const parserOpts = { sourceType: 'module', sourceFileName: path.resolve(filename), plugins: ['typescript', 'objectRestSpread', 'classProperties', ['typescript', {}]] };
+    const file = parse(source, parserOpts as ParserOptions) as t.File;
+    const stripped = stripTypeScript(file);
+    if (!stripped) return null;
+    let workflows: WorkflowMeta[] = [];
+    if (source.includes(DIRECTIVE))
+      workflows = compileWorkflows(file.program, null, {
+        file: filename,
+        source,
+        rescanScope: false,
+        promiseMayBeBound: stripped.promiseMayBeBound,
+        ...(input.importSource ? { importSource: input.importSource } : {}),
+      });
+    if (stripped.needsExportMarker) file.program.body.push(t.exportNamedDeclaration());
+    // The options @babel/core passes the generator for compile()'s settings.
+    const out = generate(
+      file,
+      { filename: path.resolve(filename), retainLines: false, comments: true, compact: false, sourceMaps: input.sourceMaps, sourceFileName: filename },
+      source,
+    );
+    return { code: out.code, map: (out.map as object | null | undefined) ?? null, workflows };
+  } catch {
+    return null; // NeedsBabel, a CompileError, a syntax error: the core route says it exactly as before
+  }
+}
