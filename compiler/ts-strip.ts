@@ -30,8 +30,6 @@ const UNSUPPORTED = new Set([
 const TYPE_USES: Record<string, string> = { TSTypeReference: 'typeName', TSTypeQuery: 'exprName', TSExpressionWithTypeArguments: 'expression' };
 const WRAPPERS = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
 const PATTERNS = new Set(['Identifier', 'AssignmentPattern', 'ArrayPattern', 'ObjectPattern', 'RestElement']);
-const TARGETS = new Set(['UpdateExpression', 'ArrayPattern', 'ObjectProperty', 'RestElement', 'AssignmentPattern']);
-const LEFT_TARGETS = new Set(['AssignmentExpression', 'ForInStatement', 'ForOfStatement']);
 const TYPE_ARGS_HOLDERS = new Set(['CallExpression', 'OptionalCallExpression', 'NewExpression', 'TaggedTemplateExpression']);
 
 interface NameUses {
@@ -86,18 +84,17 @@ export function stripTypeScript(file: t.File): Stripped | null {
         removeAt(list as t.Node[], i--);
         continue;
       }
-      list[i] = visit(n, parent, key);
+      list[i] = visit(n, parent, key, true);
     }
   };
-  const visit = (node: t.Node, parent: t.Node, key: string): t.Node => {
-    // Unwrapped in an assignment target, Babel validates the result as a target (and may throw): not reproduced.
-    if (WRAPPERS.has(node.type) && (TARGETS.has(parent.type) || (key === 'left' && LEFT_TARGETS.has(parent.type)))) unsupported = true;
+  const visit = (node: t.Node, parent: t.Node, key: string, inList: boolean): t.Node => {
     let n = node;
     while (WRAPPERS.has(n.type)) {
       const w = n as t.TSAsExpression | t.TSSatisfiesExpression | t.TSNonNullExpression | t.TSTypeAssertion | t.TSInstantiationExpression;
       let inner: t.Node = w.expression;
       if (w.type === 'TSAsExpression' || w.type === 'TSSatisfiesExpression') while (inner.type === 'TSAsExpression' || inner.type === 'TSSatisfiesExpression') inner = inner.expression;
-      // path.replaceWith: the replacement inherits the wrapper's comments.
+      // path.replaceWith: the replacement must suit the field (a list element is not checked), and inherits the wrapper's comments.
+      if (!inList && !fits(parent, key, inner)) unsupported = true;
       t.inheritsComments(inner, w);
       t.removeComments(w);
       n = inner;
@@ -121,13 +118,23 @@ export function stripTypeScript(file: t.File): Stripped | null {
     for (const field of t.VISITOR_KEYS[n.type] ?? []) {
       const v = r[field];
       if (Array.isArray(v)) visitList(v as (t.Node | null)[], n, field);
-      else if (v && typeof v === 'object' && 'type' in v) r[field] = visit(v as t.Node, n, field);
+      else if (v && typeof v === 'object' && 'type' in v) r[field] = visit(v as t.Node, n, field, false);
     }
     return n;
   };
   visitList(program.body, program, 'body');
   if (unsupported) return null;
   return { needsExportMarker: esm === true, promiseMayBeBound: uses.promiseMayBeBound };
+}
+
+/** Babel's validation of a replacement (it throws where this returns false: the core route then reports it). */
+function fits(parent: t.Node, key: string, node: t.Node): boolean {
+  try {
+    t.validate(parent, key, node);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** path.remove() of a list element: its comments go to the siblings (shareCommentsWithSiblings). */

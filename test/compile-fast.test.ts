@@ -20,6 +20,7 @@ const FAST: Record<string, string> = {
   emptyImport: `import {} from './empty';\nimport type { E } from './e';\nexport const z: E | undefined = undefined;\n`,
   expressions: `${ACT}function h(this: unknown, n?: number): number { return (n as number)! + 1; }\nlet d!: number;\nexport const wf = async (k: number) => {\n  'use workflow';\n  interface Inner { q: number }\n  const xs: Inner[] = [];\n  const v = <number>(await act(k satisfies number)) as unknown as number;\n  /* c */ const r = await Promise.all([act(1), act(xs)] as const);\n  return v + h(2) + (r[0] as number)! + d;\n};\n`,
   valueImportNoExport: `import { v } from './v';\nimport type { W } from './w';\nconst w: W = v;\nconsole.log(w);\n`,
+  castTargets: `${ACT}let q = 0;\nconst o = { a: [1] as number[] };\n(q as number) = 1;\no.a[0]! += 1;\n(o.a as number[])[0]++;\n${WF}`,
   noWorkflow: `import type { X } from './x';\nexport function plain(x: X): number { return x as unknown as number; }\n`,
 };
 
@@ -35,7 +36,6 @@ const CORE: Record<string, string> = {
   shadowedImport: `import { x } from './x';\n${ACT}function f(x: number) { return x; }\n${WF}`,
   qualifiedType: `import { N } from './n';\n${ACT}let v: N.T;\n${WF}`,
   methodSignatureName: `import { act } from './a';\ninterface I { act(): void }\nlet i: I;\n${WF}`,
-  castTarget: `${ACT}let q = 0;\n(q as number) = 1;\n${WF}`,
   promiseImport: `import Promise from 'bluebird';\n${ACT}${WF}`,
   shadowing: `${ACT}export async function wf() {\n  'use workflow';\n  { let a = await act(1); } { let a = await act(2); }\n}\n`,
   compileError: `${ACT}export async function wf() {\n  'use workflow';\n  return this;\n}\n`,
