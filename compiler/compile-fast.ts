@@ -8,6 +8,7 @@
  */
 import { parse, type ParserOptions } from '@babel/parser';
 import _generate, { type GeneratorOptions, type GeneratorResult } from '@babel/generator';
+import { Hub, NodePath } from '@babel/traverse';
 import * as t from '@babel/types';
 import path from 'node:path';
 import type { WorkflowMeta } from '../runtime/contract.js';
@@ -37,12 +38,14 @@ export function compileFast(input: FastInput): { code: string; map: object | nul
     const stripped = stripTypeScript(file);
     if (!stripped) return null;
     let workflows: WorkflowMeta[] = [];
+    let program: NodePath<t.Program> | undefined;
     if (source.includes(DIRECTIVE))
       workflows = compileWorkflows(file.program, null, {
         file: filename,
         source,
         rescanScope: false,
         promiseMayBeBound: stripped.promiseMayBeBound,
+        scopesOnDemand: () => (program ??= NodePath.get({ hub: new Hub(), parentPath: null, parent: file, container: file, key: 'program' }).setContext() as NodePath<t.Program>),
         ...(input.importSource ? { importSource: input.importSource } : {}),
       });
     if (stripped.needsExportMarker) file.program.body.push(t.exportNamedDeclaration());

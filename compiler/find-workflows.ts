@@ -21,6 +21,8 @@ export interface WorkflowSite {
   holder: { node: t.Node; key: string } | null;
   /** The function's Babel path, made on demand; null when the pass runs on a bare AST. */
   path: (() => NodePath<WorkflowFunction>) | null;
+  /** Where the function sits under the program, as a path key (`body.3.declaration`), when found without a traversal. */
+  at?: string;
 }
 
 export function hasWorkflowDirective(node: t.Function): boolean {
@@ -51,12 +53,13 @@ export function findTopLevel(program: t.Program, programPath: NodePath<t.Program
     const decl = exported ? stmt.declaration : stmt;
     const at = exported ? `body.${i}.declaration` : `body.${i}`;
     if (decl?.type === 'FunctionDeclaration') {
-      if (decl.id && hasWorkflowDirective(decl)) sites.push({ name: decl.id.name, fn: decl, statement: stmt, holder: exported ? { node: stmt, key: 'declaration' } : null, path: lazy(at) });
+      if (decl.id && hasWorkflowDirective(decl)) sites.push({ name: decl.id.name, fn: decl, statement: stmt, holder: exported ? { node: stmt, key: 'declaration' } : null, path: lazy(at), at });
     } else if (decl?.type === 'VariableDeclaration') {
       decl.declarations.forEach((d, j) => {
         const init = d.init;
         if (d.id.type !== 'Identifier' || (init?.type !== 'FunctionExpression' && init?.type !== 'ArrowFunctionExpression') || !hasWorkflowDirective(init)) return;
-        sites.push({ name: d.id.name, fn: init, statement: stmt, holder: { node: d, key: 'init' }, path: lazy(`${at}.declarations.${j}.init`) });
+        const key = `${at}.declarations.${j}.init`;
+        sites.push({ name: d.id.name, fn: init, statement: stmt, holder: { node: d, key: 'init' }, path: lazy(key), at: key });
       });
     }
   });

@@ -12,7 +12,7 @@ import { checkWorkflow } from './check.js';
 import { Emitter, Label } from './emitter.js';
 import { CompileError, ErrorSink } from './errors.js';
 import { UnsupportedAwait } from './explode-await.js';
-import { findWorkflows, type WorkflowSite } from './find-workflows.js';
+import { findWorkflows, type WorkflowFunction, type WorkflowSite } from './find-workflows.js';
 import { addHelperImport, replaceWorkflow, type HelperNames } from './emit-module.js';
 import { computeLiveness } from './liveness.js';
 import { Lowerer } from './lower-statements.js';
@@ -33,6 +33,13 @@ export interface PassOptions {
   rescanScope?: boolean;
   /** On a bare AST (no Babel scopes): whether the module may bind `Promise` (then rewriting Promise.all needs the scopes). */
   promiseMayBeBound?: boolean;
+  /**
+   * On a bare AST: Babel scopes for the program, crawled when first asked
+   * for. Renaming shadowed bindings then uses them instead of failing with
+   * NeedsBabel (it only asks whether a binding is inside the workflow or not,
+   * which the type declarations already stripped cannot change).
+   */
+  scopesOnDemand?: () => NodePath<t.Program>;
 }
 
 /** `programPath` is null on a bare AST: the steps that need Babel's scopes then throw NeedsBabel. */
@@ -58,7 +65,8 @@ export function compileWorkflows(program: t.Program, programPath: NodePath<t.Pro
     stripTypes(site.fn);
     rewritePromiseGroups(site, helpers.group, () => promiseBound(site));
     if (!scopeNeedsNoChange(site.fn)) {
-      const fn = pathOf(site.path, 'renaming shadowed bindings');
+      const onDemand = !site.path && site.at !== undefined && opts.scopesOnDemand ? () => opts.scopesOnDemand!().get(site.at!) as NodePath<WorkflowFunction> : null;
+      const fn = pathOf(site.path ?? onDemand, 'renaming shadowed bindings');
       renameShadowed(fn, names);
       keepTemporalDeadZone(fn, names.origin);
     }
