@@ -45,6 +45,7 @@ export function compileFast(input: FastInput): { code: string; map: object | nul
         source,
         rescanScope: false,
         promiseMayBeBound: stripped.promiseMayBeBound,
+        typesStripped: true,
         scopesOnDemand: () => (program ??= NodePath.get({ hub: new Hub(), parentPath: null, parent: file, container: file, key: 'program' }).setContext() as NodePath<t.Program>),
         ...(input.importSource ? { importSource: input.importSource } : {}),
       });

@@ -40,6 +40,8 @@ export interface PassOptions {
    * which the type declarations already stripped cannot change).
    */
   scopesOnDemand?: () => NodePath<t.Program>;
+  /** No TypeScript syntax is left anywhere (compile()'s fast route has checked): stripTypes would find nothing. */
+  typesStripped?: boolean;
 }
 
 /** `programPath` is null on a bare AST: the steps that need Babel's scopes then throw NeedsBabel. */
@@ -62,7 +64,7 @@ export function compileWorkflows(program: t.Program, programPath: NodePath<t.Pro
   const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression }[] = [];
   for (const site of sites) {
     if (!checkWorkflow(site, errors)) continue;
-    stripTypes(site.fn);
+    if (!opts.typesStripped) stripTypes(site.fn);
     rewritePromiseGroups(site, helpers.group, () => promiseBound(site));
     if (!scopeNeedsNoChange(site.fn)) {
       const onDemand = !site.path && site.at !== undefined && opts.scopesOnDemand ? () => opts.scopesOnDemand!().get(site.at!) as NodePath<WorkflowFunction> : null;
