@@ -151,10 +151,14 @@ export function certainWrites(stmt: t.Statement): string[] {
   return out;
 }
 
+/** Nodes without child nodes: never an await inside, not worth a cache entry (most calls are on these). */
+const LEAVES = new Set(['StringLiteral', 'NumericLiteral', 'BooleanLiteral', 'NullLiteral', 'BigIntLiteral', 'RegExpLiteral', 'ThisExpression', 'Super', 'TemplateElement']);
+
 /** True when an `await` occurs in the node outside nested functions. */
 const awaitCache = new WeakMap<t.Node, boolean>();
 export function hasAwait(n: t.Node | null | undefined): boolean {
   if (!n) return false;
+  if (LEAVES.has(n.type) || (n.type === 'Identifier' && !n.typeAnnotation && !n.decorators?.length)) return false;
   const cached = awaitCache.get(n);
   if (cached !== undefined) return cached;
   let found = false;
@@ -162,8 +166,13 @@ export function hasAwait(n: t.Node | null | undefined): boolean {
   else if (!isFunctionNode(n) && n.type !== 'ClassDeclaration' && n.type !== 'ClassExpression') {
     for (const key of t.VISITOR_KEYS[n.type] ?? []) {
       const v = (n as unknown as Record<string, unknown>)[key];
-      if (Array.isArray(v)) found = v.some((c) => c && hasAwait(c as t.Node));
-      else if (v && typeof v === 'object') found = hasAwait(v as t.Node);
+      if (Array.isArray(v)) {
+        for (const c of v as (t.Node | null)[])
+          if (c && hasAwait(c)) {
+            found = true;
+            break;
+          }
+      } else if (v && typeof v === 'object') found = hasAwait(v as t.Node);
       if (found) break;
     }
   }
