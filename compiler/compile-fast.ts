@@ -13,6 +13,7 @@ import * as t from '@babel/types';
 import path from 'node:path';
 import type { WorkflowMeta } from '../runtime/contract.js';
 import { DIRECTIVE } from './find-workflows.js';
+import { rewriteImportExtensionsIn } from './import-extensions.js';
 import { stripTypeScript } from './ts-strip.js';
 import { compileWorkflows } from './workflow-pass.js';
 
@@ -25,11 +26,13 @@ export interface FastInput {
   filename: string;
   sourceMaps: boolean;
   importSource: string | undefined;
+  /** Relative `.ts`/`.mts` specifiers become `.js` (what compileDir emits). */
+  rewriteImportExtensions?: boolean;
 }
 
 export function compileFast(input: FastInput): { code: string; map: object | null; workflows: WorkflowMeta[] } | null {
   const { source, filename } = input;
-  // .tsx parses differently; an input source map and the import-extension plugin are core-route features.
+  // .tsx parses differently; an input source map is a core-route feature.
   if (!/\.(c|m)?ts$/.test(filename) || source.includes('sourceMappingURL')) return null;
   try {
     // What @babel/core hands the parser once plugin-transform-typescript has added its syntax plugins.
@@ -37,6 +40,8 @@ export function compileFast(input: FastInput): { code: string; map: object | nul
     const file = parse(source, parserOpts as ParserOptions) as t.File;
     const stripped = stripTypeScript(file);
     if (!stripped) return null;
+    // Before the pass, as in the core route (its traversal rewrites them before reawait's Program exit).
+    if (input.rewriteImportExtensions) rewriteImportExtensionsIn(file.program, /\bimport\s*\(/.test(source));
     let workflows: WorkflowMeta[] = [];
     let program: NodePath<t.Program> | undefined;
     if (source.includes(DIRECTIVE))

@@ -27,9 +27,12 @@ export interface CompileResult {
 
 /** The fast route when it reproduces @babel/core's output exactly (compile-fast.ts), else the core route. */
 export function compile(source: string, options: CompileOptions): CompileResult {
-  if (!options.rewriteImportExtensions) {
-    const fast = compileFast({ source, filename: options.filename, sourceMaps: options.sourceMaps ?? true, importSource: options.importSource });
-    if (fast) return fast;
-  }
-  return compileWithBabel(source, options);
+  const fast = compileFast({
+    source,
+    filename: options.filename,
+    sourceMaps: options.sourceMaps ?? true,
+    importSource: options.importSource,
+    rewriteImportExtensions: options.rewriteImportExtensions === true,
+  });
+  return fast ?? compileWithBabel(source, options);
 }

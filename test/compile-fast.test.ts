@@ -59,6 +59,19 @@ describe('compile(): the fast route matches the @babel/core route', () => {
     expect(fast(CORE[name]!, name === 'tsx' ? 'src/x.tsx' : `src/${name}.ts`)).toBeNull();
   });
 
+  it('rewrites relative .ts/.mts specifiers to .js as the core route does (reawait compile)', () => {
+    const source = `import { helper } from './helper.ts';\nimport type { T } from './types.ts';\nimport pkg from 'pkg/x.ts';\nimport * as other from '../other.mts';\n${ACT}export async function wf(n: number): Promise<unknown> {\n  'use workflow';\n  const m = await import('./lazy.ts');\n  const v: T = await act(n);\n  return [helper, pkg, other, m, v];\n}\nexport const later = () => import ( "./later.mts" );\n`;
+    const opts = { filename: 'src/rw.ts', rewriteImportExtensions: true };
+    const f = compileFast({ source, filename: opts.filename, sourceMaps: true, importSource: undefined, rewriteImportExtensions: true });
+    expect(f).not.toBeNull();
+    expect(JSON.stringify(f)).toBe(JSON.stringify(compileWithBabel(source, opts)));
+    expect(f!.code).toContain(`from "./helper.js"`);
+    expect(f!.code).toContain(`from 'pkg/x.ts'`);
+    expect(f!.code).toContain(`from "../other.js"`);
+    expect(f!.code).toContain(`"./later.js"`);
+    expect(f!.code).not.toContain('./lazy.ts');
+  });
+
   it('matches on every fixture it takes, without and with source maps', () => {
     const dir = path.join(ROOT, 'fixtures', 'programs');
     let taken = 0;
@@ -66,10 +79,11 @@ describe('compile(): the fast route matches the @babel/core route', () => {
       const source = readFileSync(path.join(dir, f), 'utf8');
       const filename = `fixtures/programs/${f}`;
       for (const sourceMaps of [true, false]) {
-        const got = compileFast({ source, filename, sourceMaps, importSource: sourceMaps ? undefined : 'x/wf' });
+        // Without source maps: another helper import and the import-extension rewrite as well.
+        const got = compileFast({ source, filename, sourceMaps, importSource: sourceMaps ? undefined : 'x/wf', rewriteImportExtensions: !sourceMaps });
         if (!got) continue;
         taken++;
-        expect(JSON.stringify(got), f).toBe(JSON.stringify(compileWithBabel(source, { filename, sourceMaps, ...(sourceMaps ? {} : { importSource: 'x/wf' }) })));
+        expect(JSON.stringify(got), f).toBe(JSON.stringify(compileWithBabel(source, { filename, sourceMaps, ...(sourceMaps ? {} : { importSource: 'x/wf', rewriteImportExtensions: true }) })));
       }
     }
     expect(taken).toBeGreaterThan(80);
