@@ -66,6 +66,15 @@ describe('RedisStore', () => {
     expect(await store.load(id2)).toMatchObject({ state: other, group: { mode: 'all', total: 2, fulfilled: 0, rejected: 0 } });
   });
 
+  it('says what to do when the `all` index is a sorted set left by an earlier build', async () => {
+    const old = new RedisStore(redis, { prefix: 'old', ownsClient: false });
+    await redis.zadd('old:all', 1, 'x');
+    const err = (await old.create({ id: 'o1', workflow: 'wf', version: '', args: encodeValue([]) }).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/Redis key 'old:all' is not the list of execution ids .* delete that key \(DEL old:all\) or use another prefix/);
+    await expect(old.list({})).rejects.toThrow(/Redis key 'old:all'/);
+    expect(await redis.keys('old:{o1}:*')).toEqual([]); // nothing half-created
+  });
+
   it('settleAndLoad returns, with the settlement that settles the group, the record and settlements a resume reads', async () => {
     const id = await waiting('all', 2);
     expect(await store.settleAndLoad(id, 1, 1, true, encodeValue('b'), ev('c'))).toEqual({ outcome: 'recorded' });

@@ -77,7 +77,10 @@ export class RedisStore implements Store {
 
   async create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }> {
     const event: HistoryEvent = { t: Date.now(), type: 'started', workflow: init.workflow };
-    const created = (await this.run('create', init.id, event, [init.workflow, init.version, init.args, init.parent ? JSON.stringify(init.parent) : ''])) === 1;
+    const created =
+      (await this.run('create', init.id, event, [init.workflow, init.version, init.args, init.parent ? JSON.stringify(init.parent) : '']).catch((e: unknown) => {
+        throw this.explainIndex(e);
+      })) === 1;
     const record = await this.load(init.id);
     if (!record) throw new Error(`reawait: execution '${init.id}' vanished right after it was created`);
     return { created, record };
@@ -208,7 +211,7 @@ export class RedisStore implements Store {
   async list(filter: ListFilter): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
     const limit = filter.limit ?? 50;
     const key = `${this.prefix}:all`;
-    let pos = filter.cursor ? Number(filter.cursor) : (await this.redis.llen(key)) - 1;
+    let pos = filter.cursor ? Number(filter.cursor) : (await this.redis.llen(key).catch((e: unknown) => Promise.reject(this.explainIndex(e)))) - 1;
     if (filter.cursor && (!Number.isInteger(pos) || pos < 0)) throw new TypeError(`list: invalid cursor '${filter.cursor}'`);
     const items: ExecutionSummary[] = [];
     const page = Math.max(limit, 100);
@@ -229,6 +232,16 @@ export class RedisStore implements Store {
       }
     }
     return { items };
+  }
+
+  /** WRONGTYPE on the `all` index: an earlier build kept it as a sorted set. */
+  private explainIndex(e: unknown): unknown {
+    if (!(e instanceof Error) || !e.message.includes('WRONGTYPE')) return e;
+    const key = `${this.prefix}:all`;
+    return new Error(
+      `reawait: Redis key '${key}' is not the list of execution ids this version keeps (an earlier build of reawait kept a sorted set there); ` +
+        `delete that key (DEL ${key}) or use another prefix. (${e.message})`,
+    );
   }
 
   async appendHistory(id: string, event: HistoryEvent): Promise<void> {
