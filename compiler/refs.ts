@@ -116,26 +116,32 @@ function pattern(n: t.Node | null | undefined, out: Set<string>): void {
   }
 }
 
-/** Names bound by a pattern (declaration or assignment target). */
-export function patternNames(n: t.Node | null | undefined, out: string[] = []): string[] {
+/** The Identifier nodes a binding pattern declares (or an assignment pattern targets), in source order. */
+export function patternIds(n: t.Node | null | undefined, out: t.Identifier[] = []): t.Identifier[] {
   if (!n) return out;
   switch (n.type) {
     case 'Identifier':
-      out.push(n.name);
+      out.push(n);
       break;
     case 'AssignmentPattern':
-      patternNames(n.left, out);
+      patternIds(n.left, out);
       break;
     case 'ArrayPattern':
-      for (const e of n.elements) patternNames(e, out);
+      for (const e of n.elements) patternIds(e, out);
       break;
     case 'ObjectPattern':
-      for (const p of n.properties) patternNames(p.type === 'RestElement' ? p.argument : (p.value as t.Node), out);
+      for (const p of n.properties) patternIds(p.type === 'RestElement' ? p.argument : p.value, out);
       break;
     case 'RestElement':
-      patternNames(n.argument, out);
+      patternIds(n.argument, out);
       break;
   }
+  return out;
+}
+
+/** Names bound by a pattern (declaration or assignment target). */
+export function patternNames(n: t.Node | null | undefined, out: string[] = []): string[] {
+  for (const id of patternIds(n)) out.push(id.name);
   return out;
 }
 

@@ -10,6 +10,7 @@
 import { FLIPPED_ALIAS_KEYS } from '@babel/types';
 import type * as t from '@babel/types';
 import type { WorkflowFunction } from './find-workflows.js';
+import { patternIds } from './refs.js';
 import { eachChild, isFunctionNode } from './walk.js';
 
 /** Containers whose `let`/`const`/functions/classes are bound in a block scope no larger than the container itself. */
@@ -138,25 +139,3 @@ function isReference(parent: t.Node, key: string): boolean {
   return true;
 }
 
-/** The Identifier nodes a binding pattern declares. */
-function patternIds(n: t.Node | null | undefined, out: t.Identifier[] = []): t.Identifier[] {
-  if (!n) return out;
-  switch (n.type) {
-    case 'Identifier':
-      out.push(n);
-      break;
-    case 'AssignmentPattern':
-      patternIds(n.left, out);
-      break;
-    case 'ArrayPattern':
-      for (const e of n.elements) patternIds(e, out);
-      break;
-    case 'ObjectPattern':
-      for (const p of n.properties) patternIds(p.type === 'RestElement' ? p.argument : p.value, out);
-      break;
-    case 'RestElement':
-      patternIds(n.argument, out);
-      break;
-  }
-  return out;
-}
