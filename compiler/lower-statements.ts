@@ -10,6 +10,7 @@ import { Emitter, Label } from './emitter.js';
 import { Exploder, UnsupportedAwait } from './explode-await.js';
 import type { Entry, Leap } from './leap-manager.js';
 import { certainWrites, hasAwait, patternNames } from './refs.js';
+import { isFunctionNode } from './walk.js';
 
 type Loop = t.ForStatement | t.WhileStatement | t.DoWhileStatement | t.ForInStatement | t.ForOfStatement;
 
@@ -314,17 +315,9 @@ export class Lowerer {
       labels: Set<string>;
     }
     const visit = (n: t.Node, parent: t.Node | null, key: string, ctx: Ctx): t.Node | null | undefined => {
+      // A nested function's or class member's jumps are its own.
+      if (isFunctionNode(n) || n.type === 'ClassProperty' || n.type === 'ClassPrivateProperty' || n.type === 'StaticBlock') return undefined;
       switch (n.type) {
-        case 'FunctionDeclaration':
-        case 'FunctionExpression':
-        case 'ArrowFunctionExpression':
-        case 'ObjectMethod':
-        case 'ClassMethod':
-        case 'ClassPrivateMethod':
-        case 'ClassProperty':
-        case 'ClassPrivateProperty':
-        case 'StaticBlock':
-          return undefined;
         case 'ReturnStatement':
           return leap(e.leaps.ret(n.argument ?? t.identifier('undefined')));
         case 'BreakStatement':
