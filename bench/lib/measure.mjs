@@ -16,15 +16,16 @@ export async function timeOnce(fn) {
 
 /**
  * Run every contender `warmup` times, then `reps` rounds of all of them in
- * turn; return { name: { median, samples } } in ms.
+ * turn; return { name: { median, samples } } in ms. With `gc` (default) and
+ * --expose-gc, a full collection runs before each sample.
  */
-export async function interleaved(contenders, { reps, warmup = 1 }) {
+export async function interleaved(contenders, { reps, warmup = 1, gc = true }) {
   const names = Object.keys(contenders);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   for (let w = 0; w < warmup; w++) for (const n of names) await contenders[n]();
   for (let r = 0; r < reps; r++) {
     for (const n of names) {
-      if (global.gc) global.gc();
+      if (gc && global.gc) global.gc();
       samples[n].push((await timeOnce(contenders[n])).ms);
     }
   }
