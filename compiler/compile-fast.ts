@@ -7,19 +7,15 @@
  * a step needing Babel's scopes, any error: the core route reports it).
  */
 import { parse, type ParserOptions } from '@babel/parser';
-import _generate, { type GeneratorOptions, type GeneratorResult } from '@babel/generator';
 import { Hub, NodePath } from '@babel/traverse';
 import * as t from '@babel/types';
 import path from 'node:path';
 import type { WorkflowMeta } from '../runtime/contract.js';
 import { DIRECTIVE } from './find-workflows.js';
+import { generate } from './generate.js';
 import { rewriteImportExtensionsIn } from './import-extensions.js';
 import { stripTypeScript } from './ts-strip.js';
 import { compileWorkflows } from './workflow-pass.js';
-
-type Generate = (ast: t.Node, opts: GeneratorOptions, code: string) => GeneratorResult;
-// @babel/generator is CommonJS: under ESM its function sits on `.default`.
-const generate: Generate = (_generate as unknown as { default?: Generate }).default ?? (_generate as unknown as Generate);
 
 export interface FastInput {
   source: string;

@@ -1,13 +1,10 @@
 /** Workflow metadata (see runtime/contract.ts WorkflowMeta) and the version hash. */
 import { createHash } from 'node:crypto';
 import * as t from '@babel/types';
-import _generate, { type GeneratorResult } from '@babel/generator';
 import type { SuspensionMeta, WorkflowMeta } from '../runtime/contract.js';
 import type { Emitter } from './emitter.js';
+import { generate } from './generate.js';
 
-type Generate = (ast: t.Node, opts?: { compact?: boolean; comments?: boolean }) => GeneratorResult;
-// @babel/generator is CommonJS: under ESM its function sits on `.default`.
-const generate: Generate = (_generate as unknown as { default?: Generate }).default ?? (_generate as unknown as Generate);
 
 /** Display form of a parameter: its name, `...rest`, or the pattern's source. */
 function paramName(p: t.Node): string {

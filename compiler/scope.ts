@@ -14,7 +14,7 @@ import * as t from '@babel/types';
 import type { WorkflowFunction, WorkflowSite } from './find-workflows.js';
 import { pathOf } from './needs-babel.js';
 import { hasAwait as hasAwaitShallow } from './refs.js';
-import { eachChild, isFunctionNode } from './walk.js';
+import { eachChild, isFunctionNode, TYPE_WRAPPERS } from './walk.js';
 
 export const GROUP_MODES = new Set(['all', 'allSettled', 'race', 'any']);
 
@@ -49,7 +49,6 @@ export class NameGen {
   }
 }
 
-const TYPE_WRAPPERS = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
 const TYPE_STATEMENTS = new Set(['TSTypeAliasDeclaration', 'TSInterfaceDeclaration', 'TSDeclareFunction']);
 const TYPE_KEYS = ['typeAnnotation', 'returnType', 'typeParameters', 'typeArguments'];
 

@@ -11,7 +11,7 @@
  * plugin itself.
  */
 import * as t from '@babel/types';
-import { eachChild, isFunctionNode } from './walk.js';
+import { eachChild, isFunctionNode, TYPE_WRAPPERS } from './walk.js';
 
 export interface Stripped {
   /** The plugin would add `export {}` (every import was elided and nothing is exported). */
@@ -28,7 +28,6 @@ const UNSUPPORTED = new Set([
 ]);
 /** Where a name is used in a type (the plugin's isInType): its parent and the field holding it. */
 const TYPE_USES: Record<string, string> = { TSTypeReference: 'typeName', TSTypeQuery: 'exprName', TSExpressionWithTypeArguments: 'expression' };
-const WRAPPERS = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
 const PATTERNS = new Set(['Identifier', 'AssignmentPattern', 'ArrayPattern', 'ObjectPattern', 'RestElement']);
 const TYPE_ARGS_HOLDERS = new Set(['CallExpression', 'OptionalCallExpression', 'NewExpression', 'TaggedTemplateExpression']);
 
@@ -89,7 +88,7 @@ export function stripTypeScript(file: t.File): Stripped | null {
   };
   const visit = (node: t.Node, parent: t.Node, key: string, inList: boolean): t.Node => {
     let n = node;
-    while (WRAPPERS.has(n.type)) {
+    while (TYPE_WRAPPERS.has(n.type)) {
       const w = n as t.TSAsExpression | t.TSSatisfiesExpression | t.TSNonNullExpression | t.TSTypeAssertion | t.TSInstantiationExpression;
       let inner: t.Node = w.expression;
       if (w.type === 'TSAsExpression' || w.type === 'TSSatisfiesExpression') while (inner.type === 'TSAsExpression' || inner.type === 'TSSatisfiesExpression') inner = inner.expression;
@@ -200,7 +199,7 @@ function scanNames(program: t.Program): { imports: Map<t.Identifier, NameUses>; 
       const referenced = (): boolean => t.isReferenced(n, parent, grand ?? undefined);
       if (TYPE_USES[parent.type] === key) {
         // a use in a type (the plugin's isInType): elidable
-      } else if (WRAPPERS.has(parent.type) && key === 'expression') {
+      } else if (TYPE_WRAPPERS.has(parent.type) && key === 'expression') {
         u.value = true; // `x as T`, `x!`: x is read
       } else if (parent.type.startsWith('TS')) {
         // Babel counts some names in types as references (a method signature's name, a function type's parameters): not elidable then.

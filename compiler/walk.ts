@@ -33,3 +33,6 @@ export function isFunctionNode(n: t.Node): n is t.Function {
       return false;
   }
 }
+
+/** TypeScript's expression wrappers (`x as T`, `x satisfies T`, `x!`, `<T>x`, `f<T>`): the value is their `expression`. */
+export const TYPE_WRAPPERS: ReadonlySet<string> = new Set(['TSAsExpression', 'TSSatisfiesExpression', 'TSNonNullExpression', 'TSTypeAssertion', 'TSInstantiationExpression']);
