@@ -62,7 +62,12 @@ export class RedisStore implements Store {
   private keys(id: string, extra: string[] = []): string[] {
     const base = `${this.prefix}:{${id}}`;
     const g = this.prefix;
-    return [`${base}:x`, `${base}:s`, `${base}:v`, `${base}:h`, `${g}:all`, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, ...extra];
+    return [`${base}:x`, `${base}:s`, `${base}:v`, `${base}:h`, this.allKey, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, ...extra];
+  }
+
+  /** The index of every execution id, in creation order. */
+  private get allKey(): string {
+    return `${this.prefix}:all`;
   }
 
   private bufferKey(id: string, name: string): string {
@@ -123,12 +128,11 @@ export class RedisStore implements Store {
       updatedAt: Number(h.updatedAt),
     };
     if (h.completedAt) rec.completedAt = Number(h.completedAt);
-    if (value !== null) {
-      if (h.at) rec.state = expandState(value, rec.workflow, rec.version);
-      else rec.args = value;
-    }
-    if (h.at) rec.at = parseAt(h.at, h.atFn ?? rec.workflow, h.atFile ?? '', rec.version);
-    if (h.at) rec.group = { mode: (h.mode ?? 'single') as GroupMode, total: Number(h.total ?? 1), fulfilled: Number(h.fulfilled ?? 0), rejected: Number(h.rejected ?? 0) };
+    if (h.at) {
+      if (value !== null) rec.state = expandState(value, rec.workflow, rec.version);
+      rec.at = parseAt(h.at, h.atFn ?? rec.workflow, h.atFile ?? '', rec.version);
+      rec.group = { mode: (h.mode ?? 'single') as GroupMode, total: Number(h.total ?? 1), fulfilled: Number(h.fulfilled ?? 0), rejected: Number(h.rejected ?? 0) };
+    } else if (value !== null) rec.args = value;
     if (h.result !== undefined) rec.result = h.result;
     if (h.error !== undefined) rec.error = h.error;
     if (h.cancel !== undefined) rec.cancel = { reason: h.cancel, delivered: h.cancelDelivered === '1' };
@@ -210,7 +214,7 @@ export class RedisStore implements Store {
    */
   async list(filter: ListFilter): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
     const limit = filter.limit ?? 50;
-    const key = `${this.prefix}:all`;
+    const key = this.allKey;
     let pos = filter.cursor ? Number(filter.cursor) : (await this.redis.llen(key).catch((e: unknown) => Promise.reject(this.explainIndex(e)))) - 1;
     if (filter.cursor && (!Number.isInteger(pos) || pos < 0)) throw new TypeError(`list: invalid cursor '${filter.cursor}'`);
     const items: ExecutionSummary[] = [];
@@ -237,7 +241,7 @@ export class RedisStore implements Store {
   /** WRONGTYPE on the `all` index: an earlier build kept it as a sorted set. */
   private explainIndex(e: unknown): unknown {
     if (!(e instanceof Error) || !e.message.includes('WRONGTYPE')) return e;
-    const key = `${this.prefix}:all`;
+    const key = this.allKey;
     return new Error(
       `reawait: Redis key '${key}' is not the list of execution ids this version keeps (an earlier build of reawait kept a sorted set there); ` +
         `delete that key (DEL ${key}) or use another prefix. (${e.message})`,
