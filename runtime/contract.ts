@@ -66,6 +66,8 @@ export interface WorkflowMeta {
    * temporary (`$t3` → `the items of the for…of loop at line 12`).
    */
   display?: Record<string, string>;
+  /** Environment objects of the workflow's own scopes (see EnvLayout). */
+  envLayout?: EnvLayout;
 }
 
 /**
@@ -238,3 +240,72 @@ export interface StateDoc {
    */
   data: unknown;
 }
+
+// ---------------------------------------------------------------------------
+// Closure sites (fibers; see runtime/fibers.md)
+// ---------------------------------------------------------------------------
+//
+// Every function written inside a workflow, at any depth (arrow, function
+// expression or declaration, object-literal method/getter/setter, async or
+// not), is a closure site with id `<workflow>/<n>` (n = 1, 2, … in source
+// order within its top-level workflow). The compiler stores every variable a
+// nested function captures in an environment object (`$e1 = { x, y }`, one
+// per scope with captured variables, made when the scope is entered: per
+// iteration for loop bodies) and rewrites `x` to `$e1.x` on both sides.
+// The module registers each site once, after its workflow's defineWorkflow:
+//
+//   _rw_site({ id: 'wf/1', kind: 'sync', envs: ['$e1'], … }, ($e1) => (y) => $e1.x + y);
+//   _rw_site({ id: 'wf/2', kind: 'async', envs: ['$e1'], suspensions: […], … }, function wf$2$step($f, $r) { … });
+//
+// and creates the function value where the source creates it, with
+//
+//   _rw_closure('wf/1', $e1)
+//
+// which returns a real function (sync: made by the site's factory; async: a
+// function that starts a fiber) carrying `{ site, envs }` for the codec.
+// An async site's step function is a StepFn: at pc 0 its frame's locals hold
+// the envs under their names (and `$this`, the receiver, when `ownThis`),
+// and the input is the argument array.
+//
+// Other helpers the compiled code calls (all from 'reawait/workflow'):
+//   _rw_resolve(v) / _rw_reject(e)   Promise.resolve / Promise.reject in a workflow
+//   _rw_group(mode, iterable)        Promise.all / allSettled / race / any in a workflow
+//   _rw_TDZ                          the value of a captured let/const/class before its declaration ran
+//   _rw_tdz(name)                    throws ReferenceError: Cannot access 'name' before initialization
+//   _rw_const(name)                  throws TypeError: Assignment to constant variable.
+
+/** A closure site's metadata: how the runtime makes, names and (async) resumes it. */
+export interface SiteMeta {
+  /** `<workflow>/<n>`. */
+  id: string;
+  kind: 'sync' | 'async';
+  /** The function's `name` as JS would infer it ('' when none). */
+  name: string;
+  /** The function's `length` (parameters before the first default or rest). */
+  length: number;
+  file: string;
+  line: number;
+  column: number;
+  /** Names of the environment objects the function captures, in the order the factory takes them. */
+  envs: string[];
+  /** A non-arrow function: `this` is its receiver (async: kept in the frame as `$this`). */
+  ownThis: boolean;
+  /** async only: parameter names (display). */
+  params?: string[];
+  /** async only: suspension points, as WorkflowMeta.suspensions. */
+  suspensions?: SuspensionMeta[];
+  /** async only: as WorkflowMeta.display. */
+  display?: Record<string, string>;
+  /** Environment objects of the function's own scopes. */
+  envLayout?: EnvLayout;
+}
+
+/**
+ * Environment objects, for display: env local name → the source names of the
+ * variables it holds (so `describe()` shows `x`, not `$e1.x`). Part of
+ * WorkflowMeta and SiteMeta as `envLayout`.
+ */
+export type EnvLayout = Record<string, string[]>;
+
+/** A sync site's factory: the envs in → the function (untagged; the runtime tags it). */
+export type SiteFactory = (...envs: object[]) => (...args: never[]) => unknown;

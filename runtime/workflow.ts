@@ -94,11 +94,17 @@ function runNatively(cmd: LeafCommand | FrameCall | GroupCommand): Promise<unkno
 
 function makeCommand<C extends Command>(cmd: C): C {
   Object.defineProperty(cmd, COMMAND, { value: true, enumerable: false });
+  // Under a native host a durable operation starts when it is called, as a
+  // plain async call would (fire-and-forget runs; awaiting twice shares one
+  // run). Without one it starts when first awaited, to report the error.
+  let run: Promise<unknown> | undefined;
+  const started = (): Promise<unknown> => (run ??= runNatively(cmd as LeafCommand | FrameCall | GroupCommand));
+  if (nativeHost && cmd.kind !== 'frame' && cmd.kind !== 'group') started().catch(() => undefined);
   // Thenable only for native runs; non-enumerable so commands stay plain data.
   Object.defineProperty(cmd, 'then', {
     enumerable: false,
     value(onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) {
-      return runNatively(cmd as LeafCommand | FrameCall | GroupCommand).then(onFulfilled, onRejected);
+      return started().then(onFulfilled, onRejected);
     },
   });
   return cmd;
