@@ -291,3 +291,23 @@ function nativeGroup(mode: GroupCommand['mode'], values: unknown[]): Promise<unk
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
 }
+
+// ---------------------------------------------------------------------------
+// Closure sites and binding semantics (compiled code; see closures.ts)
+// ---------------------------------------------------------------------------
+
+export { closure, constAssign, defineSite, TDZ, tdz } from './closures.js';
+
+/**
+ * `Promise.resolve(v)` inside a workflow. Until the fiber runtime serves it
+ * durably, a command passes through unchanged (awaiting it is durable), and
+ * anything else is the native Promise.resolve.
+ */
+export function resolve(value: unknown): unknown {
+  return isCommand(value) ? value : Promise.resolve(value);
+}
+
+/** `Promise.reject(e)` inside a workflow. */
+export function reject(reason: unknown): Promise<never> {
+  return Promise.reject(reason);
+}
