@@ -1,6 +1,7 @@
 /**
- * The fixture corpus: every `fixtures/programs/*.ts`, its exports, and the
- * workflow under test (the export named after the file: `for-of-map.ts` →
+ * The fixture corpora: every `fixtures/programs/*.ts` (and, for fibers and
+ * durable promises, `fixtures/fibers/*.ts`), its exports, and the workflow
+ * under test (the export named after the file: `for-of-map.ts` →
  * `forOfMap`; workflow names must be unique across the corpus because the
  * runtime registers workflows by name).
  */
@@ -10,6 +11,7 @@ import path from 'node:path';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const PROGRAMS_DIR = path.join(ROOT, 'fixtures', 'programs');
+export const FIBERS_DIR = path.join(ROOT, 'fixtures', 'fibers');
 export const ACTIVITIES_FILE = path.join(ROOT, 'fixtures', 'activities.ts');
 
 export interface FixtureModule {
@@ -19,11 +21,13 @@ export interface FixtureModule {
   throws?: string;
   /** An upper bound the compiled run's largest encoded state must respect. */
   maxStateBytes?: number;
+  /** fibers/ programs: an upper bound on the compiled run's largest encoded state. */
+  maxFiberStateBytes?: number;
   [name: string]: unknown;
 }
 
-export function programStems(): string[] {
-  return readdirSync(PROGRAMS_DIR)
+export function programStems(dir: string = PROGRAMS_DIR): string[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.ts'))
     .map((f) => f.slice(0, -3))
     .sort();
