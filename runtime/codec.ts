@@ -1,10 +1,12 @@
 /**
  * The one codec for everything reawait persists: states, activity
- * arguments, results, errors and signal data. It is devalue (JSON with
- * undefined, Date, Map, Set, BigInt, NaN, ±Infinity, -0, RegExp, shared and
- * cyclic references) plus a reducer for Errors.
+ * arguments, results, errors and signal data. A value comes back exactly
+ * (prototype, own property descriptors, extensibility, every built-in's
+ * data, shared and cyclic references) or is refused with an error naming
+ * the path inside it and what was found there. The format is
+ * codec-format.ts; classes and constants are named through
+ * serializable.ts; closures through closures.ts.
  */
-import { parse, stringify, unflatten } from 'devalue';
 import {
   STATE_VERSION,
   type ActivityOptions,
@@ -16,150 +18,37 @@ import {
   type SignalCommand,
   type StateDoc,
 } from './contract.js';
+import { TDZ } from './closures.js';
+import { decodeGraph, decodeParsed, DecodeError } from './codec-decode.js';
+import { GraphEncoder, Refusal } from './codec-encode.js';
 import { CorruptStateError, StateEncodeError, ValueEncodeError, type AwaitSite } from './errors.js';
-import { CancelledError, isCommand, isThenable, registeredWorkflow } from './workflow.js';
+import { registerConstant } from './serializable.js';
+import { registeredWorkflow } from './workflow.js';
 
-// ---------------------------------------------------------------------------
-// Errors
-// ---------------------------------------------------------------------------
-
-interface ErrorData {
-  name: string;
-  message: string;
-  stack?: string;
-  cause?: unknown;
-  hasCause?: true;
-  errors?: unknown[];
-  props?: Record<string, unknown>;
-  selfProps?: string[];
-}
-
-/** Built-in error classes come back as themselves so `instanceof TypeError` still works after a suspension. */
-const BUILTIN_ERRORS: Record<string, new (message?: string, options?: ErrorOptions) => Error> = {
-  Error,
-  TypeError,
-  RangeError,
-  ReferenceError,
-  SyntaxError,
-  EvalError,
-  URIError,
-};
-
-const ERROR_OWN = new Set(['name', 'message', 'stack', 'cause', 'errors']);
-
-function reduceError(value: unknown): ErrorData | false {
-  if (!(value instanceof Error)) return false;
-  const data: ErrorData = { name: String(value.name), message: String(value.message) };
-  if (typeof value.stack === 'string') data.stack = value.stack;
-  if (Object.hasOwn(value, 'cause')) {
-    data.hasCause = true;
-    data.cause = value.cause;
-  }
-  if (value instanceof AggregateError) data.errors = [...(value.errors as unknown[])];
-  const props: Record<string, unknown> = {};
-  let any = false;
-  for (const key of Object.keys(value)) {
-    if (ERROR_OWN.has(key)) continue;
-    const v: unknown = (value as unknown as Record<string, unknown>)[key];
-    // devalue cannot revive a custom type that contains itself; note direct self-references by name instead.
-    if (v === value) (data.selfProps ??= []).push(key);
-    else {
-      props[key] = v;
-      any = true;
-    }
-  }
-  if (any) data.props = props;
-  const loop = pathBackTo(value, [data.cause, data.errors, data.props], ['.cause', '.errors', '']);
-  if (loop !== undefined) throw new ErrorCycle(loop);
-  return data;
-}
-
-/** devalue revives a custom type only after its contents, so an Error reachable from inside itself cannot come back. */
-class ErrorCycle extends Error {
-  constructor(readonly inner: string) {
-    super(`an Error that refers back to itself through ${inner}`);
-  }
-}
-
-/** The path from `roots` to `target` through plain containers, if any (errors are walked by their own reducer). */
-function pathBackTo(target: object, roots: unknown[], names: string[]): string | undefined {
-  const seen = new Set<unknown>();
-  const walk = (v: unknown, path: string): string | undefined => {
-    if (v === target) return path;
-    if (typeof v !== 'object' || v === null || seen.has(v) || v instanceof Error) return undefined;
-    seen.add(v);
-    if (v instanceof Map) {
-      for (const [k, x] of v) {
-        const p = walk(k, `${path}.keys()`) ?? walk(x, `${path}.get(${typeof k === 'object' ? '…' : JSON.stringify(k)})`);
-        if (p) return p;
-      }
-    } else if (v instanceof Set) {
-      for (const x of v) {
-        const p = walk(x, `${path}.values()`);
-        if (p) return p;
-      }
-    } else if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) {
-        const p = walk(v[i], `${path}[${i}]`);
-        if (p) return p;
-      }
-    } else {
-      for (const k of Object.keys(v)) {
-        const p = walk((v as Record<string, unknown>)[k], `${path}.${k}`);
-        if (p) return p;
-      }
-    }
-    return undefined;
-  };
-  for (let i = 0; i < roots.length; i++) {
-    const root = roots[i];
-    // Direct children of the error's own slots are walked with the slot's name as the path prefix.
-    if (root === target) return names[i];
-    const p = walk(root, names[i]!);
-    if (p) return p;
-  }
-  return undefined;
-}
-
-function reviveError(raw: unknown): Error {
-  const data = raw as ErrorData;
-  const options: ErrorOptions | undefined = data.hasCause ? { cause: data.cause } : undefined;
-  let error: Error;
-  if (data.name === 'CancelledError') {
-    error = new CancelledError(data.message);
-    if (options) Object.defineProperty(error, 'cause', { value: data.cause, writable: true, configurable: true });
-  } else if (data.name === 'AggregateError' || data.errors) {
-    error = new AggregateError(data.errors ?? [], data.message, options);
-  } else {
-    const Ctor = BUILTIN_ERRORS[data.name] ?? Error;
-    error = new Ctor(data.message, options);
-  }
-  if (error.name !== data.name) error.name = data.name;
-  if (data.stack !== undefined) Object.defineProperty(error, 'stack', { value: data.stack, writable: true, configurable: true });
-  if (data.props) Object.assign(error, data.props);
-  for (const k of data.selfProps ?? []) (error as unknown as Record<string, unknown>)[k] = error;
-  return error;
-}
-
-const REDUCERS = { Error: reduceError };
-const REVIVERS = { Error: reviveError };
+registerConstant('TDZ', TDZ);
 
 // ---------------------------------------------------------------------------
 // Payloads
 // ---------------------------------------------------------------------------
 
-/** Encode a payload (args, result, error, signal data) to a string; ValueEncodeError if it holds non-data. */
+/** Encode a payload (args, result, error, signal data) to a string; ValueEncodeError if it holds something that cannot be saved. */
 export function encodeValue(value: unknown, what = 'a value'): string {
   try {
-    return stringify(value, REDUCERS);
+    return GraphEncoder.encode(value);
   } catch (e) {
-    const { found, path } = describeFailure(e);
-    throw new ValueEncodeError(what, found, path);
+    if (e instanceof Refusal) throw new ValueEncodeError(what, e.found, e.path, e.hint);
+    throw e;
   }
 }
 
+/** Decode what encodeValue wrote; CorruptStateError when it is malformed or names a class or closure this process does not have. */
 export function decodeValue(text: string): unknown {
-  return parse(text, REVIVERS);
+  try {
+    return decodeGraph(text);
+  } catch (e) {
+    if (e instanceof DecodeError) throw new CorruptStateError(`a stored value cannot be read: ${e.message}`);
+    throw e;
+  }
 }
 
 /** Encode then decode: what a value looks like after crossing a process boundary. */
@@ -167,43 +56,15 @@ export function roundTripValue<T>(value: T, what?: string): T {
   return decodeValue(encodeValue(value, what)) as T;
 }
 
-// ---------------------------------------------------------------------------
-// What a refused value is, for messages
-// ---------------------------------------------------------------------------
-
-/** A short name of a value's type as users think of it: `function`, `symbol`, `Promise`, `Socket instance`. */
-export function describeType(value: unknown): string {
-  if (typeof value === 'function') return value.name ? `function (${value.name})` : 'function';
-  if (typeof value === 'symbol') return 'symbol';
-  if (isCommand(value)) {
-    if (value.kind === 'call') return `un-awaited call of activity '${value.activity}'`;
-    if (value.kind === 'frame') return `un-awaited call of workflow '${value.fn}'`;
-    return `un-awaited ${value.kind} command`;
+/** The Refusal for `value` alone, if it cannot be saved. */
+function refusalOf(value: unknown): Refusal | undefined {
+  try {
+    GraphEncoder.encode(value);
+    return undefined;
+  } catch (e) {
+    if (e instanceof Refusal) return e;
+    throw e;
   }
-  if (value instanceof Promise) return 'Promise';
-  if (isThenable(value)) return 'Promise (a thenable)';
-  if (typeof value === 'object' && value !== null) {
-    const proto: unknown = Object.getPrototypeOf(value);
-    const ctor = proto && typeof proto === 'object' ? (proto as { constructor?: unknown }).constructor : undefined;
-    const name = typeof ctor === 'function' && ctor.name ? ctor.name : '';
-    if (proto === Object.prototype || proto === null) {
-      if (Object.getOwnPropertySymbols(value).length) return 'object with symbol keys';
-      return 'object with a __proto__ key';
-    }
-    // An Object.create(proto) object: its prototype chain is code-defined shape that JSON cannot carry.
-    if (ctor === Object) return 'object with a custom prototype (from Object.create)';
-    return name ? `${name} instance` : 'instance of an anonymous class';
-  }
-  return typeof value;
-}
-
-function describeFailure(e: unknown): { found: string; path: string } {
-  if (e instanceof ErrorCycle) return { found: e.message.replace(/^an /, ''), path: '' };
-  if (e instanceof Error && e.name === 'DevalueError') {
-    const d = e as Error & { path?: unknown; value?: unknown };
-    return { found: describeType(d.value), path: typeof d.path === 'string' ? d.path : '' };
-  }
-  throw e;
 }
 
 // ---------------------------------------------------------------------------
@@ -214,7 +75,7 @@ function describeFailure(e: unknown): { found: string; path: string } {
  * The payload in StateDoc.data is the codec encoding of
  * `[locals of each frame, group tokens?]`. The group is written as one flat
  * token list (`mode, kind, fields…, kind, fields…`) rather than as objects:
- * devalue writes every object's keys once per object, and the outstanding
+ * the codec writes every object's keys once per object, and the outstanding
  * group is most of a typical state, so this keeps states small (the design's
  * video example suspended at its Promise.all of three calls: ~250 bytes).
  */
@@ -247,7 +108,7 @@ function groupTokens(group: Group): unknown[] {
 /**
  * Activity options as one short string (`'r3 e500 t600000'`: retries 3,
  * exponential backoff from 500 ms, timeout 600000 ms; `f` = fixed backoff;
- * '' = none): as an object, devalue would spend ~80 bytes of a ~250-byte
+ * '' = none): as an object, the codec would spend ~80 bytes of a ~250-byte
  * state on keys and indexes.
  */
 function optionsToken(o: ActivityOptions | undefined): string {
@@ -345,11 +206,16 @@ function registryWhere(state: MachineState): WhereFn {
 export function encodeState(state: MachineState, where: WhereFn = registryWhere(state)): string {
   const locals = state.frames.map((f) => f.locals);
   const data: StatePayload = state.group ? [locals, groupTokens(state.group)] : [locals];
+  // The records the runtime made (never seen by user code): only their contents need the codec's checks.
+  const trusted = new Set<object>([data, locals, ...locals]);
+  if (data[1]) trusted.add(data[1]);
+  for (const item of state.group?.items ?? []) if (item.kind === 'call' || item.kind === 'child') trusted.add(item.args);
   let payload: string;
   try {
-    payload = stringify(data, REDUCERS);
+    payload = GraphEncoder.encode(data, trusted);
   } catch (e) {
-    throw explainStateFailure(state, where, e);
+    if (e instanceof Refusal) throw explainStateFailure(state, where, e);
+    throw e;
   }
   const header: Omit<StateDoc, 'data'> = {
     v: STATE_VERSION,
@@ -362,44 +228,37 @@ export function encodeState(state: MachineState, where: WhereFn = registryWhere(
   return `${JSON.stringify(header).slice(0, -1)},"data":${payload}}`;
 }
 
-function explainStateFailure(state: MachineState, where: WhereFn, cause: unknown): Error {
+/** The first local that cannot be saved, top frame first and the user's own variables before compiler temporaries. */
+function explainStateFailure(state: MachineState, where: WhereFn, cause: Refusal): Error {
   for (let i = state.frames.length - 1; i >= 0; i--) {
     const frame = state.frames[i]!;
     const site = where(i);
-    // The user's own variables first: a compiler temporary usually holds a copy of one of them.
     const names = Object.keys(frame.locals);
+    // A compiler temporary usually holds a copy of one of the user's variables.
     const isTemp = (n: string): boolean => /\s/.test(site?.display?.[n] ?? ''); // a description, not a renamed local's name
     for (const name of [...names.filter((n) => !isTemp(n)), ...names.filter(isTemp)]) {
-      try {
-        stringify(frame.locals[name], REDUCERS);
-      } catch (e) {
-        const { found, path } = describeFailure(e);
-        return new StateEncodeError(frame.fn, name, found, path, site);
-      }
+      const r = refusalOf(frame.locals[name]);
+      if (r) return new StateEncodeError(frame.fn, name, r.found, r.path, site, r.hint);
     }
   }
   if (state.group) {
-    const top = state.frames[state.frames.length - 1];
+    const top = state.frames.length - 1;
+    const site = top >= 0 ? where(top) : undefined;
+    const at = site ? ` awaited in workflow '${site.fn}' at ${site.file}:${site.line}:${site.column + 1}` : '';
     for (const item of state.group.items) {
-      const what =
+      const [what, value] =
         item.kind === 'call'
-          ? `the arguments of activity '${item.activity}'`
+          ? [`the arguments of activity '${item.activity}'`, item.args]
           : item.kind === 'child'
-            ? `the arguments of child workflow '${item.workflow}'`
+            ? [`the arguments of child workflow '${item.workflow}'`, item.args]
             : item.kind === 'value'
-              ? `a plain value awaited in a group`
-              : `a ${item.kind} command`;
-      try {
-        stringify(item, REDUCERS);
-      } catch (e) {
-        const { found, path } = describeFailure(e);
-        const site = top ? where(state.frames.length - 1) : undefined;
-        const err = new ValueEncodeError(what + (site ? ` awaited in workflow '${site.fn}' at ${site.file}:${site.line}:${site.column + 1}` : ''), found, path);
-        return err;
-      }
+              ? ['a plain value awaited in a group', item.value]
+              : [`a ${item.kind} command`, undefined];
+      const r = refusalOf(value);
+      if (r) return new ValueEncodeError(what + at, r.found, r.path, r.hint);
     }
   }
-  return cause instanceof Error ? cause : new Error(String(cause));
+  return new ValueEncodeError('the state', cause.found, cause.path, cause.hint);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -429,9 +288,10 @@ export function decodeState(text: string): MachineState {
   if (!('data' in doc)) throw new CorruptStateError(`missing 'data'`);
   let data: unknown;
   try {
-    data = unflatten(doc.data as number | unknown[], REVIVERS);
+    data = decodeParsed(doc.data);
   } catch (e) {
-    throw new CorruptStateError(`'data' is not a valid codec payload (${(e as Error).message})`);
+    if (e instanceof DecodeError) throw new CorruptStateError(`'data' is not a valid codec payload (${e.message})`);
+    throw e;
   }
   if (!Array.isArray(data) || !Array.isArray(data[0]) || data.length > 2)
     throw new CorruptStateError(`'data' must hold [locals of each frame, group?]`);

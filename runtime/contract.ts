@@ -231,7 +231,7 @@ export interface StateDoc {
   /** Bottom (root) first; the root frame leaves out `fn` when it is `workflow`. */
   frames: { fn?: string; pc: number }[];
   /**
-   * Codec payload (devalue, parsed as JSON) of `[locals, groupTokens?]`:
+   * Codec payload (runtime/codec-format.ts, parsed as JSON) of `[locals, groupTokens?]`:
    * `locals` is Frame['locals'][] (frames in the same order); the group, if
    * any, is one flat token list `[mode, kind, fields…, kind, fields…]` with
    * fields per kind: call (activity, args, options token 'r3 e500 t600000'), sleep (ms), signal

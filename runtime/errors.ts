@@ -2,6 +2,8 @@
  * The errors the runtime throws. Each names what went wrong and where, so a
  * failure read in a log is enough to find the cause.
  */
+import { serializable } from './serializable.js';
+
 export { CancelledError } from './workflow.js';
 
 /** Where an await sits, for messages: `file:line:col` with a 1-based column. */
@@ -21,14 +23,16 @@ export function formatSite(site: Pick<AwaitSite, 'file' | 'line' | 'column'>): s
   return `${site.file}:${site.line}:${site.column + 1}`;
 }
 
-function article(word: string): string {
+/** `a Socket instance`, `an Error`. */
+export function article(word: string): string {
   return /^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`;
 }
 
 /**
  * A local that is live across an await holds something the codec cannot
- * save (a function that is not recreatable code, a class instance, a symbol,
- * a promise). The suspension fails instead of silently losing it.
+ * save exactly (a function that is not a closure of the workflow, an
+ * instance of an unregistered class, a unique symbol, a promise, …). The
+ * suspension fails instead of silently changing it.
  */
 export class StateEncodeError extends Error {
   override name = 'StateEncodeError';
@@ -43,15 +47,14 @@ export class StateEncodeError extends Error {
     readonly path: string,
     /** The await the frame was suspending at, when known. */
     readonly site: AwaitSite | undefined,
+    /** Why it cannot be saved, or how to make it saveable. */
+    readonly hint = 'only data survives a suspension',
   ) {
     const where = site ? ` at ${formatSite(site)}` : '';
     const at = path ? ` (at ${path})` : '';
     const shown = site?.display?.[variable];
     const what = shown === undefined ? `local '${variable}'` : /\s/.test(shown) ? `${shown} (kept as '${variable}')` : `local '${shown}'`;
-    super(
-      `cannot suspend workflow '${workflow}'${where}: ${what}${at} holds ${article(found)}, ` +
-        `which cannot be saved across an await (functions, class instances, symbols and promises do not survive a suspension)`,
-    );
+    super(`cannot suspend workflow '${workflow}'${where}: ${what}${at} holds ${article(found)}, which cannot be saved across an await (${hint})`);
   }
 }
 
@@ -63,9 +66,11 @@ export class ValueEncodeError extends Error {
     readonly what: string,
     readonly found: string,
     readonly path: string,
+    /** Why it cannot be encoded, or how to make it encodable. */
+    readonly hint = 'only data can be encoded',
   ) {
     const at = path ? ` (at ${path})` : '';
-    super(`cannot encode ${what}: it${at} holds ${article(found)}, which cannot be serialised (only data survives: no functions, class instances, symbols or promises)`);
+    super(`cannot encode ${what}: it${at} holds ${article(found)}, which cannot be serialised (${hint})`);
   }
 }
 
@@ -141,3 +146,8 @@ export class ActivityTimeoutError extends Error {
     super(`activity '${activity}' timed out after ${timeoutMs} ms (attempt ${attempt})`);
   }
 }
+
+// The runtime's own errors cross process boundaries (activity and workflow
+// failures, inbox replies) and come back as themselves.
+for (const E of [StateEncodeError, ValueEncodeError, CorruptStateError, UnknownWorkflowError, UnknownActivityError, PayloadTooLargeError, VersionMismatchError, ActivityTimeoutError])
+  serializable(E, `reawait.${E.name}`);

@@ -10,6 +10,7 @@ export type { Backend, BackendOptions } from './engine/backend.js';
 export { localBackend, type LocalBackendOptions } from './local/backend.js';
 export { FolderLockedError } from './local/dir-lock.js';
 export { activityContext, type ActivityContext } from './activity-context.js';
+export { serializable, type SerializableOptions } from './serializable.js';
 export {
   ActivityTimeoutError,
   CancelledError,

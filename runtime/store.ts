@@ -17,6 +17,7 @@
  *   strings from runtime/codec.ts encodeValue(); states are StateDoc JSON
  *   from encodeState(). The store never decodes them.
  */
+import { serializable } from './serializable.js';
 import type { GroupMode } from './contract.js';
 import type { SuspendedAt } from './machine.js';
 
@@ -52,6 +53,9 @@ export class ExecutionEndedError extends Error {
     super(`cannot ${what} execution '${id}': it has already ended`);
   }
 }
+// Both cross processes (an embedded backend's holder answers another process's client).
+serializable(ExecutionNotFoundError, 'reawait.ExecutionNotFoundError');
+serializable(ExecutionEndedError, 'reawait.ExecutionEndedError');
 
 /** The slot of a parent's group that a child execution settles when it ends. */
 export interface ParentLink {

@@ -8,7 +8,8 @@
  */
 import type { ActivityOptions, CompiledWorkflowRecord, Group, GroupItem, ResumeInput, Settlement } from './contract.js';
 import { runActivity, type ActivityContext } from './activity-context.js';
-import { decodeState, encodeState, roundTripValue } from './codec.js';
+import { decodeState, decodeValue, encodeState, roundTripValue } from './codec.js';
+import { encodeError } from './thrown.js';
 import { ActivityTimeoutError, UnknownActivityError, UnknownWorkflowError } from './errors.js';
 import { initialSettlements, settleGroup } from './group.js';
 import { advance, defaultResolve, initialState, START_INPUT, type Resolve } from './machine.js';
@@ -144,16 +145,9 @@ class Sim {
     return this.codec ? roundTripValue(value, what) : value;
   }
 
-  passError(error: unknown): unknown {
-    if (!this.codec) return error;
-    try {
-      return roundTripValue(error);
-    } catch {
-      const e = error as { name?: unknown; message?: unknown };
-      const copy = new Error(String(e?.message ?? error));
-      copy.name = String(e?.name ?? 'Error');
-      return copy;
-    }
+  /** What a thrown value looks like after crossing the store, as a worker sends it. */
+  passError(error: unknown, what?: string): unknown {
+    return this.codec ? decodeValue(encodeError(error, what)) : error;
   }
 
   childId(explicit: string | undefined): string {
@@ -196,7 +190,7 @@ class Sim {
         const value = await this.clock.track(() => this.attempt(name, fn as (...a: never[]) => unknown, args, options, seq, attempt));
         return this.pass(value, `the result of activity '${name}'`);
       } catch (error) {
-        if (attempt >= attempts) throw this.passError(error);
+        if (attempt >= attempts) throw this.passError(error, `the error thrown by activity '${name}'`);
         const b = options.backoff;
         const delay = !b ? 0 : b.type === 'fixed' ? b.delay : b.delay * 2 ** (attempt - 1);
         if (delay > 0) await this.clock.sleep(delay);

@@ -26,7 +26,10 @@ import {
   type WorkflowMeta,
 } from './contract.js';
 
+import { serializable } from './serializable.js';
+
 export type { ActivityOptions, Duration, CompiledWorkflow } from './contract.js';
+export { serializable, type SerializableOptions } from './serializable.js';
 
 // ---------------------------------------------------------------------------
 // Errors a workflow can see
@@ -39,6 +42,7 @@ export class CancelledError extends Error {
     super(message);
   }
 }
+serializable(CancelledError, 'CancelledError');
 
 // ---------------------------------------------------------------------------
 // Native host: lets uncompiled workflow code run with direct calls

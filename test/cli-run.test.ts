@@ -39,6 +39,12 @@ export async function fails(msg: string) {
   await acts.work(0);
   throw new RangeError(msg);
 }
+
+export async function throwsValue(kind: string) {
+  'use workflow';
+  await acts.work(0);
+  throw kind === 'undefined' ? undefined : { code: kind };
+}
 `;
 
 // Each call appends 'start <key>' and, when done, 'done <key>' to RUNS_FILE:
@@ -171,6 +177,16 @@ describe('reawait run', () => {
     expect(await r.exited).toBe(1);
     expect(r.stdout()).toBe('');
     expect(r.stderr()).toMatch(/reawait run: fails failed: RangeError: no good/);
+  });
+
+  it('a workflow that throws a non-Error shows it as thrown: undefined stays undefined, an object stays an object', async () => {
+    const { dir, runs } = fresh();
+    const r1 = run(['throwsValue', '--workflows', wf, '--activities', acts, '--args', '["undefined"]', '--dir', dir], { RUNS_FILE: runs });
+    expect(await r1.exited).toBe(1);
+    expect(r1.stderr()).toMatch(/reawait run: throwsValue failed: undefined$/m);
+    const r2 = run(['throwsValue', '--workflows', wf, '--activities', acts, '--args', '["E42"]', '--dir', dir], { RUNS_FILE: runs });
+    expect(await r2.exited).toBe(1);
+    expect(r2.stderr()).toMatch(/reawait run: throwsValue failed: \{ code: 'E42' \}$/m);
   });
 
   it('an unknown workflow or module is a clear usage error (exit 2)', async () => {

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileDir } from '../compiler/compile-dir.js';
+import { encodeValue, roundTripValue } from '../runtime/codec.js';
 import { COMPILED_DIR } from './support/compile-fixture.js';
 import { ROOT } from './support/fixture-corpus.js';
 import { setupCommands } from './support/readme.js';
@@ -80,6 +81,18 @@ describe('README', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the serializable() snippet registers a class whose instances come back as themselves', async () => {
+    const snippet = block((b) => b.startsWith('// money.ts'), '// money.ts');
+    const file = path.join(HERE, 'money-snippet.ts');
+    mkdirSync(HERE, { recursive: true });
+    writeFileSync(file, snippet);
+    const { Money } = (await import(/* @vite-ignore */ file)) as { Money: new (cents: number, currency: string) => { cents: number; plus(o: unknown): { cents: number } } };
+    const back = roundTripValue(new Money(150, 'EUR'));
+    expect(back).toBeInstanceOf(Money);
+    expect(back.plus(new Money(50, 'EUR')).cents).toBe(200);
+    expect(encodeValue(new Money(1, 'EUR'))).toContain('"billing.Money"');
   });
 
   it('the compile() snippet returns code, a source map and the workflow metadata it lists', async () => {

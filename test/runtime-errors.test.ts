@@ -8,7 +8,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
 import { Client, PayloadTooLargeError, ValueEncodeError } from '../runtime/index.js';
-import { aborted, activities, attempts, SOURCE } from './support/error-workflows.js';
+import { aborted, activities, attempts, Receipt, SOURCE, THROWN } from './support/error-workflows.js';
+import { exactDifference } from './support/exact-equal.js';
 import { BACKENDS, useRuntime, workflowModule } from './support/runtime-harness.js';
 
 for (const kind of BACKENDS) {
@@ -64,6 +65,46 @@ for (const kind of BACKENDS) {
         await client.close();
       });
 
+    });
+
+    describe('thrown values arrive as they were thrown', () => {
+      it('an activity that throws a string, number, object, undefined, null or a registered instance: the workflow catches exactly that', async () => {
+        const { mod, client } = await setup();
+        for (const kind of Object.keys(THROWN)) {
+          const handle = await client.start(mod.catchesThrown as never, [kind] as never);
+          const { caught } = (await handle.result({ timeoutMs: 5000 })) as { caught: unknown };
+          expect(exactDifference(caught, THROWN[kind]!()), kind).toBeUndefined();
+        }
+        const handle = await client.start(mod.catchesThrown as never, ['registered'] as never);
+        expect(((await handle.result({ timeoutMs: 5000 })) as { caught: unknown }).caught).toBeInstanceOf(Receipt);
+        await client.close();
+      });
+
+      it("after retries the last attempt's value fails the workflow, and result() rejects with it as thrown (undefined too)", async () => {
+        const { mod, client } = await setup();
+        for (const kind of ['undefined', 'object']) {
+          const handle = await client.start(mod.letsThrownEscape as never, [kind] as never);
+          const outcome = await handle.result({ timeoutMs: 5000 }).then(
+            () => 'resolved',
+            (e: unknown) => ({ rejected: e }),
+          );
+          expect(outcome).toEqual({ rejected: THROWN[kind]!() });
+          const d = await handle.describe();
+          expect(d.status).toBe('failed');
+          expect(d.history.filter((e) => e.type === 'call retried')).toHaveLength(3);
+          expect(d.history.find((e) => e.type === 'failed')!.error).toBe(kind === 'undefined' ? 'undefined' : "{ code: 'E1', list: [ 1, 2 ] }");
+        }
+        await client.close();
+      });
+
+      it('an instance of an unregistered class arrives as an error naming the class and how to register it', async () => {
+        const { mod, client } = await setup();
+        const handle = await client.start(mod.catchesThrown as never, ['unregistered'] as never);
+        const { caught } = (await handle.result({ timeoutMs: 5000 })) as { caught: Error };
+        expect(caught).toBeInstanceOf(ValueEncodeError);
+        expect(caught.message).toMatch(/^cannot encode the error thrown by activity 'throwsValue': it holds an Unregistered instance, .*serializable\(Unregistered\)/);
+        await client.close();
+      });
     });
 
     describe('activity options', () => {

@@ -12,6 +12,7 @@ import { importModule, loadWorkflows } from '../engine/registry.js';
 import { Worker } from '../engine/worker.js';
 import { intOption, jsonOption, parseArgs, runCommand, toJson, UsageError } from './args.js';
 import { progressView, type ProgressMode } from './progress.js';
+import { describeThrown } from '../thrown.js';
 
 const USAGE = 'run <workflow> --workflows <module…> --activities <module…> [--args JSON] [--id ID] [--dir .reawait] [--concurrency N] [--progress bar|lines|none]';
 
@@ -97,8 +98,8 @@ export function main(argv: string[]): Promise<number> {
         }
         if (d.status === 'failed' || d.status === 'cancelled') {
           view.end();
-          const e = d.error;
-          err(`reawait run: ${workflow} ${d.status}: ${e instanceof Error ? `${e.name}: ${e.message}` : toJson(e)}\n`);
+          const e = d.error; // as thrown: an Error, a string, undefined, …
+          err(`reawait run: ${workflow} ${d.status}: ${describeThrown(e)}\n`);
           return 1;
         }
         if (interrupted) {

@@ -2,6 +2,7 @@
 import { CONNECTION_FLAGS, jsonOption, parseArgs, runCommand, toJson, UsageError } from './args.js';
 import { clientFrom } from './connect.js';
 import type { Description } from '../engine/client-engine.js';
+import { describeThrown } from '../thrown.js';
 
 const USAGE = 'start <workflow> [--args JSON] [--id ID] [--wait] [--redis URL | --dir DIR]';
 
@@ -39,8 +40,8 @@ export function main(argv: string[]): Promise<number> {
           return 0;
         }
         if (d.status === 'failed' || d.status === 'cancelled') {
-          const e = d.error;
-          process.stderr.write(`${d.status}: ${e instanceof Error ? `${e.name}: ${e.message}` : toJson(e)}\n`);
+          const e = d.error; // as thrown: an Error, a string, undefined, …
+          process.stderr.write(`${d.status}: ${describeThrown(e)}\n`);
           return 1;
         }
         await new Promise((r) => setTimeout(r, 200));

@@ -7,6 +7,7 @@ import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ParentLink, Store } from '../store.js';
 import { encodeError } from './payload.js';
 import { decodeValue } from '../codec.js';
+import { describeThrown } from '../thrown.js';
 
 export async function settleParent(ctx: { store: Store; queue: Queue }, child: ExecutionRecord, parent: ParentLink): Promise<void> {
   const ok = child.status === 'completed';
@@ -27,8 +28,7 @@ export async function notifyParent(ctx: { store: Store; queue: Queue }, childId:
 
 export function errorMessage(encoded: string): string {
   try {
-    const e = decodeValue(encoded);
-    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return describeThrown(decodeValue(encoded));
   } catch {
     return '(undecodable error)';
   }

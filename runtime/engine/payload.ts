@@ -4,6 +4,7 @@
  * error instead of bloating Redis.
  */
 import { decodeValue, encodeValue } from '../codec.js';
+export { encodeError } from '../thrown.js';
 import { PayloadTooLargeError } from '../errors.js';
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -13,19 +14,6 @@ export function encodePayload(value: unknown, what: string, limit: number): stri
   const bytes = Buffer.byteLength(text);
   if (bytes > limit) throw new PayloadTooLargeError(what, bytes, limit);
   return text;
-}
-
-/** Encode an error for storage; one that does not encode (odd own properties) is kept as name + message. */
-export function encodeError(error: unknown): string {
-  try {
-    return encodeValue(error, 'an error');
-  } catch {
-    const e = error instanceof Error ? error : new Error(String(error));
-    const plain = new Error(e.message);
-    plain.name = e.name;
-    if (e.stack) plain.stack = e.stack;
-    return encodeValue(plain, 'an error');
-  }
 }
 
 export function decodePayload(text: string): unknown {

@@ -6,6 +6,7 @@
  */
 import type { Group, MachineState, ResumeInput, Settlement } from '../contract.js';
 import { decodeState, encodeState, encodeValue } from '../codec.js';
+import { describeThrown } from '../thrown.js';
 import { ActivityTimeoutError, CorruptStateError, PayloadTooLargeError, UnknownActivityError, UnknownWorkflowError, VersionMismatchError } from '../errors.js';
 import { initialSettlements, settleGroup } from '../group.js';
 import { advance, initialState, START_INPUT, type SuspendedAt } from '../machine.js';
@@ -39,7 +40,7 @@ const now = (): number => Date.now();
 /** Steps one in-process resume may chain before handing the execution back to the queue. */
 const MAX_CHAIN = 100;
 const ev = (type: string, detail: Record<string, unknown> = {}): HistoryEvent => ({ t: now(), type, ...detail });
-const message = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+const message = describeThrown;
 
 export class WorkerEngine {
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -241,9 +242,9 @@ export class WorkerEngine {
       } catch (error) {
         status = 'failed';
         value = error;
-        payload = encodeError(error);
+        payload = encodeError(error, `the error of workflow '${rec.workflow}'`);
       }
-    } else payload = encodeError(value);
+    } else payload = encodeError(value, `the error of workflow '${rec.workflow}'`);
     const event = status === 'failed' ? ev('failed', { error: message(value) }) : ev(status);
     const committed = await this.o.store.commitEnd(rec.id, rec.rev, { status, payload, cancelDelivered }, [...resumed, event]);
     if (committed && rec.parent) await notifyParent(this.o, rec.id);
@@ -311,7 +312,7 @@ export class WorkerEngine {
   }
 
   private settleCall(job: ActivityJob, ok: false, error: unknown): Promise<void> {
-    return this.settle(job.executionId, job.rev, job.slot, ok, encodeError(error), ev('call failed', { slot: job.slot, activity: job.activity, error: message(error) }));
+    return this.settle(job.executionId, job.rev, job.slot, ok, encodeError(error, `the error thrown by activity '${job.activity}'`), ev('call failed', { slot: job.slot, activity: job.activity, error: message(error) }));
   }
 
   private async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {

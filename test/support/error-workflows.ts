@@ -2,7 +2,7 @@
  * The workflows and activities of the error-handling suites (runtime-errors
  * on both backends, and the Redis-only file).
  */
-import { activityContext } from '../../runtime/index.js';
+import { activityContext, serializable } from '../../runtime/index.js';
 
 export const SOURCE = `
 import { proxyActivities, signal } from 'reawait/workflow';
@@ -55,7 +55,40 @@ export async function quick(x: number) {
   'use workflow';
   return await acts.echo(x);
 }
+
+export async function catchesThrown(kind: string) {
+  'use workflow';
+  try {
+    await acts.throwsValue(kind);
+    return 'no throw';
+  } catch (e) {
+    return { caught: e };
+  }
+}
+
+export async function letsThrownEscape(kind: string) {
+  'use workflow';
+  return await flaky.throwsValue(kind);
+}
 `;
+
+/** A class registered by name: activities may throw (and return) its instances. */
+export class Receipt {
+  constructor(readonly id: number) {}
+}
+serializable(Receipt, 'test.Receipt');
+class Unregistered {
+  id = 7;
+}
+/** What throwsValue(kind) throws. */
+export const THROWN: Record<string, () => unknown> = {
+  undefined: () => undefined,
+  null: () => null,
+  string: () => 'oops',
+  number: () => 42,
+  object: () => ({ code: 'E1', list: [1, 2] }),
+  registered: () => new Receipt(3),
+};
 
 export const attempts = new Map<string, { attempt: number; key: string }[]>();
 export const aborted: { by?: unknown } = {};
@@ -73,6 +106,9 @@ export const activities = {
     attempts.set(key, list);
     if (ctx.attempt < 3) throw new Error(`attempt ${ctx.attempt} failed`);
     return `ok after ${ctx.attempt}`;
+  },
+  async throwsValue(kind: string) {
+    throw kind === 'unregistered' ? new Unregistered() : THROWN[kind]!();
   },
   async hang() {
     const { signal } = activityContext();
