@@ -53,11 +53,15 @@ export function decodeGraph(text: string): unknown {
   return decodeParsed(table);
 }
 
-/** Decode a value already parsed from JSON (it is consumed: its plain objects and arrays become the value's). */
-export function decodeParsed(table: unknown): unknown {
+/**
+ * Decode a value already parsed from JSON (it is consumed: its plain objects
+ * and arrays become the value's). `external` gives the caller's object for
+ * an ["X", id] node (made by the caller, not filled here).
+ */
+export function decodeParsed(table: unknown, external?: (id: number) => object): unknown {
   if (typeof table === 'number') return constant(table, false);
   if (!Array.isArray(table) || table.length === 0) throw new DecodeError('expected a node table (a non-empty JSON array) or a constant');
-  return new GraphDecoder(table).run();
+  return new GraphDecoder(table, external).run();
 }
 
 function constant(r: number, hole: boolean): unknown {
@@ -83,7 +87,10 @@ class GraphDecoder {
   private readonly made: Uint8Array;
   private at = 0;
 
-  constructor(private readonly table: unknown[]) {
+  constructor(
+    private readonly table: unknown[],
+    private readonly external: ((id: number) => object) | undefined,
+  ) {
     this.values = new Array<unknown>(table.length);
     this.made = new Uint8Array(table.length);
   }
@@ -246,6 +253,9 @@ class GraphDecoder {
       }
       case 'DV':
         return this.view(node, DataView as unknown as Ctor, node[1], node[2], node[3]);
+      case 'X':
+        if (!this.external || typeof node[1] !== 'number') throw this.fail('an external reference needs its owner and a number');
+        return this.external(node[1]);
       case 'F':
       case 'P':
         throw this.fail('a closure is made after every other object and cannot be needed to make one');
@@ -349,6 +359,8 @@ class GraphDecoder {
     }
     const value = this.values[i] as object;
     switch (tag) {
+      case 'X':
+        return; // the caller's own object
       case 'M': {
         const entries = this.list(node[1], 'Map entries');
         if (entries.length % 2) throw this.fail('Map entries come in pairs');

@@ -226,16 +226,20 @@ export class GraphEncoder {
   /** Node Buffers written, as [view node, buffer node]. */
   private nodeBuffers: [number, number][] | undefined;
 
-  private constructor(private readonly trusted: ReadonlySet<object> | undefined) {}
+  private constructor(
+    private readonly trusted: ReadonlySet<object> | undefined,
+    private readonly external: ((v: object) => number | undefined) | undefined,
+  ) {}
 
   /**
    * Encode `root`; returns the JSON text. `trusted` holds plain objects and
    * arrays the runtime made itself and never handed to user code (a state's
    * frames and locals records, an activity call's argument list): their
-   * shape is known, so only their contents are examined.
+   * shape is known, so only their contents are examined. `external` names
+   * the objects the caller keeps outside the graph (written as ["X", id]).
    */
-  static encode(root: unknown, trusted?: ReadonlySet<object>): string {
-    const e = new GraphEncoder(trusted);
+  static encode(root: unknown, trusted?: ReadonlySet<object>, external?: (v: object) => number | undefined): string {
+    const e = new GraphEncoder(trusted, external);
     const r = e.ref(root, -1, L_ROOT, undefined);
     if (r < 0) return String(r);
     e.run();
@@ -326,6 +330,8 @@ export class GraphEncoder {
 
   private node(v: object, i: number): unknown {
     if (this.trusted?.has(v)) return this.trustedNode(v as Record<string, unknown>, i);
+    const ext = this.external?.(v);
+    if (ext !== undefined) return ['X', ext];
     if (types.isProxy(v)) throw this.refusalAt(i, 'Proxy', "a Proxy's behaviour is code: save its target instead");
     const constant = constantName(v);
     if (constant !== undefined) return ['K', constant];

@@ -41,6 +41,8 @@
  *   ["DV", bufREF, byteOffset, byteLength, PROPS, PROTO, X]    a DataView
  *   ["F", siteREF, [envREF…], PROPS, PROTO, X]   a closure: closure(site, ...envs) (closures.ts)
  *   ["P", fnREF]                        the untouched `prototype` object of closure fnREF
+ *   ["X", id]                           an object kept outside the graph by the caller, by the
+ *                                       caller's number (a state's durable promises: its rows)
  *
  *   PROPS := [KEY, REF, KEY, REF, …]    own properties in their order, minus those the
  *                                       kind's constructor makes as they are (an array's

@@ -15,16 +15,16 @@
 //
 // For every `'use workflow'` function the compiler emits (ESM):
 //
-//   import { defineWorkflow as _rw_define, group as _rw_group } from 'reawait/workflow';
+//   import { defineWorkflow as _rw_define, call as _rw_call, group as _rw_group } from 'reawait/workflow';
 //   export function videoPipeline(...args) { return _rw_call(videoPipeline, args); }
 //   _rw_define(videoPipeline, { name: 'videoPipeline', ... }, function videoPipeline$step(f, r) { ... });
 //
 // i.e. the exported binding keeps its name and (in the source's .ts) its
-// signature; calling it returns a FrameCall command (so `await other(x)` in a
-// workflow pushes a frame). defineWorkflow() attaches the metadata and the
-// step function under the WORKFLOW symbol and registers it by name.
-// Inside workflow bodies `Promise.all/allSettled/race/any(x)` is rewritten to
-// `group('all' | 'allSettled' | 'race' | 'any', x)`.
+// signature; called by workflow code it starts a fiber (runtime/fibers.md)
+// and returns the fiber's durable promise. defineWorkflow() attaches the
+// metadata and the step function under the WORKFLOW symbol and registers it
+// by name. Inside workflow bodies `Promise.all/allSettled/race/any(x)` is
+// rewritten to `group('all' | 'allSettled' | 'race' | 'any', x)`.
 
 /** Where a suspension point (an `await`) sits in the source. */
 export interface SourceLocation {
@@ -158,85 +158,41 @@ export interface ChildCommand {
   args: unknown[];
   id?: string;
 }
-/** A durable command that occupies one slot of a group. */
+/** A durable operation: an op of the execution's promise table once a running workflow calls it (fibers.md). */
 export type LeafCommand = CallCommand | SleepCommand | SignalCommand | ChildCommand;
 
+/** Outside a running workflow (native runs of the source) a durable operation is this command object. */
+export type Command = LeafCommand;
+
+/** The ready rule of a watch (ready-rules.ts): one op, or a combinator's. */
 export type GroupMode = 'single' | 'all' | 'allSettled' | 'race' | 'any';
-
-/** A slot in a group: a command to serve, or a plain value that is already settled. */
-export type GroupItem = LeafCommand | { kind: 'value'; value: unknown };
-
-export interface GroupCommand {
-  kind: 'group';
-  mode: Exclude<GroupMode, 'single'>;
-  items: GroupItem[];
-}
-
-/** `await otherWorkflow(args)` inside a workflow: the driver pushes a frame. */
-export interface FrameCall {
-  kind: 'frame';
-  fn: string;
-  args: unknown[];
-}
-
-export type Command = LeafCommand | GroupCommand | FrameCall;
-
-/**
- * The outstanding group a suspended execution waits for, normalised: a
- * single awaited command is a group of mode 'single' with one item.
- */
-export interface Group {
-  mode: GroupMode;
-  items: GroupItem[];
-}
-
-/** One settled slot of a group, in completion order. */
-export interface Settlement {
-  index: number;
-  ok: boolean;
-  value?: unknown;
-  error?: unknown;
-}
 
 // ---------------------------------------------------------------------------
 // The state document
 // ---------------------------------------------------------------------------
 
-export const STATE_VERSION = 1 as const;
+export const STATE_VERSION = 2 as const;
 
 /**
- * The decoded state of one execution: a stack of frames (index 0 = the root
- * workflow) and the group the top frame waits for. This is what the codec
- * encodes into a StateDoc.
- */
-export interface MachineState {
-  workflow: string;
-  version: string;
-  frames: Frame[];
-  group?: Group;
-}
-
-/**
- * The encoded state document, as stored (JSON). The header is plain JSON so
- * that tools can read it without the codec; everything user-valued (locals,
- * group arguments) sits in `data`, one codec payload, so that shared and
- * cyclic references between locals of any frame survive.
+ * The encoded state of a suspended execution, as stored (JSON): its fibers
+ * and its promise table (runtime/fibers.md; runtime/state-codec.ts writes and
+ * reads it). The header is plain JSON so that tools can read where each
+ * fiber is without the codec; everything user-valued (locals, entries, their
+ * values and reactions) sits in `data`, one codec payload, so that shared
+ * and cyclic references across fibers survive.
  *
- *   {"v":1,"workflow":"videoPipeline","version":"3f9a…","frames":[{"pc":1}],"data":[…]}
+ *   {"v":2,"workflow":"videoPipeline","version":"3f9a…","fibers":[{"pc":1,"ln":12},{"id":4,"fn":"videoPipeline/1","pc":2,"ln":9}],"data":[…]}
  */
 export interface StateDoc {
   v: typeof STATE_VERSION;
   workflow: string;
   version: string;
-  /** Bottom (root) first; the root frame leaves out `fn` when it is `workflow`. */
-  frames: { fn?: string; pc: number }[];
+  /** Live fibers in id order, with the line each waits at (`ln`); the root (id 0, running `workflow`) leaves out id and fn. */
+  fibers: { id?: number; fn?: string; pc: number; ln?: number }[];
   /**
-   * Codec payload (runtime/codec-format.ts, parsed as JSON) of `[locals, groupTokens?]`:
-   * `locals` is Frame['locals'][] (frames in the same order); the group, if
-   * any, is one flat token list `[mode, kind, fields…, kind, fields…]` with
-   * fields per kind: call (activity, args, options token 'r3 e500 t600000'), sleep (ms), signal
-   * (name, timeoutMs), child (workflow, args, id), value (value). Only
-   * runtime/codec.ts reads or writes it.
+   * Codec payload of `[locals of each fiber, nextId, rows, waits, tokens,
+   * watches]`; see state-codec.ts. Only runtime/state-codec.ts reads or
+   * writes it.
    */
   data: unknown;
 }

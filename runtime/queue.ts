@@ -2,9 +2,10 @@
  * The Queue: how work reaches workers. Three kinds of jobs, each with a
  * deterministic id (pushing the same job twice while it exists is harmless,
  * and the store's revision guard makes a later duplicate a no-op):
- *   activity  `${executionId}:${rev}:${slot}`  run one activity call
- *   resume    `${executionId}:${rev}`          run the next step of an execution
- *   timer     `${executionId}:${rev}:${slot}`  fire a sleep / signal timeout at `at`
+ *   activity  `${executionId}:${op}`   run one activity call (op: the execution's op id)
+ *   resume    `${executionId}:${rev}`  run the next step of an execution
+ *   timer     `${executionId}:${op}`   fire a sleep / signal timeout at `at`
+ * (each kind has its own queue, so the ids need not differ across kinds).
  * Delivery is at least once: a job whose worker died is delivered again.
  * Activity retries with backoff are the queue's job; timeouts are the
  * engine's (it aborts the activity's AbortSignal).
@@ -13,8 +14,7 @@ import type { ActivityOptions } from './contract.js';
 
 export interface ActivityJob {
   executionId: string;
-  rev: number;
-  slot: number;
+  op: number;
   activity: string;
   /** Encoded argument array. */
   args: string;
@@ -30,8 +30,7 @@ export interface ResumeJob {
 
 export interface TimerJob {
   executionId: string;
-  rev: number;
-  slot: number;
+  op: number;
   kind: 'sleep' | 'signal-timeout';
 }
 
@@ -65,9 +64,9 @@ export interface Queue {
   close(timeoutMs?: number): Promise<void>;
 }
 
-export const activityJobId = (j: Pick<ActivityJob, 'executionId' | 'rev' | 'slot'>): string => `${j.executionId}:${j.rev}:${j.slot}`;
+export const activityJobId = (j: Pick<ActivityJob, 'executionId' | 'op'>): string => `${j.executionId}:${j.op}`;
 export const resumeJobId = (j: ResumeJob): string => `${j.executionId}:${j.rev}`;
-export const timerJobId = (j: Pick<TimerJob, 'executionId' | 'rev' | 'slot'>): string => `${j.executionId}:${j.rev}:${j.slot}`;
+export const timerJobId = (j: Pick<TimerJob, 'executionId' | 'op'>): string => `${j.executionId}:${j.op}`;
 
 /** The idempotency key an activity sees: stable across retries and redeliveries of the same call. */
 export const idempotencyKey = activityJobId;

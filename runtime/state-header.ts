@@ -9,7 +9,7 @@
 import { STATE_VERSION } from './contract.js';
 
 const head = (workflow: string, version: string): string => `{"v":${STATE_VERSION},"workflow":${JSON.stringify(workflow)},"version":${JSON.stringify(version)},`;
-const COMPACT = /^\{"v":(\d+),"frames":/;
+const COMPACT = /^\{"v":(\d+),"fibers":/;
 
 /** The state without its workflow and version, or the text itself when its header is not exactly these. */
 export function compactState(text: string, workflow: string, version: string): string {
@@ -21,5 +21,5 @@ export function compactState(text: string, workflow: string, version: string): s
 export function expandState(stored: string, workflow: string, version: string): string {
   const m = COMPACT.exec(stored);
   if (!m) return stored;
-  return `{"v":${m[1]},"workflow":${JSON.stringify(workflow)},"version":${JSON.stringify(version)},${stored.slice(m[0].length - '"frames":'.length)}`;
+  return `{"v":${m[1]},"workflow":${JSON.stringify(workflow)},"version":${JSON.stringify(version)},${stored.slice(m[0].length - '"fibers":'.length)}`;
 }

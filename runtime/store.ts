@@ -3,23 +3,29 @@
  * else. The worker and client (runtime/engine/) are written against this
  * interface only, so a backend is a Store plus a Queue (runtime/queue.ts).
  *
- * Rules every implementation keeps:
- * - Each transition is atomic (one Lua script on Redis, one locked write on
- *   the embedded backend) and guarded by the execution's revision `rev`:
- *   a call naming an old rev is a no-op that reports 'stale', so late or
- *   duplicated jobs change nothing.
- * - `rev` grows by one at every committed step (suspension or end); the
- *   settlements of a suspension belong to its rev and are dropped with it.
- * - settle() reports 'ready' to exactly one caller per suspension: the one
- *   whose settlement made the group settled (see READY_RULES in group.ts).
- *   Each settle() is O(1) work whatever the group size.
+ * Rules every implementation keeps (runtime/fibers.md):
+ * - Each transition is atomic (one Lua script on Redis, one transaction on
+ *   the embedded backend). A commit is guarded by the execution's revision
+ *   `rev`: a commit naming an old rev is a no-op that reports 'stale', so a
+ *   late or duplicated resume changes nothing.
+ * - `rev` grows by one at every committed step (suspension or end).
+ * - An execution has outstanding ops (per-execution op ids, never reused):
+ *   a commit adds the ops its step started and removes the ones whose
+ *   settlements it consumed or that it dropped. A settlement is recorded
+ *   once per outstanding op (a second one is a 'duplicate'), whatever the
+ *   execution's status, and kept until a commit consumes it.
+ * - Each outstanding op has a watch token (watches.ts): settle() reports
+ *   'ready' to exactly one caller per commit — the first whose settlement
+ *   fires a watch while the execution waits; a commit reports 'ready' at
+ *   once when settlements it did not consume already fire its new watches.
+ *   Each settle() is O(1) in the number of outstanding ops.
  * - Payloads (args, results, errors, signal data, cancel reasons) are
  *   strings from runtime/codec.ts encodeValue(); states are StateDoc JSON
  *   from encodeState(). The store never decodes them.
  */
 import { serializable } from './serializable.js';
-import type { GroupMode } from './contract.js';
 import type { SuspendedAt } from './machine.js';
+import type { WatchPlan } from './watches.js';
 
 export type ExecutionStatus =
   /** Its next step is due: the first run, or a resume after its group settled (or a cancel). */
@@ -57,11 +63,10 @@ export class ExecutionEndedError extends Error {
 serializable(ExecutionNotFoundError, 'reawait.ExecutionNotFoundError');
 serializable(ExecutionEndedError, 'reawait.ExecutionEndedError');
 
-/** The slot of a parent's group that a child execution settles when it ends. */
+/** The op of a parent execution that a child execution settles when it ends. */
 export interface ParentLink {
   id: string;
-  rev: number;
-  slot: number;
+  op: number;
 }
 
 export interface ExecutionRecord {
@@ -79,10 +84,10 @@ export interface ExecutionRecord {
   args?: string;
   /** StateDoc JSON while suspended (or ready to resume). */
   state?: string;
-  /** Where it waits (source file/line of the await). */
+  /** Where it waits (source file/line of the await at the end of the root fiber's wait chain). */
   at?: SuspendedAt;
-  /** The outstanding group's mode and counts. */
-  group?: { mode: GroupMode; total: number; fulfilled: number; rejected: number };
+  /** Ops started and settled over the whole run (for progress: settled of started). */
+  progress: { started: number; settled: number };
   /** Encoded result (completed). */
   result?: string;
   /** Encoded error (failed / cancelled). */
@@ -91,14 +96,15 @@ export interface ExecutionRecord {
   cancel?: { reason: string; delivered: boolean };
   /** Why the last attempt to step it did not proceed (e.g. a version mismatch); cleared by the next commit. */
   problem?: string;
-  parent?: ParentLink;
-  /** A suspension whose commands are not all pushed yet (outbox); the rev they belong to. */
+  /** The parent ops this child settles when it ends (one per startChild of its id by a parent). */
+  parents?: ParentLink[];
+  /** A commit whose outbox is not all pushed yet; the rev it made. */
   dispatchPending?: number;
 }
 
-/** One settled slot, encoded; `seq` is its place in completion order (0-based). */
+/** One recorded settlement of an outstanding op, encoded; `seq` orders arrivals. */
 export interface StoredSettlement {
-  slot: number;
+  op: number;
   seq: number;
   ok: boolean;
   payload: string;
@@ -116,7 +122,7 @@ export type HistoryEvents = HistoryEvent | readonly HistoryEvent[];
 
 export const eventList = (e: HistoryEvents): readonly HistoryEvent[] => (Array.isArray(e) ? e : [e as HistoryEvent]);
 
-/** What a resume reads: the record and the settlements of its current rev. */
+/** What a resume reads: the record and its unconsumed settlements (in arrival order). */
 export interface LoadedStep {
   record: ExecutionRecord;
   settlements: StoredSettlement[];
@@ -131,54 +137,73 @@ export interface NewExecution {
   parent?: ParentLink;
 }
 
-export interface Suspension {
-  /** The execution's workflow (the root frame's): a store may keep the state without it (state-header.ts). */
+/** What a committed step changes in the execution's set of outstanding ops. */
+export interface OpChanges {
+  /** Ops the step started; a signal wait carries its signal's name (a buffered signal settles it at commit). */
+  started: { op: number; signal?: string }[];
+  /** Ops whose settlements the step applied. */
+  consumed: number[];
+  /** Outstanding ops the step gave up: no longer wanted (their queued jobs are dropped). */
+  dropped: number[];
+  /**
+   * The outbox: the step's jobs to push once the commit is in (an encoded
+   * Outbox, engine/dispatch.ts), or '' when nothing needs pushing. It stays
+   * in the store until clearDispatch, so the recovery sweep can push again.
+   */
+  outbox: string;
+  /** The outbox is one activity call, this op: its delivery (isLive) clears the outbox flag. */
+  lone?: number;
+}
+
+export interface Suspension extends OpChanges {
+  /** The execution's workflow (the root fiber's): a store may keep the state without it (state-header.ts). */
   workflow: string;
   state: string;
   /** Version of the code that produced the state (fills in a '' version). */
   version: string;
   at: SuspendedAt;
-  mode: GroupMode;
-  total: number;
-  /** Slots settled before anything runs (plain values in the group). */
-  settled: { slot: number; ok: boolean; payload: string }[];
-  /** Signal slots: a buffered signal of that name settles the slot at once. */
-  signals: { slot: number; name: string }[];
-  /** Whether any command needs pushing (calls, timers, children): sets the outbox flag. */
-  dispatch: boolean;
+  /** The watches after this step, as a diff from the last commit's. */
+  watches: WatchPlan;
   /** This step delivered the pending cancel to the workflow. */
   cancelDelivered: boolean;
 }
 
-export interface Ending {
+export interface Ending extends OpChanges {
   status: 'completed' | 'failed' | 'cancelled';
   /** Encoded result or error. */
   payload: string;
   cancelDelivered: boolean;
+  /**
+   * Outstanding ops that stay after the end (calls and children started and
+   * never awaited: they run even if the workflow ended first); their late
+   * settlements are only recorded in the history. Every other outstanding op
+   * must be in `dropped`.
+   */
+  detached: number[];
 }
 
 export type SettleOutcome =
-  /** This settlement made the group settled: the caller must push the resume. */
+  /** This settlement fired a watch of the waiting execution: the caller must resume it. */
   | 'ready'
-  /** Recorded; the group still waits. */
+  /** Recorded (the execution still waits, or a resume is already due or running). */
   | 'recorded'
-  /** The slot was already settled (a duplicate delivery). */
+  /** The op was already settled (a duplicate delivery). */
   | 'duplicate'
-  /** The execution is not waiting at this rev any more. */
+  /** The op is not outstanding (consumed, dropped, or its execution ended). */
   | 'stale';
 
 /**
- * 'waiting': suspended and its outbox flag set (if dispatch);
- * 'ready': committed, but already due again (buffered signals or plain values
- * settled the group, or a cancel arrived meanwhile): push a resume;
+ * 'waiting': suspended and its outbox flag set (if it has an outbox);
+ * 'ready': committed, but already due again (settlements it did not consume
+ * or buffered signals fire its watches, or a cancel arrived meanwhile): resume it;
  * 'stale': someone else committed this rev first (nothing changed).
  */
 export type CommitOutcome = 'waiting' | 'ready' | 'stale';
 
 export type SignalOutcome =
-  /** Settled a waiting signal slot and the group became ready: push a resume. */
+  /** Settled the oldest outstanding wait for it, which fired a watch: resume it. */
   | 'ready'
-  /** Settled a waiting signal slot; the group still waits. */
+  /** Settled the oldest outstanding wait for it. */
   | 'delivered'
   /** Nobody waits for it yet: kept in order for the next wait of that name. */
   | 'buffered';
@@ -211,36 +236,42 @@ export interface ExecutionSummary {
 export interface PendingWork {
   /** status 'ready': a resume job is due. */
   ready: string[];
-  /** outbox flag set: commands of the current suspension may be unpushed. */
+  /** outbox flag set: jobs of a commit may be unpushed. */
   dispatch: string[];
-  /** ended children whose parent slot may not be settled yet. */
+  /** ended children whose parent op may not be settled yet. */
   notify: string[];
 }
 
 export interface Store {
-  /** Create an execution in status 'ready' at rev 0; idempotent by id (an existing one is returned, `created: false`). */
+  /**
+   * Create an execution in status 'ready' at rev 0; idempotent by id (an
+   * existing one is returned, `created: false`). With a parent link, an
+   * existing execution that has not ended gains that link (another await of
+   * the same child); one that has ended is returned as it is (the caller
+   * settles the parent op).
+   */
   create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }>;
   load(id: string): Promise<ExecutionRecord | undefined>;
-  /** The record and the settlements of its current rev, read together (what a resume needs: one round trip on Redis). */
+  /** The record and its recorded, unconsumed settlements, read together (what a resume needs: one round trip on Redis). */
   loadForStep(id: string): Promise<LoadedStep | undefined>;
-  /** The settlements recorded for the suspension at `rev` (any order; sort by seq). */
-  settlements(id: string, rev: number): Promise<StoredSettlement[]>;
   /** Commit a suspension of the step that started at `rev` (the new rev is rev + 1). */
   commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome>;
   /** Commit the end of the step that started at `rev`. False if stale. */
   commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean>;
-  /** Record one slot's outcome for the suspension at `rev`. */
-  settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome>;
-  /** settle(), and when it makes the group settled, also what loadForStep() reads, in the same atomic step (the worker that settles resumes at once). */
-  settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
+  /** Record the outcome of outstanding op `op`. */
+  settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome>;
+  /** settle(), and when it makes the execution ready, also what loadForStep() reads, in the same atomic step (the worker that settles resumes at once). */
+  settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
   /**
-   * Whether a command of `rev`/`slot` is still wanted (waiting at rev, slot
-   * unsettled): queued calls of a cancelled or moved-on execution are
-   * dropped. For a lone call it also clears the outbox flag (its delivery
-   * proves the push), so the dispatcher need not.
+   * Whether op `op` is still wanted (outstanding and unsettled): queued
+   * calls of a cancelled execution are dropped. For the lone call of an
+   * outbox it also clears the outbox flag (its delivery proves the push), so
+   * the dispatcher need not.
    */
-  isLive(id: string, rev: number, slot: number): Promise<boolean>;
-  /** The commands of the suspension at `rev` are all pushed: clear the outbox flag. */
+  isLive(id: string, op: number): Promise<boolean>;
+  /** The outbox of the commit that made `rev`, if it is still flagged (the recovery sweep pushes it again). */
+  outbox(id: string, rev: number): Promise<string | undefined>;
+  /** The outbox of the commit that made `rev` is all pushed: clear the flag. */
   clearDispatch(id: string, rev: number): Promise<void>;
   /** Deliver a signal; throws if the execution does not exist or has ended. */
   signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome>;

@@ -6,13 +6,14 @@
  * Both share one simulated environment — a virtual clock, signals, retries —
  * so their results and activity call sequences can be compared.
  */
-import type { ActivityOptions, CompiledWorkflowRecord, Group, GroupItem, ResumeInput, Settlement } from './contract.js';
+import type { ActivityOptions, CompiledWorkflowRecord, LeafCommand } from './contract.js';
 import { runActivity, type ActivityContext } from './activity-context.js';
-import { decodeState, decodeValue, encodeState, roundTripValue } from './codec.js';
+import { decodeValue, roundTripValue } from './codec.js';
 import { encodeError } from './thrown.js';
 import { ActivityTimeoutError, UnknownActivityError, UnknownWorkflowError } from './errors.js';
-import { initialSettlements, settleGroup } from './group.js';
-import { advance, defaultResolve, initialState, START_INPUT, type Resolve } from './machine.js';
+import { advance, defaultResolve, initialState, type OpSettlement, type Resolve } from './machine.js';
+import { decodeState, encodeState } from './state-codec.js';
+import { WatchTable } from './watches.js';
 import { registeredWorkflow, setNativeHost, workflowRecord, type NativeHost } from './workflow.js';
 
 export interface SimOptions {
@@ -126,6 +127,8 @@ class Sim {
   private failRun!: (error: unknown) => void;
   private calls = 0;
   private children = 0;
+  /** Child executions by id: starting an id that runs or ran awaits that one (as the stores do). */
+  readonly childRuns = new Map<string, Promise<unknown>>();
 
   constructor(
     readonly options: SimOptions,
@@ -260,73 +263,76 @@ async function runCompiled(
   executionId: string,
 ): Promise<unknown> {
   const args = sim.pass(rawArgs, `the arguments of workflow '${record.meta.name}'`);
-  let step = await advance(initialState(record), START_INPUT(args), { resolve: resolveRegistered });
+  const table = new WatchTable();
+  /** Settlements recorded and not yet applied (op → outcome), in arrival order. */
+  const arrived = new Map<number, OpSettlement>();
+  let rev = 0;
+  let waiting: { wake: () => void; where: string } | undefined;
+  const settleOp = (op: number, ok: boolean, value: unknown): void => {
+    if (arrived.has(op)) return;
+    arrived.set(op, { op, ok, value });
+    if (table.settle(op, ok) && waiting) {
+      const w = waiting;
+      waiting = undefined;
+      w.wake();
+    }
+  };
+  let step = await advance(initialState(record), { start: args }, { resolve: resolveRegistered, executionId, rev });
   for (;;) {
+    for (const { op, cmd } of step.effects.started) {
+      serveOp(cmd, sim, executionId).then(
+        (value) => settleOp(op, true, value),
+        (error: unknown) => settleOp(op, false, error),
+      );
+    }
     if (step.kind === 'completed') return step.value;
     if (step.kind === 'failed') throw step.error;
+    for (const op of [...step.effects.consumed, ...step.effects.dropped]) table.forget(op);
+    rev++;
     let state = step.state;
     if (++stats.suspensions > maxSuspensions)
       throw new Error(`workflow '${record.meta.name}' (${executionId}) suspended more than maxSuspensions = ${maxSuspensions} times; last at ${step.at.file}:${step.at.line}`);
     if (sim.codec) {
       const text = encodeState(state);
       stats.maxStateBytes = Math.max(stats.maxStateBytes, Buffer.byteLength(text));
-      state = decodeState(text) as typeof state;
+      state = decodeState(text);
     }
-    const input = await serveGroup(state.group, sim, `${record.meta.name} at ${step.at.file}:${step.at.line}`);
-    step = await advance(state, input, { resolve: resolveRegistered });
+    const unconsumed = new Map([...arrived.values()].map((s) => [s.op, s.ok]));
+    if (!table.apply(step.watches, unconsumed)) {
+      const where = `${record.meta.name} at ${step.at.file}:${step.at.line}`;
+      await new Promise<void>((wake) => (waiting = { wake, where }));
+    }
+    const settlements = [...arrived.values()];
+    arrived.clear();
+    step = await advance(state, { settlements }, { resolve: resolveRegistered, executionId, rev });
   }
 }
 
-/** Start every slot of the group at once and resolve with the group's outcome. */
-function serveGroup(group: Group, sim: Sim, where: string): Promise<ResumeInput> {
-  return new Promise((resolve) => {
-    const settlements: Settlement[] = initialSettlements(group);
-    let done = false;
-    const settle = (s: Settlement) => {
-      if (done) return;
-      settlements.push(s);
-      const r = settleGroup(group, settlements);
-      if (r) {
-        done = true;
-        resolve(r);
-      }
-    };
-    group.items.forEach((item, index) => {
-      if (item.kind === 'value') return;
-      serveItem(item, sim).then(
-        (value) => settle({ index, ok: true, value }),
-        (error: unknown) => settle({ index, ok: false, error }),
-      );
-    });
-    const r = settleGroup(group, settlements);
-    if (r) {
-      done = true;
-      resolve(r);
-    } else if (group.items.every((it) => it.kind === 'value')) {
-      sim.fail(new Error(`workflow ${where} awaits Promise.${group.mode}() over nothing that can settle; it would wait forever`));
-    }
-  });
-}
-
-function serveItem(item: Exclude<GroupItem, { kind: 'value' }>, sim: Sim): Promise<unknown> {
-  switch (item.kind) {
+/** Serve one durable operation the workflow started. */
+function serveOp(cmd: LeafCommand, sim: Sim, executionId: string): Promise<unknown> {
+  switch (cmd.kind) {
     case 'call':
-      return sim.call(item.activity, item.args, item.options);
+      return sim.call(cmd.activity, cmd.args, cmd.options);
     case 'sleep':
-      return sim.sleep(item.ms).then(() => undefined);
+      return sim.sleep(cmd.ms).then(() => undefined);
     case 'signal':
-      return sim.signal(item.name, item.timeoutMs);
+      return sim.signal(cmd.name, cmd.timeoutMs);
     case 'child': {
-      const record = registeredWorkflow(item.workflow);
-      if (!record) return Promise.reject(new UnknownWorkflowError(item.workflow));
-      const childId = sim.childId(item.id);
+      const record = registeredWorkflow(cmd.workflow);
+      if (!record) return Promise.reject(new UnknownWorkflowError(cmd.workflow));
+      const childId = sim.childId(cmd.id);
+      const known = sim.childRuns.get(childId);
+      if (known) return known;
       const stats = { suspensions: 0, maxStateBytes: 0 };
-      return runCompiled(record, item.args, sim, stats, 100_000, childId).then(
-        (v) => sim.pass(v, `the result of child workflow '${item.workflow}'`),
+      void executionId;
+      const run = runCompiled(record, cmd.args, sim, stats, 100_000, childId).then(
+        (v) => sim.pass(v, `the result of child workflow '${cmd.workflow}'`),
         (e: unknown) => {
           throw sim.passError(e);
         },
       );
+      sim.childRuns.set(childId, run);
+      return run;
     }
   }
 }

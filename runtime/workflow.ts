@@ -16,15 +16,13 @@ import {
   type CompiledWorkflow,
   type CompiledWorkflowRecord,
   type Duration,
-  type FrameCall,
-  type GroupCommand,
-  type GroupItem,
   type LeafCommand,
   type SignalCommand,
   type SleepCommand,
   type StepFn,
   type WorkflowMeta,
 } from './contract.js';
+import { activeScheduler, type DurablePromise } from './promises.js';
 
 import { serializable } from './serializable.js';
 
@@ -62,7 +60,7 @@ export function setNativeHost(host: NativeHost | null): void {
   nativeHost = host;
 }
 
-function runNatively(cmd: LeafCommand | FrameCall | GroupCommand): Promise<unknown> {
+function runNatively(cmd: LeafCommand): Promise<unknown> {
   if (!nativeHost) {
     const what = cmd.kind === 'call' ? `activity '${cmd.activity}'` : `${cmd.kind} command`;
     return Promise.reject(
@@ -81,18 +79,6 @@ function runNatively(cmd: LeafCommand | FrameCall | GroupCommand): Promise<unkno
       return nativeHost.signal(cmd.name, cmd.timeoutMs);
     case 'child':
       return nativeHost.child(cmd.workflow, cmd.args);
-    case 'frame':
-      return Promise.reject(new Error(`reawait: workflow '${cmd.fn}' called outside a compiled workflow`));
-    case 'group': {
-      const ps = cmd.items.map((it) => (it.kind === 'value' ? it.value : runNatively(it)));
-      return cmd.mode === 'all'
-        ? Promise.all(ps)
-        : cmd.mode === 'allSettled'
-          ? Promise.allSettled(ps)
-          : cmd.mode === 'race'
-            ? Promise.race(ps)
-            : Promise.any(ps);
-    }
   }
 }
 
@@ -102,16 +88,27 @@ function makeCommand<C extends Command>(cmd: C): C {
   // plain async call would (fire-and-forget runs; awaiting twice shares one
   // run). Without one it starts when first awaited, to report the error.
   let run: Promise<unknown> | undefined;
-  const started = (): Promise<unknown> => (run ??= runNatively(cmd as LeafCommand | FrameCall | GroupCommand));
-  if (nativeHost && cmd.kind !== 'frame' && cmd.kind !== 'group') started().catch(() => undefined);
-  // Thenable only for native runs; non-enumerable so commands stay plain data.
-  Object.defineProperty(cmd, 'then', {
-    enumerable: false,
-    value(onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) {
-      return started().then(onFulfilled, onRejected);
-    },
-  });
+  const started = (): Promise<unknown> => (run ??= runNatively(cmd));
+  if (nativeHost) started().catch(() => undefined);
+  // A promise's methods, for native runs; non-enumerable so commands stay plain data.
+  const method = (name: 'then' | 'catch' | 'finally', value: (...a: never[]) => unknown): void => {
+    Object.defineProperty(cmd, name, { enumerable: false, value });
+  };
+  method('then', (onFulfilled?: (v: unknown) => unknown, onRejected?: (e: unknown) => unknown) => started().then(onFulfilled, onRejected));
+  method('catch', (onRejected?: (e: unknown) => unknown) => started().catch(onRejected));
+  method('finally', (onFinally?: () => void) => started().finally(onFinally));
   return cmd;
+}
+
+/**
+ * A durable operation called by workflow code: inside a running workflow it
+ * starts at once as an op of the execution and returns its durable promise;
+ * outside one it is a command (run natively under a NativeHost, or an error
+ * when awaited).
+ */
+function durable<C extends LeafCommand>(cmd: C): DurablePromise | C {
+  const s = activeScheduler();
+  return s ? s.op(cmd) : makeCommand(cmd);
 }
 
 /** True for any command object built by this module. */
@@ -137,13 +134,13 @@ export type ActivityStubs<T> = {
  */
 export function proxyActivities<T extends Record<string, AnyFn | unknown>>(options: ActivityOptions = {}): ActivityStubs<T> {
   validateActivityOptions(options);
-  const cache = new Map<string, (...args: unknown[]) => CallCommand>();
+  const cache = new Map<string, (...args: unknown[]) => unknown>();
   return new Proxy({} as ActivityStubs<T>, {
     get(_t, prop) {
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       let stub = cache.get(prop);
       if (!stub) {
-        stub = (...args: unknown[]) => makeCommand<CallCommand>({ kind: 'call', activity: prop, args, options });
+        stub = (...args: unknown[]) => durable<CallCommand>({ kind: 'call', activity: prop, args, options });
         cache.set(prop, stub);
       }
       return stub;
@@ -178,7 +175,7 @@ export function parseDuration(d: Duration): number {
 
 /** A durable timer: the workflow resumes after `duration`, even across restarts. */
 export function sleep(duration: Duration): Promise<void> {
-  return makeCommand<SleepCommand>({ kind: 'sleep', ms: parseDuration(duration) }) as unknown as Promise<void>;
+  return durable<SleepCommand>({ kind: 'sleep', ms: parseDuration(duration) }) as unknown as Promise<void>;
 }
 
 /**
@@ -189,7 +186,7 @@ export function signal<T = unknown>(name: string, options: { timeout?: Duration 
   if (typeof name !== 'string' || name === '') throw new TypeError('signal: name must be a non-empty string');
   const cmd: SignalCommand = { kind: 'signal', name };
   if (options.timeout !== undefined) cmd.timeoutMs = parseDuration(options.timeout);
-  return makeCommand(cmd) as unknown as Promise<T | undefined>;
+  return durable(cmd) as unknown as Promise<T | undefined>;
 }
 
 /** Start another workflow as a separate execution and await its result. */
@@ -201,7 +198,7 @@ export function startChild<F extends (...args: never[]) => Promise<unknown>>(
   const name = typeof workflow === 'string' ? workflow : workflowRecord(workflow).meta.name;
   const cmd: ChildCommand = { kind: 'child', workflow: name, args: [...(args as unknown[])] };
   if (options.id !== undefined) cmd.id = options.id;
-  return makeCommand(cmd) as unknown as ReturnType<F>;
+  return durable(cmd) as unknown as ReturnType<F>;
 }
 
 // ---------------------------------------------------------------------------
@@ -224,9 +221,19 @@ export function defineWorkflow(fn: (...args: never[]) => unknown, meta: Workflow
   registry.set(meta.name, record);
 }
 
-/** The body of every compiled workflow function: calling it yields a frame call. */
-export function call(fn: (...args: never[]) => unknown, args: unknown[]): FrameCall {
-  return makeCommand<FrameCall>({ kind: 'frame', fn: workflowRecord(fn).meta.name, args: [...args] });
+/**
+ * The body of every compiled workflow function: inside a running workflow,
+ * calling it starts a fiber (its first segment runs now, as an async
+ * function's does) and returns the fiber's promise.
+ */
+export function call(fn: (...args: never[]) => unknown, args: unknown[]): unknown {
+  const name = workflowRecord(fn).meta.name;
+  const s = activeScheduler();
+  if (!s)
+    throw new TypeError(
+      `reawait: workflow '${name}' was called outside a running workflow; start it with client.start(${name}, args) or runWorkflow(${name}, args), or call it from workflow code`,
+    );
+  return s.startFiber(name, {}, [...args]);
 }
 
 /** The compiled record of a workflow function; a clear error if it was not compiled. */
@@ -253,33 +260,19 @@ export function isCompiledWorkflow(fn: unknown): fn is CompiledWorkflow {
 const GROUP_MODES = ['all', 'allSettled', 'race', 'any'] as const;
 
 /**
- * Replacement for `Promise.all/allSettled/race/any` inside workflow bodies.
- * Over commands and plain values it builds one durable group; if any item is
- * some other promise it falls back to the real Promise method (in memory,
- * not persisted), as the design allows.
+ * Replacement for `Promise.all/allSettled/race/any` inside workflow bodies:
+ * a combinator entry of the running execution (items: durable promises,
+ * plain values, foreign thenables awaited in memory).
  */
-export function group(mode: GroupCommand['mode'], iterable: Iterable<unknown>): unknown {
+export type CombinatorMode = 'all' | 'allSettled' | 'race' | 'any';
+
+export function group(mode: CombinatorMode, iterable: Iterable<unknown>): unknown {
   if (!GROUP_MODES.includes(mode)) throw new TypeError(`reawait: unknown group mode '${String(mode)}'`);
-  const values = [...iterable];
-  const items: GroupItem[] = [];
-  for (const v of values) {
-    if (isCommand(v)) {
-      if (v.kind === 'frame')
-        throw new TypeError(
-          `reawait: workflow '${v.fn}' called inside Promise.${mode}(); concurrent workflow frames are not supported yet — use startChild() for concurrent sub-workflows`,
-        );
-      if (v.kind === 'group') return nativeGroup(mode, values);
-      items.push(v);
-    } else if (isThenable(v)) {
-      return nativeGroup(mode, values);
-    } else {
-      items.push({ kind: 'value', value: v });
-    }
-  }
-  return makeCommand<GroupCommand>({ kind: 'group', mode, items });
+  const s = activeScheduler();
+  return s ? s.group(mode, iterable) : nativeGroup(mode, [...iterable]);
 }
 
-function nativeGroup(mode: GroupCommand['mode'], values: unknown[]): Promise<unknown> {
+function nativeGroup(mode: CombinatorMode, values: unknown[]): Promise<unknown> {
   switch (mode) {
     case 'all':
       return Promise.all(values);
@@ -302,16 +295,14 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 export { closure, constAssign, defineSite, TDZ, tdz } from './closures.js';
 
-/**
- * `Promise.resolve(v)` inside a workflow. Until the fiber runtime serves it
- * durably, a command passes through unchanged (awaiting it is durable), and
- * anything else is the native Promise.resolve.
- */
+/** `Promise.resolve(v)` inside a workflow: a durable promise (the same one, for a durable promise). */
 export function resolve(value: unknown): unknown {
-  return isCommand(value) ? value : Promise.resolve(value);
+  const s = activeScheduler();
+  return s ? s.resolve(value) : Promise.resolve(value);
 }
 
 /** `Promise.reject(e)` inside a workflow. */
-export function reject(reason: unknown): Promise<never> {
-  return Promise.reject(reason);
+export function reject(reason: unknown): unknown {
+  const s = activeScheduler();
+  return s ? s.reject(reason) : Promise.reject(reason);
 }

@@ -12,7 +12,7 @@ const waiting = (done: number): Description => ({
   createdAt: 0,
   updatedAt: 0,
   waitingAt: { fn: 'videoPipeline', file: 'video.ts', line: 13, column: 2 },
-  calls: { mode: 'all', total: 4, done, fulfilled: done, rejected: 0 },
+  calls: { total: 4, done },
   history: [],
 });
 

@@ -125,7 +125,7 @@ describe('reawait run', () => {
     const err = r.stderr();
     expect(err).toContain(`reawait run: started fanOut as plain (state in ${dir})`);
     expect(err).toMatch(/^ {2}waiting at procs\/run-workflows\.ts:\d+, \d\/3 calls$/m);
-    expect(err).toMatch(/^ {2}completed$/m);
+    expect(err).toMatch(/^ {2}completed, 4\/4 calls$/m); // the whole run: calls done of calls started
     expect(err).not.toContain('\r'); // no bar redraws off a terminal
     // running it again with the same id prints the same result without running anything
     const again = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[3]', '--id', 'plain', '--dir', dir], { RUNS_FILE: runs });
@@ -225,7 +225,8 @@ describe('reawait run', () => {
     expect(await resumed.exited).toBe(0);
     expect(JSON.parse(resumed.stdout())).toEqual({ parts: [0, 10, 20, 30], total: 60 });
     expect(resumed.stderr()).toContain('reawait run: resuming fanOut as ctrl-c');
-    for (let slot = 0; slot < 4; slot++) expect(count(runs, `start ctrl-c:1:${slot}`)).toBe(1);
+    // idempotency keys are <execution>:<op>; the calls are ops 1..4
+    for (let op = 1; op <= 4; op++) expect(count(runs, `start ctrl-c:${op}`)).toBe(1);
   });
 
   it('kill -9 mid-group, then run --id again: the right result, and no completed call runs again', async () => {
@@ -236,16 +237,16 @@ describe('reawait run', () => {
     await r.waitFor(/3\/6 calls/);
     r.proc.kill('SIGKILL');
     await r.exited;
-    // what the folder says was settled at the kill (the settlement log of rev 1)
+    // what the folder says was settled at the kill (the settlement log; the calls are ops 1..6)
     const log = readFileSync(path.join(dir, 'executions', `${fileKey('k9')}.log`), 'utf8');
-    const settled = [...log.matchAll(/"s":\{"rev":1,"slot":(\d+)/g)].map((m) => Number(m[1])).sort();
-    expect(settled).toEqual([0, 1, 2]);
+    const settled = [...log.matchAll(/"s":\{"op":(\d+)/g)].map((m) => Number(m[1])).sort();
+    expect(settled).toEqual([1, 2, 3]);
 
     const resumed = run(args, { RUNS_FILE: runs, FAST: '3', SLOW_MS: '10' });
     expect(await resumed.exited).toBe(0);
     expect(JSON.parse(resumed.stdout())).toEqual({ parts: [0, 10, 20, 30, 40, 50], total: 150 });
-    for (const slot of settled) expect([count(runs, `start k9:1:${slot}`), count(runs, `done k9:1:${slot}`)]).toEqual([1, 1]);
+    for (const op of settled) expect([count(runs, `start k9:${op}`), count(runs, `done k9:${op}`)]).toEqual([1, 1]);
     // the calls running at the kill ran again (at least once), and each completed once
-    for (const slot of [3, 4, 5]) expect([count(runs, `start k9:1:${slot}`), count(runs, `done k9:1:${slot}`)]).toEqual([2, 1]);
+    for (const op of [4, 5, 6]) expect([count(runs, `start k9:${op}`), count(runs, `done k9:${op}`)]).toEqual([2, 1]);
   });
 });

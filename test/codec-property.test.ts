@@ -10,8 +10,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { closureTag } from '../runtime/closures.js';
-import { decodeState, encodeState } from '../runtime/codec.js';
-import type { MachineState } from '../runtime/contract.js';
+import type { CompiledWorkflowRecord } from '../runtime/contract.js';
+import type { MachineState, Resolve } from '../runtime/machine.js';
+import { DurablePromise } from '../runtime/promises.js';
+import { decodeState, encodeState } from '../runtime/state-codec.js';
 import { StateEncodeError } from '../runtime/errors.js';
 import { exactDifference } from './support/exact-equal.js';
 import { resolvePath } from './support/resolve-path.js';
@@ -181,15 +183,25 @@ function materialize(spec: NodeSpec[]): { root: unknown; refused: Set<unknown> }
   return { root: values[0], refused };
 }
 
-const state = (v: unknown): MachineState => ({ workflow: 'prop', version: 'v', frames: [{ fn: 'prop', pc: 1, locals: { v } }] });
-const where = () => ({ fn: 'prop', file: 'prop.ts', line: 1, column: 0 });
+/** A state whose root fiber keeps `v` in a local, suspended at prop.ts:1. */
+const state = (v: unknown): MachineState => ({
+  workflow: 'prop',
+  version: 'v',
+  nextId: 1,
+  fibers: [{ id: 0, frame: { fn: 'prop', pc: 1, locals: { v } }, p: new DurablePromise(0, 'fiber') }],
+  ops: [],
+  tokens: new Map(),
+  watches: new Map(),
+});
+const where: Resolve = (name) =>
+  ({ meta: { name, version: 'v', file: 'prop.ts', params: [], line: 1, column: 0, suspensions: [{ id: 0, line: 1, column: 0, live: [] }, { id: 1, line: 1, column: 0, live: [] }] }, step: () => ({ done: true, value: undefined }) }) as CompiledWorkflowRecord;
 
 describe('random value graphs through a state', () => {
   it('come back indistinguishable when they hold only data', () => {
     fc.assert(
       fc.property(graphArb(false), (spec) => {
         const { root } = materialize(spec);
-        const back = decodeState(encodeState(state(root), where)).frames[0]!.locals.v;
+        const back = decodeState(encodeState(state(root), where)).fibers[0]!.frame.locals.v;
         const d = exactDifference(back, root);
         if (d !== undefined) throw new Error(d);
       }),
@@ -214,7 +226,7 @@ describe('random value graphs through a state', () => {
           if (!hit) throw new Error(`the path ${JSON.stringify(e.path)} of "${e.message}" leads to nothing refusable`);
           return;
         }
-        const d = exactDifference(decodeState(text).frames[0]!.locals.v, root);
+        const d = exactDifference(decodeState(text).fibers[0]!.frame.locals.v, root);
         if (d !== undefined) throw new Error(d);
       }),
       { numRuns: RUNS, seed: Number(process.env.REAWAIT_PROP_SEED ?? 34) },

@@ -148,8 +148,8 @@ describe('one folder in one process', () => {
     for (let i = 0; i < 2; i++) {
       await pusher.queue.pushResume({ executionId: handle.id, rev: 0 });
       await pusher.queue.pushResume({ executionId: handle.id, rev: 1 });
-      await pusher.queue.pushActivities([{ executionId: handle.id, rev: 1, slot: 0, activity: 'double', args: encodeValue([3]), options: {} }]);
-      await pusher.queue.pushTimers([{ job: { executionId: handle.id, rev: 1, slot: 0, kind: 'sleep' }, at: Date.now() }]);
+      await pusher.queue.pushActivities([{ executionId: handle.id, op: 1, activity: 'double', args: encodeValue([3]), options: {} }]);
+      await pusher.queue.pushTimers([{ job: { executionId: handle.id, op: 1, kind: 'sleep' }, at: Date.now() }]);
     }
     await sleep(200);
     await pusher.store.close();

@@ -8,33 +8,29 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeValue } from '../runtime/codec.js';
 import { FolderLockedError, lockDir, startTime } from '../runtime/local/dir-lock.js';
 import { fileKey } from '../runtime/local/durable-files.js';
 import { LocalStore } from '../runtime/local/local-store.js';
-import type { Suspension } from '../runtime/store.js';
+import { ending, ev, outboxOf, storeContract, suspension as step, watch } from './support/store-contract.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'reawait-local-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const freshDir = () => path.join(root, `d${++n}`);
-const ev = (type: string) => ({ t: Date.now(), type });
 
-/** A suspension on a group of `total` calls in mode 'all'. */
-const suspension = (state: string, total: number, extra: Partial<Suspension> = {}): Suspension => ({
-  workflow: 'wf',
-  state,
-  version: 'v1',
-  at: { fn: 'wf', version: 'v1', pc: 1, file: 'wf.ts', line: 3, column: 2, depth: 1 },
-  mode: 'all',
-  total,
-  settled: [],
-  signals: [],
-  dispatch: true,
-  cancelDelivered: false,
-  ...extra,
+/** A suspension on a Promise.all of calls 1..total. */
+const range = (total: number): number[] => Array.from({ length: total }, (_, i) => i + 1);
+const suspension = (state: string, total: number) =>
+  step({ state, started: range(total).map((op) => ({ op })), tokens: range(total).map((op) => [op, 'w']), set: [watch('w', range(total))], outbox: outboxOf(...range(total)) });
+
+let shared: LocalStore;
+beforeAll(async () => {
+  shared = await LocalStore.open({ dir: freshDir(), historyCap: 5, onWarning: () => {} });
 });
+afterAll(() => shared.close());
+storeContract('LocalStore', () => shared);
 
 async function withStore<T>(dir: string, body: (s: LocalStore) => Promise<T>): Promise<T> {
   const s = await LocalStore.open({ dir, onWarning: () => {} });
@@ -58,7 +54,7 @@ describe('atomic writes', () => {
     writeFileSync(`${doc}.tmp`, '{"v":1,"id":"a/b:1","status":"compl');
     await withStore(dir, async (s) => {
       const rec = await s.load('a/b:1');
-      expect(rec).toMatchObject({ status: 'waiting', rev: 1, state: '{"old":true}', group: { mode: 'all', total: 2, fulfilled: 0, rejected: 0 } });
+      expect(rec).toMatchObject({ status: 'waiting', rev: 1, state: '{"old":true}', progress: { started: 2, settled: 0 } });
     });
     expect(existsSync(`${doc}.tmp`)).toBe(false);
   });
@@ -68,35 +64,35 @@ describe('atomic writes', () => {
     await withStore(dir, async (s) => {
       await s.create({ id: 'x', workflow: 'wf', version: '', args: encodeValue([]) });
       await s.commitSuspension('x', 0, suspension('{}', 3), ev('suspended'));
-      expect(await s.settle('x', 1, 0, true, encodeValue('a'), ev('call completed'))).toBe('recorded');
+      expect(await s.settle('x', 1, true, encodeValue('a'), ev('call completed'))).toBe('recorded');
     });
     const log = path.join(dir, 'executions', 'x.log');
-    appendFileSync(log, '{"s":{"rev":1,"slot":1,"seq":1,"ok":tr'); // kill -9 mid-append
+    appendFileSync(log, '{"s":{"op":2,"seq":1,"ok":tr'); // kill -9 mid-append
     await withStore(dir, async (s) => {
-      expect((await s.settlements('x', 1)).map((x) => x.slot)).toEqual([0]);
-      expect(await s.settle('x', 1, 1, false, encodeValue(new Error('e')), ev('call failed'))).toBe('ready'); // mode all: a rejection settles it
+      expect((await s.loadForStep('x'))!.settlements.map((x) => x.op)).toEqual([1]);
+      expect(await s.settle('x', 2, false, encodeValue(new Error('e')), ev('call failed'))).toBe('ready'); // Promise.all: a rejection settles it
     });
     expect(readFileSync(log, 'utf8').endsWith('\n')).toBe(true);
     await withStore(dir, async (s) => {
       const rec = await s.load('x');
-      // 'ready' was never written to the document: it is derived from the settlements on open
-      expect(rec).toMatchObject({ status: 'ready', rev: 1, group: { fulfilled: 1, rejected: 1 } });
+      // 'ready' was never written to the document: it is derived from the settlements and watches on open
+      expect(rec).toMatchObject({ status: 'ready', rev: 1, progress: { started: 3, settled: 2 } });
       expect((await s.pending()).ready).toEqual(['x']);
-      expect((await s.settlements('x', 1)).map((x) => [x.slot, x.seq, x.ok])).toEqual([
-        [0, 0, true],
-        [1, 1, false],
+      expect((await s.loadForStep('x'))!.settlements.map((x) => [x.op, x.seq, x.ok])).toEqual([
+        [1, 0, true],
+        [2, 1, false],
       ]);
     });
   });
 
-  it('settleAndLoad: the settlement that makes the group ready is in the log file before it returns, with what a resume reads', async () => {
+  it('settleAndLoad: the settlement that makes the execution ready is in the log file before it returns, with what a resume reads', async () => {
     const dir = freshDir();
     const s = await LocalStore.open({ dir });
     await s.create({ id: 'r', workflow: 'wf', version: '', args: encodeValue([]) });
     await s.commitSuspension('r', 0, suspension('{}', 1), ev('suspended'));
-    const { outcome, loaded } = await s.settleAndLoad('r', 1, 0, true, encodeValue(7), ev('call completed'));
+    const { outcome, loaded } = await s.settleAndLoad('r', 1, true, encodeValue(7), ev('call completed'));
     expect(outcome).toBe('ready');
-    expect(loaded).toMatchObject({ record: { id: 'r', status: 'ready', rev: 1 }, settlements: [{ slot: 0, ok: true, payload: encodeValue(7) }] });
+    expect(loaded).toMatchObject({ record: { id: 'r', status: 'ready', rev: 1 }, settlements: [{ op: 1, ok: true, payload: encodeValue(7) }] });
     // written (not fsynced: the commit that follows is): a kill -9 now would find it
     expect(readFileSync(path.join(dir, 'executions', 'r.log'), 'utf8')).toContain(`"payload":${JSON.stringify(encodeValue(7))}`);
     await s.close();
@@ -148,7 +144,7 @@ describe('the folder lock', () => {
 });
 
 describe('reopening a folder', () => {
-  it('keeps buffered signals, a requested cancel and the history; waiting executions count as undispatched', async () => {
+  it("keeps buffered signals, a requested cancel and the history; every outstanding op's job is pushed again", async () => {
     const dir = freshDir();
     await withStore(dir, async (s) => {
       await s.create({ id: 'w', workflow: 'wf', version: '', args: encodeValue([]) });
@@ -160,16 +156,17 @@ describe('reopening a folder', () => {
       expect((await s.pending()).dispatch).toEqual([]);
     });
     await withStore(dir, async (s) => {
-      // the in-process queue died with the process: the sweep must push the calls of 'w' again
+      // the in-process queue died with the process: the sweep must push the call of 'w' again
       expect(await s.pending()).toEqual({ ready: ['r'], dispatch: ['w'], notify: [] });
       expect(await s.load('w')).toMatchObject({ status: 'waiting', dispatchPending: 1 });
+      expect(JSON.parse((await s.outbox('w', 1))!).activities.map((a: { op: number }) => a.op)).toEqual([1]);
       expect(await s.load('r')).toMatchObject({ status: 'ready', cancel: { reason: encodeValue('stop'), delivered: false } });
       expect((await s.history('w')).map((e) => e.type)).toEqual(['started', 'suspended', 'signal buffered']);
       // the buffered signal settles the next wait of that name, at its commit
-      await s.settle('w', 1, 0, true, encodeValue('done'), ev('call completed'));
-      const out = await s.commitSuspension('w', 1, suspension('{}', 1, { signals: [{ slot: 0, name: 'go' }], dispatch: false }), ev('suspended'));
+      await s.settle('w', 1, true, encodeValue('done'), ev('call completed'));
+      const out = await s.commitSuspension('w', 1, step({ consumed: [1], started: [{ op: 2, signal: 'go' }], tokens: [[2, '*']] }), ev('suspended'));
       expect(out).toBe('ready');
-      expect(await s.settlements('w', 2)).toEqual([{ slot: 0, seq: 0, ok: true, payload: encodeValue(1) }]);
+      expect((await s.loadForStep('w'))!.settlements).toEqual([{ op: 2, seq: 1, ok: true, payload: encodeValue(1) }]);
     });
   });
 
@@ -187,9 +184,9 @@ describe('reopening a folder', () => {
     await withStore(dir, async (s) => {
       await s.create({ id: 'big', workflow: 'wf', version: '', args: encodeValue([]) });
       await s.commitSuspension('big', 0, suspension('{}', 500), ev('suspended'));
-      await Promise.all(Array.from({ length: 500 }, (_, i) => s.settle('big', 1, i, true, encodeValue(i), ev('call completed'))));
+      await Promise.all(Array.from({ length: 500 }, (_, i) => s.settle('big', i + 1, true, encodeValue(i), ev('call completed'))));
       expect((await s.load('big'))!.status).toBe('ready');
-      await s.commitEnd('big', 1, { status: 'completed', payload: encodeValue(1), cancelDelivered: false }, ev('completed'));
+      await s.commitEnd('big', 1, ending({ consumed: range(500) }), ev('completed'));
     });
     const lines = readFileSync(path.join(dir, 'executions', 'big.log'), 'utf8').trim().split('\n');
     expect(lines.length).toBeLessThanOrEqual(200);

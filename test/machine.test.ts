@@ -1,6 +1,12 @@
+/**
+ * The machine on hand-written step functions (the compiler's output shape):
+ * fibers started by workflow calls, what a resume reports for the store to
+ * commit, in-memory awaits, errors through fibers, version checks.
+ */
 import { describe, expect, it } from 'vitest';
 import { VersionMismatchError, UnknownWorkflowError } from '../runtime/errors.js';
-import { advance, initialState, START_INPUT, start } from '../runtime/machine.js';
+import { advance, initialState, start, type Advance } from '../runtime/machine.js';
+import { isDurablePromise } from '../runtime/promises.js';
 import { group, proxyActivities, sleep, workflowRecord } from '../runtime/workflow.js';
 import { hand as handWorkflow, suspend, value, type Step } from './support/hand-workflow.js';
 
@@ -21,7 +27,7 @@ const leaf = hand('m_leaf', (f, r) => {
   }
 });
 
-/** calls leaf (a frame) then adds a plain-value await and an in-memory await. */
+/** calls leaf (a fiber) then awaits a plain value and an in-memory promise. */
 const parent = hand('m_parent', (f, r) => {
   switch (f.pc) {
     case 0: {
@@ -30,7 +36,7 @@ const parent = hand('m_parent', (f, r) => {
     }
     case 1: {
       const res = value(r) as { doubled: number };
-      return suspend(f, 2, { res }, 41); // plain value: continues at once
+      return suspend(f, 2, { res }, 41); // plain value: continues in the same resume
     }
     case 2: {
       const plain = value(r) as number;
@@ -43,26 +49,31 @@ const parent = hand('m_parent', (f, r) => {
   }
 });
 
-describe('advance', () => {
-  it('pushes a frame for a workflow call and suspends on its activity call', async () => {
-    const s = await start(workflowRecord(parent), [1]);
-    expect(s.kind).toBe('suspended');
-    if (s.kind !== 'suspended') return;
-    expect(s.state.frames.map((f) => [f.fn, f.pc])).toEqual([
-      ['m_parent', 1],
-      ['m_leaf', 1],
-    ]);
-    expect(s.state.group).toEqual({ mode: 'single', items: [{ kind: 'call', activity: 'double', args: [2], options: {} }] });
-    expect(s.at).toMatchObject({ fn: 'm_leaf', pc: 1, file: 'test/m_leaf.ts', line: 11, depth: 2, version: 'v-m_leaf' });
-    // the group is plain data: no brand, no then
-    expect(Object.getOwnPropertySymbols(s.state.group.items[0]!)).toEqual([]);
-    expect('then' in s.state.group.items[0]!).toBe(false);
+function suspended(a: Advance): Extract<Advance, { kind: 'suspended' }> {
+  if (a.kind !== 'suspended') throw new Error(`expected a suspension, got ${a.kind}`);
+  return a;
+}
 
-    const done = await advance(s.state, { ok: true, value: 4 });
-    expect(done).toEqual({ kind: 'completed', value: [{ n: 2, doubled: 4 }, 41, 'mem'] });
+describe('advance', () => {
+  it('a workflow call runs its first segment at once as a fiber; the resume reports the op it started and the watch', async () => {
+    const s = suspended(await start(workflowRecord(parent), [1]));
+    expect(s.state.fibers.map((f) => [f.id, f.frame.fn, f.frame.pc])).toEqual([
+      [0, 'm_parent', 1],
+      [1, 'm_leaf', 1],
+    ]);
+    // the parent waits on the leaf fiber's promise, the leaf on its call
+    expect(s.state.fibers[0]!.w).toBe(s.state.fibers[1]!.p);
+    expect(s.state.ops.map((p) => [p.id, p.op])).toEqual([[2, { kind: 'call', name: 'double' }]]);
+    expect(s.effects.started).toEqual([{ op: 2, cmd: { kind: 'call', activity: 'double', args: [2], options: {} } }]);
+    expect(s.watches).toEqual({ tokens: [[2, '*']], set: [], unset: [], empty: false });
+    expect(s.at).toMatchObject({ fn: 'm_leaf', pc: 1, file: 'test/m_leaf.ts', line: 11, depth: 2 });
+
+    const done = await advance(s.state, { settlements: [{ op: 2, ok: true, value: 4 }] });
+    expect(done).toMatchObject({ kind: 'completed', value: [{ n: 2, doubled: 4 }, 41, 'mem'] });
+    expect(done.effects.consumed).toEqual([2]);
   });
 
-  it('feeds a rejected in-memory await back into the frame', async () => {
+  it('feeds a rejected in-memory await back into the fiber', async () => {
     const w = hand('m_memfail', (f, r) => {
       if (f.pc === 0) return suspend(f, 1, {}, Promise.reject(new RangeError('nope')));
       try {
@@ -72,10 +83,10 @@ describe('advance', () => {
         return { done: true, value: `caught ${(e as Error).name}` };
       }
     });
-    expect(await start(workflowRecord(w), [])).toEqual({ kind: 'completed', value: 'caught RangeError' });
+    expect(await start(workflowRecord(w), [])).toMatchObject({ kind: 'completed', value: 'caught RangeError' });
   });
 
-  it('throws through frames: a thrown step pops its frame and the caller can catch', async () => {
+  it('a fiber that throws rejects its promise; the caller catches and calls again', async () => {
     const thrower = hand('m_thrower', (f, r) => {
       if (f.pc === 0) return suspend(f, 1, {}, sleep(5));
       value(r);
@@ -97,36 +108,44 @@ describe('advance', () => {
           return { done: true, value: 'unreachable' };
       }
     });
-    let s = await start(workflowRecord(catcher), []);
-    expect(s.kind === 'suspended' && s.state.frames.length).toBe(2);
-    if (s.kind !== 'suspended') return;
-    s = await advance(s.state, { ok: true, value: undefined });
-    // the catcher caught the first error and called again: suspended in a new thrower frame
-    expect(s.kind === 'suspended' && s.state.frames.map((f) => f.pc)).toEqual([2, 1]);
-    if (s.kind !== 'suspended') return;
-    expect(s.state.frames[0]!.locals).toEqual({ msg: 'inner failed' });
-    const end = await advance(s.state, { ok: true, value: undefined });
-    expect(end.kind).toBe('failed');
-    expect(end.kind === 'failed' && (end.error as Error).message).toBe('inner failed');
+    let s = suspended(await start(workflowRecord(catcher), []));
+    expect(s.state.fibers).toHaveLength(2);
+    const sleep1 = s.state.ops[0]!.id;
+    s = suspended(await advance(s.state, { settlements: [{ op: sleep1, ok: true, value: undefined }] }));
+    // the catcher caught the first error and called again: a new thrower fiber waits on a new sleep
+    expect(s.state.fibers.map((f) => [f.frame.fn, f.frame.pc])).toEqual([
+      ['m_catcher', 2],
+      ['m_thrower', 1],
+    ]);
+    expect(s.state.fibers[0]!.frame.locals).toEqual({ msg: 'inner failed' });
+    const end = await advance(s.state, { settlements: [{ op: s.state.ops[0]!.id, ok: true, value: undefined }] });
+    expect(end).toMatchObject({ kind: 'failed', error: { message: 'inner failed' } });
   });
 
-  it('feeds an awaited rejection into the frame as an exception', async () => {
-    const s = await start(workflowRecord(leaf), [3]);
-    if (s.kind !== 'suspended') throw new Error('expected suspension');
-    const end = await advance(s.state, { ok: false, error: new Error('activity broke') });
+  it('feeds an awaited rejection into the fiber as an exception', async () => {
+    const s = suspended(await start(workflowRecord(leaf), [3]));
+    const end = await advance(s.state, { settlements: [{ op: s.state.ops[0]!.id, ok: false, value: new Error('activity broke') }] });
     expect(end).toMatchObject({ kind: 'failed', error: { message: 'activity broke' } });
   });
 
-  it('settles a group of plain values at once, without suspending', async () => {
+  it('a combinator of plain values settles in the same resume; un-awaited calls are started and stay outstanding', async () => {
     const w = hand('m_plaingroup', (f, r) => {
-      if (f.pc === 0) return suspend(f, 1, {}, group('all', [1, 2, 3]));
+      if (f.pc === 0) {
+        acts.double(1); // fire and forget
+        const p = group('all', [1, 2, 3]);
+        expect(isDurablePromise(p)).toBe(true);
+        return suspend(f, 1, {}, p);
+      }
       return { done: true, value: value(r) };
     });
-    expect(await start(workflowRecord(w), [])).toEqual({ kind: 'completed', value: [1, 2, 3] });
+    const end = await start(workflowRecord(w), []);
+    expect(end).toMatchObject({ kind: 'completed', value: [1, 2, 3] });
+    expect(end.effects.started.map((s) => s.cmd)).toEqual([{ kind: 'call', activity: 'double', args: [1], options: {} }]);
+    expect(end.kind !== 'suspended' && end.outstanding.map((p) => p.id)).toEqual([1]);
   });
 
-  it('recurses deeply without growing the JS stack', async () => {
-    // count(n) = n == 0 ? 0 : 1 + await count(n - 1)
+  it('recursion runs on the JS stack as async functions do', async () => {
+    // count(n) = n == 0 ? 0 : 1 + await count(n - 1): each call runs at once, as in JS
     const count: (n: number) => Promise<unknown> = hand('m_count', (f, r) => {
       if (f.pc === 0) {
         const [n] = value(r) as [number];
@@ -135,19 +154,19 @@ describe('advance', () => {
       }
       return { done: true, value: (value(r) as number) + 1 };
     });
-    expect(await start(workflowRecord(count), [50_000])).toEqual({ kind: 'completed', value: 50_000 });
+    expect(await start(workflowRecord(count), [1000])).toMatchObject({ kind: 'completed', value: 1000 });
   });
 
   it('refuses to resume a state written by other code', async () => {
     const st = initialState(workflowRecord(leaf));
     st.version = 'old';
-    await expect(advance(st, START_INPUT([1]))).rejects.toThrow(VersionMismatchError);
-    await expect(advance(st, START_INPUT([1]))).rejects.toThrow(/suspended by version old but this process has version v-m_leaf/);
+    await expect(advance(st, { start: [1] })).rejects.toThrow(VersionMismatchError);
+    await expect(advance(st, { start: [1] })).rejects.toThrow(/suspended by version old but this process has version v-m_leaf/);
   });
 
   it('names an unknown workflow', async () => {
-    const st = { workflow: 'nope', version: 'x', frames: [{ fn: 'nope', pc: 0, locals: {} }] };
-    await expect(advance(st, START_INPUT([]))).rejects.toThrow(UnknownWorkflowError);
-    await expect(advance(st, START_INPUT([]), { checkVersion: false })).rejects.toThrow(/unknown workflow 'nope'/);
+    const st = { ...initialState(workflowRecord(leaf)), workflow: 'nope' };
+    await expect(advance(st, { start: [] })).rejects.toThrow(UnknownWorkflowError);
+    await expect(advance(st, { start: [] }, { checkVersion: false })).rejects.toThrow(/unknown workflow 'nope'/);
   });
 });

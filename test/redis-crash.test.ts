@@ -123,7 +123,7 @@ describe('kill -9 of a worker process', () => {
     expect(await handle.result({ timeoutMs: 30_000 })).toBe(25);
     expect(await redis.lrange('segments', 0, -1)).toEqual(['after-a', 'after-a']);
     const effects = await redis.lrange('effects', 0, -1);
-    expect(effects).toEqual(['r1:1:0', 'r1:2:0']);
+    expect(effects).toEqual(['r1:1', 'r1:2']);
     await client.close();
   }, 60_000);
 });

@@ -32,7 +32,7 @@ describe('durable timers and recovery on Redis + bee-queue', () => {
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
     await worker.close(1000);
     const delayed = await h.redis.zrange(`${prefix}:bq:timers:delayed`, 0, -1, 'WITHSCORES');
-    expect(delayed[0]).toBe(`${handle.id}:1:0`);
+    expect(delayed[0]).toBe(`${handle.id}:1`); // execution id and op id
     expect(Number(delayed[1])).toBeGreaterThan(Date.now());
     await new Promise((r) => setTimeout(r, 1000)); // due while no worker runs
     expect((await handle.describe()).status).toBe('waiting');
@@ -56,8 +56,8 @@ describe('durable timers and recovery on Redis + bee-queue', () => {
     for (let i = 0; i < 2; i++) {
       await pusher.pushResume({ executionId: handle.id, rev: 0 });
       await pusher.pushResume({ executionId: handle.id, rev: 1 });
-      await pusher.pushActivities([{ executionId: handle.id, rev: 1, slot: 0, activity: 'double', args: encodeValue([3]), options: {} }]);
-      await pusher.pushTimers([{ job: { executionId: handle.id, rev: 1, slot: 0, kind: 'sleep' }, at: Date.now() }]);
+      await pusher.pushActivities([{ executionId: handle.id, op: 1, activity: 'double', args: encodeValue([3]), options: {} }]);
+      await pusher.pushTimers([{ job: { executionId: handle.id, op: 1, kind: 'sleep' }, at: Date.now() }]);
     }
     await new Promise((r) => setTimeout(r, 500));
     await pusher.close();
@@ -71,10 +71,13 @@ describe('durable timers and recovery on Redis + bee-queue', () => {
     const mod = await workflowModule(SOURCE, 'durable');
     const prefix = h.prefix();
     const store = new RedisStore(h.redis, { prefix, ownsClient: false });
-    // A worker that "crashes" after each commit: every push is lost.
+    // A worker that crashes right after each commit: every push is lost, and so is the clearing of the outbox.
     const lost: string[] = [];
     const dropping: Queue = {
-      pushActivities: async (jobs) => void lost.push(...jobs.map((j) => `call ${j.activity}`)),
+      pushActivities: async (jobs) => {
+        lost.push(...jobs.map((j) => `call ${j.activity}`));
+        throw new Error('crashed before the push');
+      },
       pushResume: async (j) => void lost.push(`resume ${j.rev}`),
       pushTimers: async () => {},
       process: async () => {},
@@ -82,10 +85,7 @@ describe('durable timers and recovery on Redis + bee-queue', () => {
     };
     const engine = new WorkerEngine({ store, queue: dropping, workflows: await loadWorkflows([mod]), activities: new Map(), concurrency: 1, maxPayloadBytes: 1 << 20, sweepIntervalMs: 0, onError: () => {} });
     await store.create({ id: 'lost-outbox', workflow: 'inspectMe', version: '', args: encodeValue([2]) });
-    await engine.resume({ executionId: 'lost-outbox', rev: 0 });
-    // dispatch ran against the dropping queue but a crash before clearDispatch leaves the flag set:
-    await h.redis.hset(`${prefix}:{lost-outbox}:x`, 'dispatch', 1);
-    await h.redis.sadd(`${prefix}:dispatch`, 'lost-outbox');
+    await expect(engine.resume({ executionId: 'lost-outbox', rev: 0 })).rejects.toThrow('crashed before the push');
     expect(lost).toEqual(['call double', 'call slow', 'call slow']);
     expect(await store.load('lost-outbox')).toMatchObject({ status: 'waiting', rev: 1, dispatchPending: 1 });
     // a created execution whose first resume push was lost

@@ -126,19 +126,20 @@ for (const kind of BACKENDS) {
       const handle = await client.start(mod.parent as never, [[1, 2, 3]] as never, { id: 'parent-1' });
       expect(await handle.result({ timeoutMs: 10_000 })).toEqual({ results: [2, 4, 6], failed: 'RangeError: too big: 2000' });
       const children = (await client.list({ workflow: 'child' })).items.map((i) => i.id).sort();
-      expect(children).toEqual(['parent-1:1:0', 'parent-1:1:1', 'parent-1:1:2', 'parent-1:2:0']);
-      const d = await (await client.get('parent-1:1:0'))!.describe();
-      expect(d.parent).toEqual({ id: 'parent-1', slot: 0 });
+      // A child's id is reserved ('~c:' + parent + op id): user ids cannot collide with it.
+      expect(children).toEqual(['~c:parent-1:1', '~c:parent-1:2', '~c:parent-1:3', '~c:parent-1:5']);
+      const d = await (await client.get('~c:parent-1:1'))!.describe();
+      expect(d.parent).toEqual({ id: 'parent-1', op: 1 });
       expect(d.result).toBe(2);
     });
 
     it('cancelling a parent cancels the child it waits for', async () => {
       const { mod, client } = await setup();
       const handle = await client.start(mod.sleepyParent as never, [] as never, { id: 'cp' });
-      await expect.poll(async () => (await client.get('cp:1:0'))?.describe().then((d) => d.status), { timeout: 5000 }).toBe('waiting');
+      await expect.poll(async () => (await client.get('~c:cp:1'))?.describe().then((d) => d.status), { timeout: 5000 }).toBe('waiting');
       await handle.cancel('stop all');
       await expect(handle.result({ timeoutMs: 5000 })).rejects.toBeInstanceOf(CancelledError);
-      const child = (await client.get('cp:1:0'))!;
+      const child = (await client.get('~c:cp:1'))!;
       await expect(child.result({ timeoutMs: 5000 })).rejects.toThrow('stop all');
       expect(recorded).toContain('child:compensated');
     });
@@ -161,8 +162,9 @@ for (const kind of BACKENDS) {
       expect(d.workflow).toBe('inspectMe');
       expect(d.version).toMatch(/\w+/);
       expect(d.waitingAt).toMatchObject({ fn: 'inspectMe', file: 'test/runtime/durable.ts', line: lineOf('const got = await') });
-      expect(d.frames![0]!.locals).toMatchObject({ label: 'batch-4' });
-      expect(d.calls).toMatchObject({ mode: 'all', total: 3, done: 1 });
+      expect(d.fibers![0]!.locals).toMatchObject({ label: 'batch-4' });
+      expect(d.fibers![0]!.line).toBe(lineOf('const got = await'));
+      expect(d.calls).toEqual({ total: 3, done: 1 });
       expect(await handle.result({ timeoutMs: 10_000 })).toEqual({ label: 'batch-4', got: [8, 'x', 'y'] });
     });
   });

@@ -115,7 +115,7 @@ for (const kind of BACKENDS) {
         const seen = attempts.get(`r1-${h.kind}`)!;
         expect(seen.map((a) => a.attempt)).toEqual([1, 2, 3]);
         expect(new Set(seen.map((a) => a.key)).size).toBe(1);
-        expect(seen[0]!.key).toBe(`${handle.id}:1:0`);
+        expect(seen[0]!.key).toBe(`${handle.id}:1`); // execution id and op id
         const types = (await handle.describe()).history.map((e) => e.type);
         expect(types.filter((t) => t === 'call retried')).toHaveLength(2);
         await client.close();

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { group, isCommand, parseDuration, proxyActivities, signal, sleep, setNativeHost } from '../runtime/workflow.js';
+import { start } from '../runtime/machine.js';
+import { isDurablePromise, type DurablePromise } from '../runtime/promises.js';
+import { group, isCommand, parseDuration, proxyActivities, signal, sleep, setNativeHost, workflowRecord } from '../runtime/workflow.js';
+import { hand, suspend, value } from './support/hand-workflow.js';
 
 describe('reawait/workflow authoring API', () => {
   it('parses durations', () => {
@@ -19,20 +22,27 @@ describe('reawait/workflow authoring API', () => {
     expect(() => proxyActivities({ retries: -1 })).toThrow(/retries must be a non-negative integer/);
   });
 
-  it('groups commands and plain values into one durable group', () => {
+  it('inside a running workflow, calls and combinators are durable promises; a workflow function called outside one is an error', async () => {
     const acts = proxyActivities<{ f(x: number): Promise<number> }>();
-    const g = group('all', [acts.f(1), 7, sleep('1s'), signal('go', { timeout: '2s' })]);
-    expect(isCommand(g)).toBe(true);
-    expect(JSON.parse(JSON.stringify(g))).toEqual({
-      kind: 'group',
-      mode: 'all',
-      items: [
-        { kind: 'call', activity: 'f', args: [1], options: {} },
-        { kind: 'value', value: 7 },
-        { kind: 'sleep', ms: 1000 },
-        { kind: 'signal', name: 'go', timeoutMs: 2000 },
-      ],
+    let made: unknown[] = [];
+    const w = hand('api_group', (f, r) => {
+      if (f.pc === 0) {
+        const call = acts.f(1);
+        const g = group('all', [call, 7, sleep('1s'), signal('go', { timeout: '2s' })]);
+        made = [call, g];
+        return suspend(f, 1, {}, g);
+      }
+      return { done: true, value: value(r) };
     });
+    const s = await start(workflowRecord(w), []);
+    expect(made.every(isDurablePromise)).toBe(true);
+    expect(made.map((p) => (p as DurablePromise).kind)).toEqual(['op', 'all']);
+    expect(s.effects.started.map((x) => x.cmd)).toEqual([
+      { kind: 'call', activity: 'f', args: [1], options: {} },
+      { kind: 'sleep', ms: 1000 },
+      { kind: 'signal', name: 'go', timeoutMs: 2000 },
+    ]);
+    expect(() => w()).toThrow(/workflow 'api_group' was called outside a running workflow; start it with client.start/);
   });
 
   it('falls back to an in-memory Promise method when an item is a real promise', async () => {

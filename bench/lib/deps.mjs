@@ -38,7 +38,7 @@ async function hasEmbedded() {
 const PROBES = {
   compiler: () => exportsOf('compiler/index.js', ['compile']),
   'runWorkflow': () => exportsOf('runtime/testing.js', ['runWorkflow']),
-  'machine+codec': async () => (await exportsOf('runtime/machine.js', ['advance', 'initialState'])) && (await exportsOf('runtime/codec.js', ['encodeState'])),
+  'machine+codec': async () => (await exportsOf('runtime/machine.js', ['advance', 'initialState'])) && (await exportsOf('runtime/state-codec.js', ['encodeState'])),
   'redis runtime': async () => (await exportsOf('runtime/index.js', ['Client', 'Worker'])) && (await exportsOf('runtime/redis/redis-store.js', ['RedisStore'])),
   'redis-server': async () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0,
   regenerator: async () => resolvable('@babel/plugin-transform-regenerator') && resolvable('@babel/plugin-transform-async-to-generator'),

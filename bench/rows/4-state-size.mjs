@@ -38,27 +38,22 @@ export async function manyLocals(seedValue: number) {
 }
 `;
 
-/** Run `record` to its end, serving each group with the in-memory activities; the encoded size of every suspension. */
+/** Run `record` to its end, serving the calls each resume starts with the in-memory activities; the encoded size of every suspension. */
 async function sizesAtEverySuspension(record, args) {
-  const { advance, initialState, START_INPUT } = await import(distUrl('runtime/machine.js'));
-  const { encodeState, decodeState } = await import(distUrl('runtime/codec.js'));
-  const { initialSettlements, settleGroup } = await import(distUrl('runtime/group.js'));
+  const { advance, initialState } = await import(distUrl('runtime/machine.js'));
+  const { encodeState, decodeState } = await import(distUrl('runtime/state-codec.js'));
   const sizes = [];
-  let step = await advance(initialState(record), START_INPUT(args));
+  let step = await advance(initialState(record), { start: args });
   while (step.kind === 'suspended') {
     const text = encodeState(step.state);
     sizes.push({ at: `${step.at.file}:${step.at.line}`, bytes: Buffer.byteLength(text), text });
     const state = decodeState(text);
-    const settlements = initialSettlements(state.group);
-    let input;
-    for (const [index, item] of state.group.items.entries()) {
-      if (item.kind !== 'call') continue;
-      settlements.push({ index, ok: true, value: await activities[item.activity](...item.args) });
-      input = settleGroup(state.group, settlements);
-      if (input) break;
+    const settlements = [];
+    for (const { op, cmd } of step.effects.started) {
+      if (cmd.kind !== 'call') throw new Error(`row 4: cannot serve a ${cmd.kind} at ${step.at.file}:${step.at.line}`);
+      settlements.push({ op, ok: true, value: await activities[cmd.activity](...cmd.args) });
     }
-    if (!input) throw new Error(`row 4: cannot serve the group at ${step.at.file}:${step.at.line}`);
-    step = await advance(state, input);
+    step = await advance(state, { settlements });
   }
   if (step.kind === 'failed') throw step.error;
   return sizes;

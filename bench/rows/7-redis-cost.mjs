@@ -78,25 +78,24 @@ async function anchorStepCost(server, n1, n2) {
 
 /** The state and suspension an `idle` execution commits at its first step (computed by the real machine). */
 async function idleSuspension(rt, tag) {
-  const { advance, initialState, START_INPUT } = await import(distUrl('runtime/machine.js'));
-  const { encodeState } = await import(distUrl('runtime/codec.js'));
+  const { advance, initialState } = await import(distUrl('runtime/machine.js'));
+  const { encodeState } = await import(distUrl('runtime/state-codec.js'));
   const { workflowRecord } = await import(distUrl('runtime/workflow.js'));
   const record = workflowRecord(rt.wf.idle);
-  const step = await advance(initialState(record), START_INPUT([tag]));
+  const step = await advance(initialState(record), { start: [tag] });
   if (step.kind !== 'suspended') throw new Error(`bench: idle workflow did not suspend (${step.kind})`);
-  const meta = record.meta.suspensions[step.at.pc];
   return {
     meta: record.meta,
     suspension: {
       workflow: record.meta.name,
       state: encodeState(step.state),
       version: record.meta.version,
-      at: meta ? { ...step.at, line: meta.line, column: meta.column } : step.at,
-      mode: step.state.group.mode,
-      total: step.state.group.items.length,
-      settled: [],
-      signals: [{ slot: 0, name: 'go' }],
-      dispatch: false,
+      at: step.at,
+      started: step.effects.started.map(({ op, cmd }) => (cmd.kind === 'signal' ? { op, signal: cmd.name } : { op })),
+      consumed: [],
+      dropped: [],
+      outbox: '',
+      watches: step.watches,
       cancelDelivered: false,
     },
   };
@@ -144,7 +143,7 @@ async function memoryPerWaiting(server, rt, count, calibrate) {
         sample ??= id;
         const now = Date.now();
         await store.create({ id, workflow: meta.name, version: meta.version, args: encodeValue([i + j]) });
-        const outcome = await store.commitSuspension(id, 0, suspension, { t: now, type: 'suspended', fn: suspension.at.fn, file: suspension.at.file, line: suspension.at.line, mode: suspension.mode, items: suspension.total });
+        const outcome = await store.commitSuspension(id, 0, suspension, { t: now, type: 'suspended', fn: suspension.at.fn, file: suspension.at.file, line: suspension.at.line });
         if (outcome !== 'waiting') throw new Error(`bench: commitSuspension returned ${outcome}`);
       }),
     );

@@ -3,8 +3,7 @@
  * (idempotent by id), read them, signal and cancel them, wait for results.
  */
 import { randomUUID } from 'node:crypto';
-import type { Frame } from '../contract.js';
-import { decodeState } from '../codec.js';
+import { decodeState, headerLines } from '../state-codec.js';
 import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
 import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from '../store.js';
@@ -24,19 +23,31 @@ export interface Description {
   createdAt: number;
   updatedAt: number;
   completedAt?: number;
-  /** Where it waits: the await's source file and line. */
+  /** Where it waits: the await's source file and line (at the end of the root fiber's wait chain). */
   waitingAt?: { fn: string; file: string; line: number; column: number };
-  /** The live locals of each frame (root first), decoded. */
-  frames?: Frame[];
-  /** The outstanding group: calls done of total. */
-  calls?: { mode: string; total: number; done: number; fulfilled: number; rejected: number };
+  /** Every fiber (root first): its function, the line it waits at, its live locals, decoded. */
+  fibers?: FiberView[];
+  /** Durable operations (calls, timers, signal waits, children) over the whole run: settled of started. */
+  calls?: { total: number; done: number };
+  /** Rejections nobody handled (they did not change the result). */
+  unhandled?: { what: string; error: string }[];
   result?: unknown;
   error?: unknown;
   cancelRequested?: boolean;
   /** Why it is not progressing (e.g. no worker has its code version). */
   problem?: string;
-  parent?: { id: string; slot: number };
+  parent?: { id: string; op: number };
   history: HistoryEvent[];
+}
+
+export interface FiberView {
+  id: number;
+  /** The workflow function or async closure site (`wf/3`) it runs. */
+  fn: string;
+  pc: number;
+  /** The line of the await it waits at (from the state, readable without the code). */
+  line?: number;
+  locals: Record<string, unknown>;
 }
 
 export class ExecutionHandle<T = unknown> {
@@ -136,17 +147,20 @@ export class ClientEngine {
     if (rec.at) d.waitingAt = { fn: rec.at.fn, file: rec.at.file, line: rec.at.line, column: rec.at.column };
     if (rec.state !== undefined) {
       try {
-        d.frames = decodeState(rec.state).frames;
+        d.fibers = fiberViews(rec.state, rec.at);
       } catch (e) {
         d.problem = e instanceof Error ? e.message : String(e);
       }
     }
-    if (rec.group) d.calls = { mode: rec.group.mode, total: rec.group.total, done: rec.group.fulfilled + rec.group.rejected, fulfilled: rec.group.fulfilled, rejected: rec.group.rejected };
+    if (rec.progress.started > 0) d.calls = { total: rec.progress.started, done: rec.progress.settled };
+    const unhandled = d.history.filter((e) => e.type === 'unhandled rejection').map((e) => ({ what: String(e.what), error: String(e.error) }));
+    if (unhandled.length) d.unhandled = unhandled;
     if (rec.status === 'completed' && rec.result !== undefined) d.result = decodePayload(rec.result);
     if (rec.error !== undefined) d.error = decodePayload(rec.error);
     if (rec.cancel) d.cancelRequested = true;
     if (rec.problem) d.problem = rec.problem;
-    if (rec.parent) d.parent = { id: rec.parent.id, slot: rec.parent.slot };
+    const parent = rec.parents?.[0];
+    if (parent) d.parent = { id: parent.id, op: parent.op };
     return d;
   }
 
@@ -169,4 +183,16 @@ export class ClientEngine {
     const rec = await this.o.store.load(id);
     if (rec && rec.status === 'ready' && !isTerminal(rec.status)) await this.o.queue.pushResume({ executionId: id, rev: rec.rev });
   }
+}
+
+/** The fibers of a state document, with their lines from its header (the root waiting on an op itself: the execution's `at`). */
+function fiberViews(text: string, at: ExecutionRecord['at']): FiberView[] {
+  const state = decodeState(text);
+  const lines = headerLines(text);
+  return state.fibers.map((f, i) => {
+    const v: FiberView = { id: f.id, fn: f.frame.fn, pc: f.frame.pc, locals: f.frame.locals };
+    const line = lines[i] ?? (f.id === 0 && at?.depth === 1 ? at.line : undefined);
+    if (line !== undefined) v.line = line;
+    return v;
+  });
 }

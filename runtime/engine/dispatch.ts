@@ -1,12 +1,14 @@
 /**
- * The outbox: push the commands of a committed suspension. Runs after the
- * commit (never before), and again from the recovery sweep if a crash came
- * between the commit and clearDispatch(); job ids are deterministic, so a
- * second push of the same command is harmless.
+ * Dispatching the outbox (outbox.ts) of a committed step: built before the
+ * commit and stored with it; pushed after the commit (never before), and
+ * again by the recovery sweep if a crash came between the commit and
+ * clearDispatch(). Job ids are deterministic, so a second push of the same
+ * job is harmless.
  */
-import type { Group } from '../contract.js';
+import type { LeafCommand } from '../contract.js';
 import { encodeValue } from '../codec.js';
-import type { ActivityJob, Queue, TimerJob } from '../queue.js';
+import { loneCall, type Outbox } from '../outbox.js';
+import type { Queue } from '../queue.js';
 import type { HistoryEvent, Store } from '../store.js';
 import { isTerminal } from '../store.js';
 import type { WorkflowRegistry } from './registry.js';
@@ -18,68 +20,55 @@ export interface DispatchContext {
   workflows: WorkflowRegistry;
 }
 
-/** A group of one activity call (a plain `await activity()`: the common step). */
-export const isLoneCall = (group: Group): boolean => group.items.length === 1 && group.items[0]!.kind === 'call';
-
-/** The 'dispatched' history event of a group's commit (the outbox makes the push certain once the commit lands). */
-export function dispatchedEvent(group: Group, t: number): HistoryEvent | undefined {
-  let calls = 0;
-  let timers = 0;
-  let children = 0;
-  for (const it of group.items) {
-    if (it.kind === 'call') calls++;
-    else if (it.kind === 'sleep' || (it.kind === 'signal' && it.timeoutMs !== undefined)) timers++;
-    else if (it.kind === 'child') children++;
-  }
-  return calls + timers + children > 0 ? { t, type: 'dispatched', calls, timers, children } : undefined;
-}
-
-/** Child executions get `${parent}:${rev}:${slot}` unless the workflow named one. */
-export function childId(parent: string, rev: number, slot: number, given?: string): string {
-  return given ?? `${parent}:${rev}:${slot}`;
-}
-
 /**
- * Push every command of `group` (the suspension of `id` at `rev`), then
- * clear the outbox flag. `base` is when the suspension was committed: timers
- * fire at base + duration, also when re-pushed by the sweep.
+ * The outbox of the ops a step started. Timers fire `ms` after `now` (the
+ * commit), also when the sweep pushes them again. Arguments that cannot be
+ * encoded throw ValueEncodeError naming the activity or child.
  */
-export async function dispatch(ctx: DispatchContext, id: string, rev: number, group: Group, base: number): Promise<void> {
-  const activities: ActivityJob[] = [];
-  const timers: { job: TimerJob; at: number }[] = [];
-  let children = 0;
-  for (let slot = 0; slot < group.items.length; slot++) {
-    const item = group.items[slot]!;
-    switch (item.kind) {
+export function buildOutbox(ctx: Pick<DispatchContext, 'workflows'>, executionId: string, workflow: string, started: readonly { op: number; cmd: LeafCommand }[], now: number): Outbox {
+  const out: Outbox = { activities: [], timers: [], children: [] };
+  for (const { op, cmd } of started) {
+    switch (cmd.kind) {
       case 'call':
-        activities.push({ executionId: id, rev, slot, activity: item.activity, args: encodeValue(item.args), options: item.options ?? {} });
+        out.activities.push({ executionId, op, activity: cmd.activity, args: encodeValue(cmd.args, `the arguments of activity '${cmd.activity}' called by workflow '${workflow}'`), options: cmd.options ?? {} });
         break;
       case 'sleep':
-        timers.push({ job: { executionId: id, rev, slot, kind: 'sleep' }, at: base + item.ms });
+        out.timers.push({ job: { executionId, op, kind: 'sleep' }, at: now + cmd.ms });
         break;
       case 'signal':
-        if (item.timeoutMs !== undefined) timers.push({ job: { executionId: id, rev, slot, kind: 'signal-timeout' }, at: base + item.timeoutMs });
+        if (cmd.timeoutMs !== undefined) out.timers.push({ job: { executionId, op, kind: 'signal-timeout' }, at: now + cmd.timeoutMs });
         break;
-      case 'child': {
-        children++;
-        const cid = childId(id, rev, slot, item.id);
-        const { created, record } = await ctx.store.create({
-          id: cid,
-          workflow: item.workflow,
-          version: ctx.workflows.get(item.workflow)?.meta.version ?? '',
-          args: encodeValue(item.args),
-          parent: { id, rev, slot },
+      case 'child':
+        out.children.push({
+          id: cmd.id!,
+          workflow: cmd.workflow,
+          version: ctx.workflows.get(cmd.workflow)?.meta.version ?? '',
+          args: encodeValue(cmd.args, `the arguments of child workflow '${cmd.workflow}' started by workflow '${workflow}'`),
+          parent: { id: executionId, op },
         });
-        if (created || record.status === 'ready') await ctx.queue.pushResume({ executionId: cid, rev: record.rev });
-        else if (isTerminal(record.status)) await settleParent(ctx, record, { id, rev, slot });
-        break;
-      }
-      case 'value':
         break;
     }
   }
-  await ctx.queue.pushActivities(activities);
-  await ctx.queue.pushTimers(timers);
-  // A lone call's flag is cleared by its delivery (Store.isLive) or its settlement: one round trip less per step.
-  if (!isLoneCall(group)) await ctx.store.clearDispatch(id, rev);
+  return out;
+}
+
+/** The 'dispatched' history event of a commit (the outbox makes the push certain once the commit lands). */
+export function dispatchedEvent(o: Outbox, t: number): HistoryEvent | undefined {
+  const calls = o.activities.length;
+  const timers = o.timers.length;
+  const children = o.children.length;
+  return calls + timers + children > 0 ? { t, type: 'dispatched', calls, timers, children } : undefined;
+}
+
+/** Push the outbox of the commit that made `rev` of execution `id`, then clear its flag. */
+export async function dispatch(ctx: DispatchContext, id: string, rev: number, o: Outbox): Promise<void> {
+  for (const child of o.children) {
+    const { created, record } = await ctx.store.create(child);
+    if (created || record.status === 'ready') await ctx.queue.pushResume({ executionId: child.id, rev: record.rev });
+    else if (isTerminal(record.status)) await settleParent(ctx, record, child.parent!);
+  }
+  await ctx.queue.pushActivities(o.activities);
+  await ctx.queue.pushTimers(o.timers);
+  // A lone call's flag is cleared by its delivery (Store.isLive): one round trip less per step.
+  if (loneCall(o) === undefined) await ctx.store.clearDispatch(id, rev);
 }

@@ -1,10 +1,10 @@
 /**
- * A child execution that ended settles its slot in the parent's group. The
- * store keeps the child in its `notify` set until this is done, so the
- * recovery sweep finishes it if a crash came in between.
+ * A child execution that ended settles its op in each parent execution that
+ * awaits it. The store keeps the child in its `notify` set until this is
+ * done, so the recovery sweep finishes it if a crash came in between.
  */
 import type { Queue } from '../queue.js';
-import type { ExecutionRecord, ParentLink, Store } from '../store.js';
+import { isTerminal, type ExecutionRecord, type ParentLink, type Store } from '../store.js';
 import { encodeError } from './payload.js';
 import { decodeValue } from '../codec.js';
 import { describeThrown } from '../thrown.js';
@@ -13,16 +13,19 @@ export async function settleParent(ctx: { store: Store; queue: Queue }, child: E
   const ok = child.status === 'completed';
   const payload = ok ? child.result! : (child.error ?? encodeError(new Error(`child workflow '${child.id}' ended as ${child.status}`)));
   const event = ok
-    ? { t: Date.now(), type: 'child completed', slot: parent.slot, child: child.id }
-    : { t: Date.now(), type: 'child failed', slot: parent.slot, child: child.id, error: errorMessage(payload) };
-  const outcome = await ctx.store.settle(parent.id, parent.rev, parent.slot, ok, payload, event);
-  if (outcome === 'ready') await ctx.queue.pushResume({ executionId: parent.id, rev: parent.rev });
+    ? { t: Date.now(), type: 'child completed', op: parent.op, child: child.id }
+    : { t: Date.now(), type: 'child failed', op: parent.op, child: child.id, error: errorMessage(payload) };
+  const outcome = await ctx.store.settle(parent.id, parent.op, ok, payload, event);
+  if (outcome === 'ready') {
+    const rec = await ctx.store.load(parent.id);
+    if (rec?.status === 'ready') await ctx.queue.pushResume({ executionId: parent.id, rev: rec.rev });
+  }
 }
 
-/** Notify the parent of an ended child, then take it off the notify set. */
+/** Notify the parents of an ended child, then take it off the notify set. */
 export async function notifyParent(ctx: { store: Store; queue: Queue }, childId: string): Promise<void> {
   const child = await ctx.store.load(childId);
-  if (child?.parent && (child.status === 'completed' || child.status === 'failed' || child.status === 'cancelled')) await settleParent(ctx, child, child.parent);
+  if (child && isTerminal(child.status)) for (const link of child.parents ?? []) await settleParent(ctx, child, link);
   await ctx.store.clearNotify(childId);
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompiledWorkflowRecord } from '../contract.js';
 import { UnknownWorkflowError } from '../errors.js';
-import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
+import { isCompiledWorkflow, registeredWorkflow, workflowRecord } from '../workflow.js';
 
 export type ActivityFn = (...args: never[]) => unknown;
 /** A workflow function, a module object (its compiled workflows are taken), or a module path. */
@@ -46,8 +46,14 @@ export class WorkflowRegistry {
     return this.byName.get(name);
   }
 
+  /**
+   * A workflow function by name, for the machine: those given, then any
+   * other the loaded modules define (a helper a workflow calls but its
+   * module does not export). Which executions a worker takes is decided by
+   * get(), on the given ones only.
+   */
   resolve = (name: string): CompiledWorkflowRecord => {
-    const rec = this.byName.get(name);
+    const rec = this.byName.get(name) ?? registeredWorkflow(name);
     if (!rec) throw new UnknownWorkflowError(name, this.names());
     return rec;
   };

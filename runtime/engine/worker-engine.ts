@@ -4,18 +4,19 @@
  * work a crash left unpushed. Every handler is safe to run twice: the store's
  * revision guard turns a duplicate into a no-op.
  */
-import type { Group, MachineState, ResumeInput, Settlement } from '../contract.js';
-import { decodeState, encodeState, encodeValue } from '../codec.js';
+import { encodeValue } from '../codec.js';
 import { describeThrown } from '../thrown.js';
-import { ActivityTimeoutError, CorruptStateError, PayloadTooLargeError, UnknownActivityError, UnknownWorkflowError, VersionMismatchError } from '../errors.js';
-import { initialSettlements, settleGroup } from '../group.js';
-import { advance, initialState, START_INPUT, type SuspendedAt } from '../machine.js';
+import { ActivityTimeoutError, PayloadTooLargeError, UnknownActivityError, UnknownWorkflowError, VersionMismatchError } from '../errors.js';
+import { advance, initialState, type Advance, type MachineState, type OpSettlement, type ResumeInputs, type StepEffects } from '../machine.js';
+import type { DurablePromise } from '../promises.js';
+import { decodeState, encodeState } from '../state-codec.js';
 import { runActivity } from '../activity-context.js';
 import { CancelledError } from '../workflow.js';
 import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
-import type { ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
-import { childId, dispatch, dispatchedEvent } from './dispatch.js';
+import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
+import { buildOutbox, dispatch, dispatchedEvent } from './dispatch.js';
+import { decodeOutbox, emptyOutbox, encodeOutbox, loneCall, type Outbox } from '../outbox.js';
 import { notifyParent } from './parent.js';
 import { decodePayload, encodeError, encodePayload } from './payload.js';
 import { retryStore } from './retry.js';
@@ -119,27 +120,27 @@ export class WorkerEngine {
 
     if (rec.state === undefined && cancelPending) return this.end(rec, 'cancelled', this.cancelledError(rec), true);
     let state: MachineState;
-    let input: ResumeInput | undefined;
+    let inputs: ResumeInputs;
     try {
       if (rec.state === undefined) {
         state = initialState(workflow);
-        input = START_INPUT(decodePayload(rec.args ?? encodeValue([])) as unknown[]);
+        inputs = { start: decodePayload(rec.args ?? encodeValue([])) as unknown[] };
       } else {
         state = decodeState(rec.state);
-        input = cancelPending ? { ok: false, error: this.cancelledError(rec) } : this.groupInput(rec, state.group, stored);
+        const settlements: OpSettlement[] = stored.map((x) => ({ op: x.op, ok: x.ok, value: decodePayload(x.payload) }));
+        inputs = cancelPending ? { settlements, cancel: this.cancelledError(rec) } : { settlements };
       }
     } catch (error) {
       // Corrupt state, undecodable args or settlements: this execution cannot go on.
       return this.end(rec, 'failed', error, cancelPending);
     }
-    if (!input) return; // the group is not settled at this rev: nothing to resume with
     // Written with this step's commit (one write); a step that never commits did not resume.
-    const resumed = rec.state !== undefined ? [ev('resumed', { rev: rec.rev })] : [];
-    if (rec.state !== undefined && cancelPending) await this.cancelChildren(rec, state.group);
+    const resumed = rec.state !== undefined ? [ev('resumed', { rev: rec.rev, settlements: stored.length })] : [];
+    const children = cancelPending ? state.ops.filter((p) => p.op?.kind === 'child').map((p) => p.op!.child!) : [];
 
-    let result;
+    let result: Advance;
     try {
-      result = await advance(state, input, { resolve: this.o.workflows.resolve });
+      result = await advance(state, inputs, { resolve: this.o.workflows.resolve, executionId: rec.id, rev: rec.rev });
     } catch (error) {
       if (error instanceof VersionMismatchError) {
         await store.noteProblem(rec.id, rec.rev, error.message, ev('problem', { message: error.message }));
@@ -147,16 +148,25 @@ export class WorkerEngine {
       }
       return this.end(rec, 'failed', error, cancelPending, resumed);
     }
-
+    // A cancelled parent cancels the children it had running (they compensate on their own).
+    if (children.length) await this.cancelChildren(rec, children);
+    const effects = result.effects;
+    let outbox: Outbox;
+    try {
+      outbox = buildOutbox(this.o, rec.id, rec.workflow, effects.started, now());
+    } catch (error) {
+      return this.end(rec, 'failed', error, cancelPending, resumed);
+    }
+    const events = [...resumed, ...effects.unhandled.map((u) => ev('unhandled rejection', { entry: u.id, what: u.what, error: message(u.error) }))];
     switch (result.kind) {
       case 'completed':
-        return this.end(rec, 'completed', result.value, cancelPending, resumed);
+        return this.end(rec, 'completed', result.value, cancelPending, events, { effects, outbox, outstanding: result.outstanding });
       case 'failed': {
         const cancelled = rec.cancel !== undefined && result.error instanceof CancelledError;
-        return this.end(rec, cancelled ? 'cancelled' : 'failed', result.error, cancelPending, resumed);
+        return this.end(rec, cancelled ? 'cancelled' : 'failed', result.error, cancelPending, events, { effects, outbox, outstanding: result.outstanding });
       }
       case 'suspended':
-        return this.suspend(rec, result.state, result.at, cancelPending, resumed, chain);
+        return this.suspend(rec, result, outbox, cancelPending, events, chain);
     }
   }
 
@@ -170,13 +180,8 @@ export class WorkerEngine {
     return new CancelledError(typeof reason === 'string' && reason !== '' ? reason : 'workflow cancelled');
   }
 
-  /** A cancelled parent cancels the children it waits for (they compensate on their own). */
-  private async cancelChildren(rec: ExecutionRecord, group: Group | undefined): Promise<void> {
-    if (!group) return;
-    for (let slot = 0; slot < group.items.length; slot++) {
-      const item = group.items[slot]!;
-      if (item.kind !== 'child') continue;
-      const id = childId(rec.id, rec.rev, slot, item.id);
+  private async cancelChildren(rec: ExecutionRecord, ids: string[]): Promise<void> {
+    for (const id of ids) {
       const outcome = await this.o.store.requestCancel(id, rec.cancel!.reason, ev('cancel requested', { by: rec.id })).catch(() => 'noop' as const);
       if (outcome === 'ready') {
         const child = await this.o.store.load(id);
@@ -185,56 +190,53 @@ export class WorkerEngine {
     }
   }
 
-  private groupInput(rec: ExecutionRecord, group: Group | undefined, stored: StoredSettlement[]): ResumeInput | undefined {
-    if (!group) throw new CorruptStateError(`the state of execution '${rec.id}' has no outstanding group to resume from`);
-    const settlements: Settlement[] = stored.map((s) => {
-      const v = decodePayload(s.payload);
-      return s.ok ? { index: s.slot, ok: true, value: v } : { index: s.slot, ok: false, error: v };
-    });
-    return settleGroup(group, settlements);
-  }
-
-  private async suspend(rec: ExecutionRecord, state: MachineState & { group: Group }, at: SuspendedAt, cancelDelivered: boolean, resumed: HistoryEvent[], chain: number): Promise<void> {
-    at = this.sourceOf(at);
-    let s: Suspension;
+  private async suspend(rec: ExecutionRecord, result: Extract<Advance, { kind: 'suspended' }>, outbox: Outbox, cancelDelivered: boolean, events: HistoryEvent[], chain: number): Promise<void> {
+    const at = result.at;
+    const { effects } = result;
+    let text: string;
     try {
-      const text = encodeState(state);
+      text = encodeState(result.state, this.o.workflows.resolve);
       const limit = this.o.maxPayloadBytes;
       const bytes = Buffer.byteLength(text);
       if (bytes > limit) throw new PayloadTooLargeError(`the state of workflow '${rec.workflow}' suspended at ${at.file}:${at.line}`, bytes, limit);
-      const group = state.group;
-      s = {
-        workflow: rec.workflow,
-        state: text,
-        version: state.version,
-        at,
-        mode: group.mode,
-        total: group.items.length,
-        settled: initialSettlements(group).map((x) => ({ slot: x.index, ok: true, payload: encodeValue(x.value) })),
-        signals: group.items.flatMap((it, slot) => (it.kind === 'signal' ? [{ slot, name: it.name }] : [])),
-        dispatch: group.items.some((it) => it.kind === 'call' || it.kind === 'sleep' || it.kind === 'child' || (it.kind === 'signal' && it.timeoutMs !== undefined)),
-        cancelDelivered,
-      };
     } catch (error) {
-      return this.end(rec, 'failed', error, cancelDelivered, resumed);
+      return this.end(rec, 'failed', error, cancelDelivered, events);
     }
-    const events = [...resumed, ev('suspended', { fn: at.fn, file: at.file, line: at.line, mode: s.mode, items: s.total })];
-    const dispatched = dispatchedEvent(state.group, now());
+    const lone = loneCall(outbox);
+    const s: Suspension = {
+      workflow: rec.workflow,
+      state: text,
+      version: result.state.version,
+      at,
+      started: effects.started.map(({ op, cmd }) => (cmd.kind === 'signal' ? { op, signal: cmd.name } : { op })),
+      consumed: effects.consumed,
+      dropped: effects.dropped,
+      outbox: encodeOutbox(outbox),
+      ...(lone !== undefined ? { lone } : {}),
+      watches: result.watches,
+      cancelDelivered,
+    };
+    // Counts of fibers and outstanding ops only when there are several (an idle execution's history is part of its memory).
+    const fibers = result.state.fibers.length;
+    const ops = result.state.ops.length;
+    events.push(ev('suspended', { fn: at.fn, file: at.file, line: at.line, ...(fibers > 1 ? { fibers } : {}), ...(ops > 1 ? { ops } : {}) }));
+    const dispatched = dispatchedEvent(outbox, now());
     if (dispatched) events.push(dispatched);
     const outcome = await this.o.store.commitSuspension(rec.id, rec.rev, s, events);
+    if (outcome === 'stale') return;
     const rev = rec.rev + 1;
-    if (outcome === 'waiting' && s.dispatch) await dispatch(this.o, rec.id, rev, state.group, now());
-    else if (outcome === 'ready') await this.resumeHere(rec.id, rev, chain);
+    if (s.outbox !== '') await dispatch(this.o, rec.id, rev, outbox);
+    if (outcome === 'ready') await this.resumeHere(rec.id, rev, chain);
   }
 
-  /** The await's source line (metadata of the code that runs it, indexed by pc). */
-  private sourceOf(at: SuspendedAt): SuspendedAt {
-    const meta = this.o.workflows.get(at.fn)?.meta;
-    const s = meta?.suspensions[at.pc];
-    return s ? { ...at, line: s.line, column: s.column } : at;
-  }
-
-  private async end(rec: ExecutionRecord, status: 'completed' | 'failed' | 'cancelled', value: unknown, cancelDelivered: boolean, resumed: HistoryEvent[] = []): Promise<void> {
+  private async end(
+    rec: ExecutionRecord,
+    status: 'completed' | 'failed' | 'cancelled',
+    value: unknown,
+    cancelDelivered: boolean,
+    events: HistoryEvent[] = [],
+    step?: { effects: StepEffects; outbox: Outbox; outstanding: DurablePromise[] },
+  ): Promise<void> {
     let payload: string;
     if (status === 'completed') {
       try {
@@ -245,9 +247,28 @@ export class WorkerEngine {
         payload = encodeError(error, `the error of workflow '${rec.workflow}'`);
       }
     } else payload = encodeError(value, `the error of workflow '${rec.workflow}'`);
+    // Calls and children started and never awaited keep running after the end (fibers.md); not after a cancel.
+    const outstanding = step?.outstanding ?? [];
+    const keep = (p: DurablePromise): boolean => status !== 'cancelled' && (p.op?.kind === 'call' || p.op?.kind === 'child');
+    const outbox = step ? step.outbox : emptyOutbox();
+    const lone = loneCall(outbox);
+    const end: Ending = {
+      status,
+      payload,
+      cancelDelivered,
+      started: step?.effects.started.map(({ op }) => ({ op })) ?? [],
+      consumed: step?.effects.consumed ?? [],
+      dropped: [...(step?.effects.dropped ?? []), ...outstanding.filter((p) => !keep(p)).map((p) => p.id)],
+      detached: outstanding.filter(keep).map((p) => p.id),
+      outbox: encodeOutbox(outbox),
+      ...(lone !== undefined ? { lone } : {}),
+    };
     const event = status === 'failed' ? ev('failed', { error: message(value) }) : ev(status);
-    const committed = await this.o.store.commitEnd(rec.id, rec.rev, { status, payload, cancelDelivered }, [...resumed, event]);
-    if (committed && rec.parent) await notifyParent(this.o, rec.id);
+    const dispatched = dispatchedEvent(outbox, now());
+    const committed = await this.o.store.commitEnd(rec.id, rec.rev, end, [...events, event, ...(dispatched ? [dispatched] : [])]);
+    if (!committed) return;
+    if (end.outbox !== '') await dispatch(this.o, rec.id, rec.rev + 1, outbox);
+    if (rec.parents) await notifyParent(this.o, rec.id);
   }
 
   // -------------------------------------------------------------------------
@@ -256,8 +277,8 @@ export class WorkerEngine {
 
   async runCall(job: ActivityJob, attempt: Attempt): Promise<void> {
     const { store } = this.o;
-    const { executionId: id, rev, slot, activity } = job;
-    if (!(await retryStore(`checking call ${slot} of execution '${id}'`, () => store.isLive(id, rev, slot)))) return; // cancelled, settled or moved on: drop it
+    const { executionId: id, op, activity } = job;
+    if (!(await retryStore(`checking call ${op} of execution '${id}'`, () => store.isLive(id, op)))) return; // cancelled, settled or dropped: drop it
     const fn = this.o.activities.get(activity);
     if (!fn) return this.settleCall(job, false, new UnknownActivityError(activity, [...this.o.activities.keys()]));
     let args: unknown[];
@@ -271,7 +292,7 @@ export class WorkerEngine {
     let timer: NodeJS.Timeout | undefined;
     // A cancel (or another delivery settling the slot) aborts the activity's signal.
     const liveCheck = setInterval(() => {
-      store.isLive(id, rev, slot).then(
+      store.isLive(id, op).then(
         (live) => live || controller.abort(new CancelledError(`call of activity '${activity}' is no longer wanted: its execution was cancelled or moved on`)),
         () => {},
       );
@@ -294,7 +315,7 @@ export class WorkerEngine {
           ]));
     } catch (error) {
       if (!attempt.final) {
-        await store.appendHistory(id, ev('call retried', { slot, activity, attempt: attempt.attempt, error: message(error) })).catch(() => {});
+        await store.appendHistory(id, ev('call retried', { op, activity, attempt: attempt.attempt, error: message(error) })).catch(() => {});
         throw error instanceof Error ? error : new Error(message(error));
       }
       return this.settleCall(job, false, error);
@@ -308,21 +329,21 @@ export class WorkerEngine {
     } catch (error) {
       return this.settleCall(job, false, error);
     }
-    await this.settle(id, rev, slot, true, payload, ev('call completed', { slot, activity }));
+    await this.settle(id, op, true, payload, ev('call completed', { op, activity }));
   }
 
   private settleCall(job: ActivityJob, ok: false, error: unknown): Promise<void> {
-    return this.settle(job.executionId, job.rev, job.slot, ok, encodeError(error, `the error thrown by activity '${job.activity}'`), ev('call failed', { slot: job.slot, activity: job.activity, error: message(error) }));
+    return this.settle(job.executionId, job.op, ok, encodeError(error, `the error thrown by activity '${job.activity}'`), ev('call failed', { op: job.op, activity: job.activity, error: message(error) }));
   }
 
-  private async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
-    const { outcome, loaded } = await retryStore(`settling slot ${slot} of execution '${id}'`, () => this.o.store.settleAndLoad(id, rev, slot, ok, payload, event));
-    if (outcome === 'ready') await this.resumeHere(id, rev, 0, loaded);
+  private async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
+    const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event));
+    if (outcome === 'ready' && loaded) await this.resumeHere(id, loaded.record.rev, 0, loaded);
   }
 
   async fireTimer(job: TimerJob): Promise<void> {
     const type = job.kind === 'sleep' ? 'timer fired' : 'signal timed out';
-    await this.settle(job.executionId, job.rev, job.slot, true, encodeValue(undefined), ev(type, { slot: job.slot }));
+    await this.settle(job.executionId, job.op, true, encodeValue(undefined), ev(type, { op: job.op }));
   }
 
   // -------------------------------------------------------------------------
@@ -343,10 +364,10 @@ export class WorkerEngine {
     const pending = await store.pending();
     for (const id of pending.dispatch) {
       const rec = await store.load(id);
-      if (!rec || rec.status !== 'waiting' || rec.dispatchPending !== rec.rev || rec.state === undefined) continue;
+      if (!rec || rec.dispatchPending === undefined) continue;
       try {
-        const group = decodeState(rec.state).group;
-        if (group) await dispatch(this.o, id, rec.rev, group, rec.updatedAt);
+        const text = await store.outbox(id, rec.dispatchPending);
+        if (text !== undefined) await dispatch(this.o, id, rec.dispatchPending, decodeOutbox(text));
       } catch (e) {
         this.o.onError(e, `re-dispatching execution '${id}'`);
       }

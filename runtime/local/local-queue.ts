@@ -59,19 +59,20 @@ export class LocalQueue implements Queue {
   /** Errors of jobs that are not retried: the serving worker's. */
   private onError: (error: unknown, where: string) => void = defaultOnError;
 
+  // Ids are per kind (as in bee-queue's separate queues): an activity and a resume may share `${execution}:${n}`.
   async pushActivities(jobs: readonly ActivityJob[]): Promise<void> {
-    for (const job of jobs) this.enqueue({ kind: 'activity', id: activityJobId(job), job, attempt: 1 });
+    for (const job of jobs) this.enqueue({ kind: 'activity', id: `a ${activityJobId(job)}`, job, attempt: 1 });
     this.pump();
   }
 
   async pushResume(job: ResumeJob): Promise<void> {
-    this.enqueue({ kind: 'resume', id: resumeJobId(job), job, attempt: 1 });
+    this.enqueue({ kind: 'resume', id: `r ${resumeJobId(job)}`, job, attempt: 1 });
     this.pump();
   }
 
   async pushTimers(timers: readonly { job: TimerJob; at: number }[]): Promise<void> {
     for (const { job, at } of timers) {
-      const id = timerJobId(job);
+      const id = `t ${timerJobId(job)}`;
       if (this.closed || this.known.has(id)) continue;
       this.known.add(id);
       this.delay({ kind: 'timer', id, job, attempt: 1 }, at);

@@ -6,16 +6,18 @@
  *   `<key>.log`   an append-only log of settlements and history events, so
  *                 a settle costs one small append whatever the group size.
  * What the Redis scripts store as counters and flags is derived on open:
- * the group counts from the settlements of the current rev, 'ready' from
- * the group rules. Transitions are atomic because they run synchronously on
- * the in-memory document; each resolves once it is on disk (the writes of
- * one execution go in order, batched).
+ * the watch counters from the settlements of outstanding ops (WatchTable),
+ * 'ready' from the watches. Transitions are atomic because they run
+ * synchronously on the in-memory document; each resolves once it is on disk
+ * (the writes of one execution go in order, batched). The queue is in
+ * memory, so the document also keeps the job of every outstanding op: on
+ * open, all of them are pushed again (not only the last commit's outbox).
  */
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { GroupMode } from '../contract.js';
-import { readyRule } from '../group.js';
 import type { SuspendedAt } from '../machine.js';
+import { decodeOutbox, encodeOutbox, emptyOutbox, type Outbox } from '../outbox.js';
+import { WatchTable, type WatchDef } from '../watches.js';
 import type {
   CancelOutcome,
   CommitOutcome,
@@ -49,7 +51,7 @@ export interface LocalStoreOptions {
 
 /** What `<key>.json` holds. */
 interface Doc {
-  v: 1;
+  v: 2;
   id: string;
   workflow: string;
   version: string;
@@ -61,25 +63,30 @@ interface Doc {
   args?: string;
   state?: string;
   at?: SuspendedAt;
-  mode?: GroupMode;
-  total?: number;
   result?: string;
   error?: string;
   cancel?: { reason: string; delivered: boolean };
   problem?: string;
-  parent?: ParentLink;
-  /** An ended child whose parent's slot may not be settled yet. */
+  parents?: ParentLink[];
+  /** An ended child whose parents' ops may not be settled yet. */
   notify?: boolean;
-  /** Signal slots of the current suspension, by signal name. */
+  /** Outstanding ops → watch token (watches.ts). */
+  ops: Record<number, string>;
+  /** Multi-op watches as the last commit defined them (counters without unconsumed settlements). */
+  watches?: Record<string, Omit<WatchDef, 'key' | 'ops'>>;
+  /** The job of each outstanding op that has one (calls, timers), for pushing again after a restart. */
+  jobs?: Outbox;
+  progress: { started: number; settled: number };
+  /** Signal waits by name, oldest first. */
   waits?: Record<string, number[]>;
   /** Signals nobody waited for yet, by name, oldest first. */
   buffers?: Record<string, string[]>;
-  /** Settlements the commit itself made (plain values, buffered signals); later ones are in the log. */
+  /** Settlements the commit itself made (buffered signals); later ones are in the log. */
   settled?: StoredSettlement[];
 }
 
 /** One line of `<key>.log`. */
-type LogLine = { h: HistoryEvent } | { s: StoredSettlement & { rev: number } };
+type LogLine = { h: HistoryEvent } | { s: StoredSettlement };
 
 export class StoreClosedError extends Error {
   override name = 'StoreClosedError';
@@ -89,13 +96,14 @@ export class StoreClosedError extends Error {
 }
 
 class Execution {
-  /** Settlements of the current rev, by slot. */
+  /** Recorded, unconsumed settlements of outstanding ops, by op. */
   readonly settlements = new Map<number, StoredSettlement>();
-  fulfilled = 0;
-  rejected = 0;
+  table = new WatchTable();
   history: HistoryEvent[] = [];
-  /** Outbox flag (memory only: after a restart every waiting execution is re-dispatched). */
+  /** Outbox flag and text (memory only: after a restart every job of an outstanding op is pushed again). */
   dispatch: number | undefined;
+  outbox = '';
+  lone: number | undefined;
   // persistence
   docDirty = false;
   lines: string[] = [];
@@ -171,8 +179,11 @@ export class LocalStore implements Store {
       this.execs.set(x.doc.id, x);
       this.order.push(x.doc.id);
       if (x.doc.status === 'ready') this.ready.add(x.doc.id);
-      if (x.doc.status === 'waiting') {
+      // The queue died with the process: every outstanding op's job is pushed again.
+      const jobs = x.doc.jobs && encodeOutbox(x.doc.jobs);
+      if (jobs) {
         x.dispatch = x.doc.rev;
+        x.outbox = jobs;
         this.dispatchSet.add(x.doc.id);
       }
       if (x.doc.notify) this.notify.add(x.doc.id);
@@ -184,13 +195,14 @@ export class LocalStore implements Store {
     let doc: Doc;
     try {
       doc = JSON.parse(await readFile(file, 'utf8')) as Doc;
-      if (doc.v !== 1 || typeof doc.id !== 'string' || typeof doc.status !== 'string' || typeof doc.rev !== 'number') throw new Error('not a reawait execution document');
+      if (doc.v !== 2 || typeof doc.id !== 'string' || typeof doc.status !== 'string' || typeof doc.rev !== 'number' || typeof doc.ops !== 'object') throw new Error('not a reawait execution document (v2)');
     } catch (e) {
       warn(`skipping unreadable execution file '${file}': ${(e as Error).message}`);
       return undefined;
     }
     const x = new Execution(doc, file, file.replace(/\.json$/, '.log'));
-    for (const s of doc.settled ?? []) x.settlements.set(s.slot, s);
+    const outstanding = (op: number): boolean => Object.hasOwn(doc.ops, op);
+    for (const s of doc.settled ?? []) if (outstanding(s.op)) x.settlements.set(s.op, s);
     const lines = await readLog(x.log);
     x.logLines = lines.length;
     x.logExists = lines.length > 0;
@@ -202,10 +214,11 @@ export class LocalStore implements Store {
         continue;
       }
       if ('h' in line) this.remember(x, line.h);
-      else if (line.s.rev === doc.rev && !x.settlements.has(line.s.slot)) x.settlements.set(line.s.slot, { slot: line.s.slot, seq: line.s.seq, ok: line.s.ok, payload: line.s.payload });
+      else if (outstanding(line.s.op) && !x.settlements.has(line.s.op)) x.settlements.set(line.s.op, line.s);
     }
-    for (const s of x.settlements.values()) s.ok ? x.fulfilled++ : x.rejected++;
-    if (doc.status === 'waiting' && this.groupSettled(x)) doc.status = 'ready';
+    // Settlements appended after the document was last written count too.
+    for (const s of x.settlements.values()) doc.progress.settled = Math.max(doc.progress.settled, s.seq + 1);
+    if (this.rebuildWatches(x) && doc.status === 'waiting') doc.status = 'ready';
     return x;
   }
 
@@ -241,8 +254,8 @@ export class LocalStore implements Store {
     let log = '';
     if (compact) {
       const kept: string[] = [];
-      const inDoc = new Set((x.doc.settled ?? []).map((s) => s.slot));
-      for (const s of x.settlements.values()) if (!inDoc.has(s.slot)) kept.push(JSON.stringify({ s: { rev: x.doc.rev, ...s } }));
+      const inDoc = new Set((x.doc.settled ?? []).map((s) => s.op));
+      for (const s of x.settlements.values()) if (!inDoc.has(s.op)) kept.push(JSON.stringify({ s }));
       for (const h of x.history) kept.push(JSON.stringify({ h }));
       log = kept.map((l) => `${l}\n`).join('');
       x.logLines = kept.length;
@@ -278,44 +291,78 @@ export class LocalStore implements Store {
   }
 
   // ---------------------------------------------------------------------------
-  // groups
+  // watches
   // ---------------------------------------------------------------------------
 
-  private groupSettled(x: Execution): boolean {
-    const { mode, total } = x.doc;
-    return mode !== undefined && total !== undefined && readyRule(mode)({ n: total, fulfilled: x.fulfilled, rejected: x.rejected });
+  /** The watch table of the document's tokens and watches, counting the unconsumed settlements; whether it fires now. */
+  private rebuildWatches(x: Execution): boolean {
+    const { ops, watches } = x.doc;
+    x.table = new WatchTable();
+    const tokens: [number, string][] = Object.entries(ops).map(([op, token]) => [Number(op), token]);
+    const set: WatchDef[] = Object.entries(watches ?? {}).map(([key, w]) => ({ key, ...w, ops: tokens.filter(([, t]) => t.split(',').includes(key)).map(([op]) => op) }));
+    return x.table.apply({ tokens, set, unset: [], empty: false }, this.unconsumed(x));
+  }
+
+  private unconsumed(x: Execution): Map<number, boolean> {
+    return new Map([...x.settlements.values()].map((s) => [s.op, s.ok]));
   }
 
   private markReady(x: Execution): void {
     x.doc.status = 'ready';
     x.doc.updatedAt = now();
     this.ready.add(x.doc.id);
-    x.dispatch = undefined;
-    this.dispatchSet.delete(x.doc.id);
   }
 
-  /** Record one slot of the waiting group: O(1). 'ready' only for the settlement that settles the group. */
-  private settleSlot(x: Execution, slot: number, ok: boolean, payload: string, inDoc: boolean): SettleOutcome {
-    if (x.settlements.has(slot)) return 'duplicate';
-    const s: StoredSettlement = { slot, seq: x.fulfilled + x.rejected, ok, payload };
-    x.settlements.set(slot, s);
+  /** Record the settlement of outstanding op `op`: O(its watches). Whether it fires a watch. */
+  private settleOp(x: Execution, op: number, ok: boolean, payload: string, inDoc: boolean): boolean {
+    const s: StoredSettlement = { op, seq: x.doc.progress.settled++, ok, payload };
+    x.settlements.set(op, s);
     if (inDoc) (x.doc.settled ??= []).push(s);
-    else x.lines.push(`${JSON.stringify({ s: { rev: x.doc.rev, ...s } })}\n`);
-    if (ok) x.fulfilled++;
-    else x.rejected++;
-    if (this.groupSettled(x)) {
-      this.markReady(x);
-      return 'ready';
-    }
-    return 'recorded';
+    else x.lines.push(`${JSON.stringify({ s })}\n`);
+    return x.table.settle(op, ok);
   }
 
-  private resetGroup(x: Execution): void {
-    x.settlements.clear();
-    x.fulfilled = 0;
-    x.rejected = 0;
-    delete x.doc.waits;
-    delete x.doc.settled;
+  /** Ops leave: their settlements, tokens, jobs and signal waits go with them. */
+  private removeOps(x: Execution, ops: readonly number[]): void {
+    const d = x.doc;
+    for (const op of ops) {
+      delete d.ops[op];
+      x.settlements.delete(op);
+      x.table.forget(op);
+    }
+    if (d.settled) d.settled = d.settled.filter((s) => Object.hasOwn(d.ops, s.op));
+    if (d.jobs) {
+      const gone = new Set(ops);
+      d.jobs.activities = d.jobs.activities.filter((j) => !gone.has(j.op));
+      d.jobs.timers = d.jobs.timers.filter((t) => !gone.has(t.job.op));
+      if (!d.jobs.activities.length && !d.jobs.timers.length) delete d.jobs;
+    }
+    for (const [name, list] of Object.entries(d.waits ?? {})) {
+      const kept = list.filter((op) => Object.hasOwn(d.ops, op));
+      if (kept.length) d.waits![name] = kept;
+      else delete d.waits![name];
+    }
+  }
+
+  private setOutbox(x: Execution, rev: number, outbox: string, lone: number | undefined): void {
+    x.outbox = outbox;
+    x.lone = lone;
+    if (outbox !== '') {
+      x.dispatch = rev;
+      this.dispatchSet.add(x.doc.id);
+      // The calls and timers of the outbox are kept until their ops leave (see the header).
+      const o = decodeOutbox(outbox);
+      const jobs = (x.doc.jobs ??= emptyOutbox());
+      jobs.activities.push(...o.activities);
+      jobs.timers.push(...o.timers);
+    } else this.clearOutbox(x);
+  }
+
+  private clearOutbox(x: Execution): void {
+    x.dispatch = undefined;
+    x.outbox = '';
+    x.lone = undefined;
+    this.dispatchSet.delete(x.doc.id);
   }
 
   // ---------------------------------------------------------------------------
@@ -335,11 +382,20 @@ export class LocalStore implements Store {
 
   async create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }> {
     const found = this.existing(init.id);
-    if (found) return { created: false, record: this.record(found) };
+    if (found) {
+      // Another await of a running child: it settles that parent op too.
+      const link = init.parent;
+      const d = found.doc;
+      if (link && !isTerminal(d.status) && !d.parents?.some((l) => l.id === link.id && l.op === link.op)) {
+        (d.parents ??= []).push(link);
+        await this.changed(found);
+      }
+      return { created: false, record: this.record(found) };
+    }
     const t = now();
     const key = fileKey(init.id);
-    const doc: Doc = { v: 1, id: init.id, workflow: init.workflow, version: init.version, status: 'ready', rev: 0, createdAt: t, updatedAt: t, args: init.args };
-    if (init.parent) doc.parent = init.parent;
+    const doc: Doc = { v: 2, id: init.id, workflow: init.workflow, version: init.version, status: 'ready', rev: 0, createdAt: t, updatedAt: t, args: init.args, ops: {}, progress: { started: 0, settled: 0 } };
+    if (init.parent) doc.parents = [init.parent];
     const x = new Execution(doc, path.join(this.folder, `${key}.json`), path.join(this.folder, `${key}.log`));
     this.execs.set(init.id, x);
     this.order.push(init.id);
@@ -355,43 +411,36 @@ export class LocalStore implements Store {
   }
 
   /**
-   * The settlement that makes the group ready is written but not fsynced:
-   * the caller resumes at once and that commit's fsync follows. A kill -9
-   * loses nothing (the line is in the OS's cache); a power cut before the
-   * commit re-runs that call (activities run at least once).
+   * The settlement that makes the execution ready is written but not
+   * fsynced: the caller resumes at once and that commit's fsync follows. A
+   * kill -9 loses nothing (the line is in the OS's cache); a power cut before
+   * the commit re-runs that call (activities run at least once).
    */
-  async settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
-    const outcome = await this.settleSlotDurably(id, rev, slot, ok, payload, event, false);
+  async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
+    const outcome = await this.settleDurably(id, op, ok, payload, event, false);
     const loaded = outcome === 'ready' ? await this.loadForStep(id) : undefined;
     return loaded ? { outcome, loaded } : { outcome };
   }
 
   async loadForStep(id: string): Promise<LoadedStep | undefined> {
     const x = this.execs.get(id);
-    return x && { record: this.record(x), settlements: await this.settlements(id, x.doc.rev) };
+    return x && { record: this.record(x), settlements: [...x.settlements.values()].map((s) => ({ ...s })).sort((a, b) => a.seq - b.seq) };
   }
 
   private record(x: Execution): ExecutionRecord {
     const d = x.doc;
-    const rec: ExecutionRecord = { id: d.id, workflow: d.workflow, version: d.version, status: d.status, rev: d.rev, createdAt: d.createdAt, updatedAt: d.updatedAt };
+    const rec: ExecutionRecord = { id: d.id, workflow: d.workflow, version: d.version, status: d.status, rev: d.rev, createdAt: d.createdAt, updatedAt: d.updatedAt, progress: { ...d.progress } };
     if (d.completedAt !== undefined) rec.completedAt = d.completedAt;
     if (d.args !== undefined) rec.args = d.args;
     if (d.state !== undefined) rec.state = d.state;
     if (d.at) rec.at = { ...d.at };
-    if (d.mode !== undefined && d.total !== undefined) rec.group = { mode: d.mode, total: d.total, fulfilled: x.fulfilled, rejected: x.rejected };
     if (d.result !== undefined) rec.result = d.result;
     if (d.error !== undefined) rec.error = d.error;
     if (d.cancel) rec.cancel = { ...d.cancel };
     if (d.problem) rec.problem = d.problem;
-    if (d.parent) rec.parent = { ...d.parent };
+    if (d.parents) rec.parents = d.parents.map((l) => ({ ...l }));
     if (x.dispatch !== undefined) rec.dispatchPending = x.dispatch;
     return rec;
-  }
-
-  async settlements(id: string, rev: number): Promise<StoredSettlement[]> {
-    const x = this.execs.get(id);
-    if (!x || x.doc.rev !== rev) return [];
-    return [...x.settlements.values()].map((s) => ({ ...s })).sort((a, b) => a.seq - b.seq);
   }
 
   async commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome> {
@@ -399,37 +448,38 @@ export class LocalStore implements Store {
     if (!x || x.doc.rev !== rev || x.doc.status !== 'ready') return 'stale';
     const d = x.doc;
     const rev1 = rev + 1;
-    this.resetGroup(x);
-    Object.assign(d, { rev: rev1, status: 'waiting', state: s.state, version: s.version, at: s.at, mode: s.mode, total: s.total, updatedAt: now() });
+    Object.assign(d, { rev: rev1, status: 'waiting', state: s.state, version: s.version, at: s.at, updatedAt: now() });
     delete d.args;
     delete d.problem;
     if (s.cancelDelivered && d.cancel) d.cancel.delivered = true;
     this.ready.delete(id);
-    if (s.dispatch) {
-      x.dispatch = rev1;
-      this.dispatchSet.add(id);
-    } else {
-      x.dispatch = undefined;
-      this.dispatchSet.delete(id);
+    this.removeOps(x, [...s.consumed, ...s.dropped]);
+    for (const { op, signal } of s.started) {
+      d.ops[op] = '';
+      if (signal !== undefined) ((d.waits ??= {})[signal] ??= []).push(op);
     }
+    d.progress.started += s.started.length;
+    const { watches } = s;
+    for (const [op, token] of watches.tokens) if (Object.hasOwn(d.ops, op)) d.ops[op] = token;
+    for (const key of watches.unset) delete d.watches?.[key];
+    for (const w of watches.set) (d.watches ??= {})[w.key] = { mode: w.mode, n: w.n, f: w.f, r: w.r };
+    if (d.watches && Object.keys(d.watches).length === 0) delete d.watches;
+    x.table.apply(watches, this.unconsumed(x));
+    this.setOutbox(x, rev1, s.outbox, s.lone);
     for (const e of eventList(events)) this.event(x, e);
-    let result: CommitOutcome = 'waiting';
-    for (const p of s.settled) if (this.settleSlot(x, p.slot, p.ok, p.payload, true) === 'ready') result = 'ready';
-    for (const { slot, name } of s.signals) {
-      ((d.waits ??= {})[name] ??= []).push(slot);
-      const buffer = d.buffers?.[name];
-      if (result === 'ready' || !buffer?.length) continue;
+    // A signal sent before anyone waited for it settles the oldest new wait of its name.
+    for (const { op, signal } of s.started) {
+      const buffer = signal !== undefined ? d.buffers?.[signal] : undefined;
+      if (!buffer?.length) continue;
       const payload = buffer.shift()!;
-      if (buffer.length === 0) delete d.buffers![name];
-      this.event(x, { t: now(), type: 'signal', name, buffered: true });
-      if (this.settleSlot(x, slot, true, payload, true) === 'ready') result = 'ready';
+      if (buffer.length === 0) delete d.buffers![signal!];
+      this.event(x, { t: now(), type: 'signal', name: signal, buffered: true });
+      this.settleOp(x, op, true, payload, true);
     }
-    if (result !== 'ready' && d.cancel && !d.cancel.delivered) {
-      this.markReady(x);
-      result = 'ready';
-    }
+    const ready = x.table.apply({ tokens: [], set: [], unset: [], empty: false }, this.unconsumed(x)) || (d.cancel !== undefined && !d.cancel.delivered);
+    if (ready) this.markReady(x);
     await this.changed(x);
-    return result;
+    return ready ? 'ready' : 'waiting';
   }
 
   async commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean> {
@@ -437,16 +487,16 @@ export class LocalStore implements Store {
     if (!x || x.doc.rev !== rev || x.doc.status !== 'ready') return false;
     const d = x.doc;
     const t = now();
-    this.resetGroup(x);
-    for (const k of ['state', 'args', 'at', 'mode', 'total', 'problem', 'buffers'] as const) delete d[k];
+    this.removeOps(x, [...end.consumed, ...end.dropped, ...x.settlements.keys()]);
+    for (const k of ['state', 'args', 'at', 'problem', 'buffers', 'waits', 'watches', 'settled'] as const) delete d[k];
     Object.assign(d, { rev: rev + 1, status: end.status, completedAt: t, updatedAt: t });
     if (end.status === 'completed') d.result = end.payload;
     else d.error = end.payload;
     if (end.cancelDelivered && d.cancel) d.cancel.delivered = true;
     this.ready.delete(id);
-    x.dispatch = undefined;
-    this.dispatchSet.delete(id);
-    if (d.parent) {
+    x.table = new WatchTable();
+    this.setOutbox(x, rev + 1, end.outbox, end.lone);
+    if (d.parents) {
       d.notify = true;
       this.notify.add(id);
     }
@@ -455,51 +505,60 @@ export class LocalStore implements Store {
     return true;
   }
 
-  settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
-    return this.settleSlotDurably(id, rev, slot, ok, payload, event, true);
+  settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
+    return this.settleDurably(id, op, ok, payload, event, true);
   }
 
-  /** `syncIfReady` false: a settlement that makes the group ready skips its fsync (see settleAndLoad). */
-  private async settleSlotDurably(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent, syncIfReady: boolean): Promise<SettleOutcome> {
+  /** `syncIfReady` false: a settlement that makes the execution ready skips its fsync (see settleAndLoad). */
+  private async settleDurably(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, syncIfReady: boolean): Promise<SettleOutcome> {
     const x = this.live(id);
-    if (!x || x.doc.rev !== rev || x.doc.status !== 'waiting') return 'stale';
-    const outcome = this.settleSlot(x, slot, ok, payload, false);
-    if (outcome === 'duplicate') return outcome;
-    this.event(x, event);
-    await this.flush(x, syncIfReady || outcome !== 'ready');
-    return outcome;
-  }
-
-  async isLive(id: string, rev: number, slot: number): Promise<boolean> {
-    const x = this.live(id);
-    const live = !!x && x.doc.rev === rev && x.doc.status === 'waiting' && !x.settlements.has(slot);
-    // A lone call being delivered was pushed: its outbox flag is done (as in is_live.lua).
-    if (live && x.doc.total === 1 && x.dispatch === rev) {
-      x.dispatch = undefined;
-      this.dispatchSet.delete(id);
+    if (!x || !Object.hasOwn(x.doc.ops, op)) return 'stale';
+    if (x.settlements.has(op)) return 'duplicate';
+    if (isTerminal(x.doc.status)) {
+      // a detached op (started, never awaited) ended after its workflow did: history only
+      this.removeOps(x, [op]);
+      this.event(x, event);
+      await this.changed(x);
+      return 'stale';
     }
+    const fire = this.settleOp(x, op, ok, payload, false);
+    this.event(x, event);
+    const ready = fire && x.doc.status === 'waiting';
+    // 'ready' is derived again from the log on open (rebuildWatches): the document need not be rewritten.
+    if (ready) this.markReady(x);
+    await this.flush(x, syncIfReady || !ready);
+    return ready ? 'ready' : 'recorded';
+  }
+
+  async isLive(id: string, op: number): Promise<boolean> {
+    const x = this.live(id);
+    const live = !!x && Object.hasOwn(x.doc.ops, op) && !x.settlements.has(op);
+    // The lone call of an outbox being delivered was pushed: its outbox is done (as in is_live.lua).
+    if (live && x.lone === op) this.clearOutbox(x);
     return live;
+  }
+
+  async outbox(id: string, rev: number): Promise<string | undefined> {
+    const x = this.live(id);
+    return x && x.dispatch === rev && x.outbox !== '' ? x.outbox : undefined;
   }
 
   async clearDispatch(id: string, rev: number): Promise<void> {
     const x = this.live(id);
-    if (x?.dispatch !== rev) return;
-    x.dispatch = undefined;
-    this.dispatchSet.delete(id);
+    if (x?.dispatch === rev) this.clearOutbox(x);
   }
 
   async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {
     const x = this.existing(id);
     if (!x) throw new ExecutionNotFoundError(id);
     if (isTerminal(x.doc.status)) throw new ExecutionEndedError(id, `send signal '${name}' to`);
-    if (x.doc.status === 'waiting') {
-      for (const slot of x.doc.waits?.[name] ?? []) {
-        if (x.settlements.has(slot)) continue;
-        this.event(x, event);
-        const outcome = this.settleSlot(x, slot, true, payload, false);
-        await this.flush(x);
-        return outcome === 'ready' ? 'ready' : 'delivered';
-      }
+    for (const op of x.doc.waits?.[name] ?? []) {
+      if (x.settlements.has(op) || !Object.hasOwn(x.doc.ops, op)) continue;
+      this.event(x, event);
+      const ready = this.settleOp(x, op, true, payload, false) && x.doc.status === 'waiting';
+      if (ready) this.markReady(x);
+      await this.flush(x);
+      return ready ? 'ready' : 'delivered';
     }
     ((x.doc.buffers ??= {})[name] ??= []).push(payload);
     this.event(x, { ...event, type: 'signal buffered' });

@@ -1,22 +1,22 @@
 /**
  * Store on Redis. Every key of one execution carries the hash tag `{id}`:
- *   x        the record: a hash of short fields only (status, rev, group
- *            counts, signal waits, where it waits), so Redis keeps it as a
- *            listpack; a group's defaults (mode single, total 1, no
- *            settlement yet) are left out
+ *   x        the record: a hash of short fields only (status, rev, where it
+ *            waits, signal waits, progress counters, and `o:<op>` → watch
+ *            token for each outstanding op), so Redis keeps it as a listpack
  *   v        the value: the encoded args until the first suspension, then
  *            the state document without the workflow and version that x
  *            holds (state-header.ts)
- *   s        settlements of the current group (slot -> seq:ok:payload)
+ *   s        settlements recorded and not yet consumed (op -> seq:ok:payload)
+ *   w        multi-op watches (key -> 'mode n f r'); absent for most executions
+ *   b        the outbox: the last commit's jobs until they are all pushed
  *   h        the capped event history
- *   b:<name> buffered signals of that name
+ *   q:<name> buffered signals of that name
  * Every transition is one Lua script (./lua) guarded by the revision. The
  * four global keys are indexes: `all` lists every id in creation order for
  * list() (a list, not a zset: ~35 bytes per execution instead of ~145), and
  * the sets ready, dispatch and notify serve the recovery sweep.
  */
 import type { Redis } from 'ioredis';
-import type { GroupMode } from '../contract.js';
 import type { SuspendedAt } from '../machine.js';
 import type {
   CancelOutcome,
@@ -28,6 +28,7 @@ import type {
   HistoryEvent,
   ListFilter,
   NewExecution,
+  ParentLink,
   PendingWork,
   SettleOutcome,
   SignalOutcome,
@@ -35,7 +36,8 @@ import type {
   StoredSettlement,
   Suspension,
 } from '../store.js';
-import { eventList, ExecutionEndedError, ExecutionNotFoundError, type HistoryEvents, type LoadedStep } from '../store.js';
+import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, type HistoryEvents, type LoadedStep } from '../store.js';
+import { watchDefText } from '../watches.js';
 import { compactState, expandState } from '../state-header.js';
 import { runScript, type ScriptName } from './scripts.js';
 
@@ -62,7 +64,7 @@ export class RedisStore implements Store {
   private keys(id: string, extra: string[] = []): string[] {
     const base = `${this.prefix}:{${id}}`;
     const g = this.prefix;
-    return [`${base}:x`, `${base}:s`, `${base}:v`, `${base}:h`, this.allKey, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, ...extra];
+    return [`${base}:x`, `${base}:s`, `${base}:v`, `${base}:h`, this.allKey, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, `${base}:b`, `${base}:w`, ...extra];
   }
 
   /** The index of every execution id, in creation order. */
@@ -71,7 +73,7 @@ export class RedisStore implements Store {
   }
 
   private bufferKey(id: string, name: string): string {
-    return `${this.prefix}:{${id}}:b:${name}`;
+    return `${this.prefix}:{${id}}:q:${name}`;
   }
 
   /** Runs a transition script; its events go in one argument, one JSON per line (lib.lua's history() splits them). */
@@ -126,59 +128,68 @@ export class RedisStore implements Store {
       rev: Number(h.rev),
       createdAt: Number(h.createdAt),
       updatedAt: Number(h.updatedAt),
+      progress: { started: Number(h.started ?? 0), settled: Number(h.settled ?? 0) },
     };
     if (h.completedAt) rec.completedAt = Number(h.completedAt);
     if (h.at) {
       if (value !== null) rec.state = expandState(value, rec.workflow, rec.version);
       rec.at = parseAt(h.at, h.atFn ?? rec.workflow, h.atFile ?? '', rec.version);
-      rec.group = { mode: (h.mode ?? 'single') as GroupMode, total: Number(h.total ?? 1), fulfilled: Number(h.fulfilled ?? 0), rejected: Number(h.rejected ?? 0) };
-    } else if (value !== null) rec.args = value;
+    } else if (value !== null && !isTerminal(rec.status)) rec.args = value;
     if (h.result !== undefined) rec.result = h.result;
     if (h.error !== undefined) rec.error = h.error;
     if (h.cancel !== undefined) rec.cancel = { reason: h.cancel, delivered: h.cancelDelivered === '1' };
     if (h.problem) rec.problem = h.problem;
-    if (h.parent) rec.parent = JSON.parse(h.parent) as ExecutionRecord['parent'];
+    if (h.parent) rec.parents = JSON.parse(h.parent) as ParentLink[];
     if (h.dispatch) rec.dispatchPending = Number(h.dispatch);
     return rec;
   }
 
-  async settlements(id: string, rev: number): Promise<StoredSettlement[]> {
-    const [[, rawRev], [, all]] = (await this.redis.multi().hget(this.keys(id)[0]!, 'rev').hgetall(this.keys(id)[1]!).exec()) as [
-      [unknown, string | null],
-      [unknown, Record<string, string>],
-    ];
-    return Number(rawRev) === rev ? parseSettlements(all) : [];
-  }
-
   async commitSuspension(id: string, rev: number, s: Suspension, event: HistoryEvents): Promise<CommitOutcome> {
     const { at } = s;
-    const args: (string | number)[] = [rev, compactState(s.state, s.workflow, s.version), s.version, `${at.line}:${at.column}:${at.pc}:${at.depth}`, s.mode, s.total, s.dispatch ? '1' : '0', s.cancelDelivered ? '1' : '0'];
-    args.push(s.settled.length);
-    for (const x of s.settled) args.push(x.slot, x.ok ? '1' : '0', x.payload);
-    args.push(s.signals.length);
-    for (const x of s.signals) args.push(x.slot, x.name);
-    args.push(at.fn, at.file);
-    const bufferKeys = s.signals.map((x) => this.bufferKey(id, x.name));
+    const args: (string | number)[] = [rev, compactState(s.state, s.workflow, s.version), s.version, `${at.line}:${at.column}:${at.pc}:${at.depth}`, at.fn, at.file, s.cancelDelivered ? '1' : '0', s.outbox, s.lone ?? ''];
+    const bufferKeys: string[] = [];
+    args.push(s.started.length);
+    for (const x of s.started) {
+      args.push(x.op, x.signal ?? '');
+      if (x.signal !== undefined) bufferKeys.push(this.bufferKey(id, x.signal));
+    }
+    pushList(args, s.consumed);
+    pushList(args, s.dropped);
+    const w = s.watches;
+    args.push(w.tokens.length);
+    for (const [op, token] of w.tokens) args.push(op, token);
+    args.push(w.set.length);
+    for (const d of w.set) args.push(d.key, watchDefText(d), d.ops.length, ...d.ops);
+    pushList(args, w.unset);
     return (await this.run('commit_suspension', id, event, args, bufferKeys)) as CommitOutcome;
   }
 
   async commitEnd(id: string, rev: number, end: Ending, event: HistoryEvents): Promise<boolean> {
-    return (await this.run('commit_end', id, event, [rev, end.status, end.payload, end.cancelDelivered ? '1' : '0'])) === 1;
+    const args: (string | number)[] = [rev, end.status, end.payload, end.cancelDelivered ? '1' : '0', end.outbox, end.lone ?? ''];
+    pushList(args, end.consumed);
+    pushList(args, end.dropped);
+    return (await this.run('commit_end', id, event, args)) === 1;
   }
 
-  async settle(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
-    return (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload, '0'])) as SettleOutcome;
+  async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
+    return (await this.run('settle', id, event, [op, ok ? '1' : '0', payload, '0'])) as SettleOutcome;
   }
 
-  async settleAndLoad(id: string, rev: number, slot: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
-    const r = (await this.run('settle', id, event, [rev, slot, ok ? '1' : '0', payload, '1'])) as SettleOutcome | [SettleOutcome, string[], string[], string | null];
+  async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
+    const r = (await this.run('settle', id, event, [op, ok ? '1' : '0', payload, '1'])) as SettleOutcome | [SettleOutcome, string[], string[], string | null];
     if (typeof r === 'string') return { outcome: r };
     const record = this.record(id, pairs(r[1]), r[3]);
     return record ? { outcome: r[0], loaded: { record, settlements: parseSettlements(pairs(r[2])) } } : { outcome: r[0] };
   }
 
-  async isLive(id: string, rev: number, slot: number): Promise<boolean> {
-    return (await this.run('is_live', id, undefined, [rev, slot])) === 1;
+  async isLive(id: string, op: number): Promise<boolean> {
+    return (await this.run('is_live', id, undefined, [op])) === 1;
+  }
+
+  async outbox(id: string, rev: number): Promise<string | undefined> {
+    const [k, , , , , , , , kb] = this.keys(id);
+    const [[, dispatch], [, outbox]] = (await this.redis.multi().hget(k!, 'dispatch').get(kb!).exec()) as [[unknown, string | null], [unknown, string | null]];
+    return dispatch === String(rev) && outbox !== null ? outbox : undefined;
   }
 
   async clearDispatch(id: string, rev: number): Promise<void> {
@@ -269,15 +280,20 @@ export class RedisStore implements Store {
   }
 }
 
-/** The settlements hash (slot → `seq:ok:payload`) in settlement order. */
+/** The settlements hash (op → `seq:ok:payload`) in arrival order. */
 function parseSettlements(all: Record<string, string>): StoredSettlement[] {
   const out: StoredSettlement[] = [];
-  for (const [slot, v] of Object.entries(all)) {
+  for (const [op, v] of Object.entries(all)) {
     const a = v.indexOf(':');
     const b = v.indexOf(':', a + 1);
-    out.push({ slot: Number(slot), seq: Number(v.slice(0, a)), ok: v.slice(a + 1, b) === '1', payload: v.slice(b + 1) });
+    out.push({ op: Number(op), seq: Number(v.slice(0, a)), ok: v.slice(a + 1, b) === '1', payload: v.slice(b + 1) });
   }
   return out.sort((x, y) => x.seq - y.seq);
+}
+
+/** A list argument: its length, then its items. */
+function pushList(args: (string | number)[], items: readonly (string | number)[]): void {
+  args.push(items.length, ...items);
 }
 
 /** A flat HGETALL reply from Lua ([field, value, …]) as an object. */

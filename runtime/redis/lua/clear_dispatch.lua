@@ -1,6 +1,3 @@
--- the commands of the suspension at rev are pushed. ARGV 5 rev
-if redis.call('HGET', K_X, 'dispatch') == ARGV[5] then
-  redis.call('HDEL', K_X, 'dispatch')
-  redis.call('SREM', K_DISPATCH, ID)
-end
+-- the outbox of the commit that made rev is pushed. ARGV 5 rev
+if redis.call('HGET', K_X, 'dispatch') == ARGV[5] then clear_outbox() end
 return 1

@@ -1,9 +1,15 @@
 -- Shared prelude of every reawait script (prepended at load time).
--- KEYS: 1 record hash, 2 settlements hash, 3 value string (the args before the first step, then the state), 4 history list,
---       5 all (list of ids), 6 ready (set), 7 dispatch (set), 8 notify (set), 9.. per script
+-- KEYS: 1 record hash, 2 settlements hash (op -> seq:ok:payload, recorded and not yet consumed),
+--       3 value string (the args before the first step, then the state), 4 history list,
+--       5 all (list of ids), 6 ready (set), 7 dispatch (set), 8 notify (set),
+--       9 outbox string (jobs of the last commit not yet all pushed), 10 multi-op watches hash (key -> 'mode n f r'),
+--       11.. per script
 -- ARGV: 1 now (ms), 2 history cap, 3 events (one JSON per line; '' = none), 4 execution id, 5.. per script
+-- Record fields: 'o:<op>' per outstanding op, its watch token: '' (nobody waits), '*' (its settlement
+-- makes the execution ready), or a comma list of multi-op watch keys (see runtime/watches.ts).
 local K_X, K_S, K_V, K_H = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_ALL, K_READY, K_DISPATCH, K_NOTIFY = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local K_B, K_W = KEYS[9], KEYS[10]
 local NOW, CAP, EVENT, ID = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 
 -- ev: one event JSON per line ('' = none)
@@ -18,7 +24,7 @@ local function is_terminal(status)
   return status == 'completed' or status == 'failed' or status == 'cancelled'
 end
 
--- The ready rules of runtime/group.ts readyRule(), over counts.
+-- The ready rules of runtime/ready-rules.ts readyRule(), over counts.
 local function group_ready(mode, n, f, r)
   if mode == 'single' or mode == 'race' then return f + r >= 1 end
   if mode == 'all' then return r >= 1 or f == n end
@@ -27,32 +33,76 @@ local function group_ready(mode, n, f, r)
   return false
 end
 
+-- A multi-op watch 'mode n f r' -> its fields.
+local function watch_of(def)
+  local mode, n, f, r = string.match(def, '^(%S+) (%d+) (%d+) (%d+)$')
+  return mode, tonumber(n), tonumber(f), tonumber(r)
+end
+
 local function mark_ready()
   redis.call('HSET', K_X, 'status', 'ready', 'updatedAt', NOW)
   redis.call('SADD', K_READY, ID)
-  redis.call('HDEL', K_X, 'dispatch')
+end
+
+-- Record the settlement of outstanding op `op` (whose token is `token`): O(watches of the op).
+-- Returns whether it fires a watch.
+local function settle_op(op, ok, payload, token)
+  local seq = redis.call('HINCRBY', K_X, 'settled', 1)
+  redis.call('HSET', K_S, op, (seq - 1) .. ':' .. ok .. ':' .. payload)
+  if token == '*' then return true end
+  local fire = false
+  for key in string.gmatch(token, '[^,]+') do
+    local def = redis.call('HGET', K_W, key)
+    if def then
+      local mode, n, f, r = watch_of(def)
+      if ok == '1' then f = f + 1 else r = r + 1 end
+      redis.call('HSET', K_W, key, mode .. ' ' .. n .. ' ' .. f .. ' ' .. r)
+      if group_ready(mode, n, f, r) then fire = true end
+    end
+  end
+  return fire
+end
+
+-- Whether what is recorded already fires a watch (settlements a commit did not consume).
+local function fires_now()
+  for _, op in ipairs(redis.call('HKEYS', K_S)) do
+    if redis.call('HGET', K_X, 'o:' .. op) == '*' then return true end
+  end
+  local w = redis.call('HGETALL', K_W)
+  for j = 1, #w, 2 do
+    local mode, n, f, r = watch_of(w[j + 1])
+    if group_ready(mode, n, f, r) then return true end
+  end
+  return false
+end
+
+-- The outbox of the commit that made `rev`: kept until pushed ('' = nothing to push).
+local function set_outbox(rev, outbox, lone)
+  if outbox ~= '' then
+    redis.call('SET', K_B, outbox)
+    redis.call('HSET', K_X, 'dispatch', rev)
+    if lone ~= '' then redis.call('HSET', K_X, 'lone', lone) else redis.call('HDEL', K_X, 'lone') end
+    redis.call('SADD', K_DISPATCH, ID)
+  else
+    redis.call('DEL', K_B)
+    redis.call('HDEL', K_X, 'dispatch', 'lone')
+    redis.call('SREM', K_DISPATCH, ID)
+  end
+end
+
+local function clear_outbox()
+  redis.call('DEL', K_B)
+  redis.call('HDEL', K_X, 'dispatch', 'lone')
   redis.call('SREM', K_DISPATCH, ID)
 end
 
--- Record one slot of the waiting group: O(1). 'ready' only for the settlement
--- that makes the group settled; later ones find status ~= 'waiting'.
-local function settle_slot(slot, ok, payload)
-  if redis.call('HEXISTS', K_S, slot) == 1 then return 'duplicate' end
-  local f = tonumber(redis.call('HGET', K_X, 'fulfilled') or '0')
-  local r = tonumber(redis.call('HGET', K_X, 'rejected') or '0')
-  redis.call('HSET', K_S, slot, (f + r) .. ':' .. ok .. ':' .. payload)
-  if ok == '1' then
-    f = f + 1
-    redis.call('HSET', K_X, 'fulfilled', f)
-  else
-    r = r + 1
-    redis.call('HSET', K_X, 'rejected', r)
+-- Remove outstanding ops listed in ARGV from position i: n, op... Returns the next position.
+local function remove_ops(i)
+  local n = tonumber(ARGV[i])
+  for k = 1, n do
+    local op = ARGV[i + k]
+    redis.call('HDEL', K_X, 'o:' .. op)
+    redis.call('HDEL', K_S, op)
   end
-  local mode = redis.call('HGET', K_X, 'mode') or 'single'
-  local n = tonumber(redis.call('HGET', K_X, 'total') or '1')
-  if group_ready(mode, n, f, r) then
-    mark_ready()
-    return 'ready'
-  end
-  return 'recorded'
+  return i + n + 1
 end

@@ -1,10 +1,25 @@
--- settle one slot of the suspension at rev. ARGV 5 rev, 6 slot, 7 ok '1'|'0', 8 payload,
--- 9 '1' = when this makes the group settled, also return the record and the settlements
+-- record the outcome of outstanding op `op`. ARGV 5 op, 6 ok '1'|'0', 7 payload,
+-- 8 '1' = when this makes the execution ready, also return the record and the settlements
 -- (flat HGETALL arrays) and the state for the resume that follows: { outcome, record, settlements, state }
-if redis.call('HGET', K_X, 'rev') ~= ARGV[5] or redis.call('HGET', K_X, 'status') ~= 'waiting' then return 'stale' end
-local outcome = settle_slot(ARGV[6], ARGV[7], ARGV[8])
-if outcome ~= 'duplicate' then history(EVENT) end
-if outcome == 'ready' and ARGV[9] == '1' then
-  return { outcome, redis.call('HGETALL', K_X), redis.call('HGETALL', K_S), redis.call('GET', K_V) }
+local status = redis.call('HGET', K_X, 'status')
+if not status then return 'stale' end
+local field = 'o:' .. ARGV[5]
+local token = redis.call('HGET', K_X, field)
+if not token then return 'stale' end
+if redis.call('HEXISTS', K_S, ARGV[5]) == 1 then return 'duplicate' end
+if is_terminal(status) then
+  -- a detached op (started, never awaited) ended after its workflow did: history only
+  redis.call('HDEL', K_X, field)
+  history(EVENT)
+  return 'stale'
 end
-return outcome
+local fire = settle_op(ARGV[5], ARGV[6], ARGV[7], token)
+history(EVENT)
+if fire and status == 'waiting' then
+  mark_ready()
+  if ARGV[8] == '1' then
+    return { 'ready', redis.call('HGETALL', K_X), redis.call('HGETALL', K_S), redis.call('GET', K_V) }
+  end
+  return 'ready'
+end
+return 'recorded'

@@ -1,0 +1,366 @@
+/**
+ * The state document (v2, contract.ts StateDoc): a suspended execution's
+ * fibers and promise table as JSON. The header (fibers' functions and pcs)
+ * is plain JSON for tools; everything user-valued is one codec payload, so
+ * shared and cyclic references across fibers, closures and entries survive.
+ *
+ * The table is relational: each saved entry is one row (a flat tuple), and
+ * a durable promise anywhere in a value — a local, an array slot, a
+ * combinator's items, a reaction — is written as a reference to its row.
+ * Only reachable entries are saved: from the fibers (locals, own promise,
+ * what they wait on) and the outstanding ops, through values and reactions;
+ * a settled entry nobody can reach is dropped.
+ *
+ *   data = [locals of each fiber, nextId, rows]
+ *   row  = [id, kind, state (+4 when handled), reactions, extra, value]
+ *
+ * trailing empty fields left out. An op's kind is its `kind:name` string
+ * (`call:encodeVideo`: identical strings are stored once), a child's extra
+ * its execution id; a combinator's extra is [items, remaining, results]
+ * (results left out while no item has settled; items written as entry ids,
+ * flagged by a fourth field 1, when they are all entries). Derived on reading rather than stored: what each fiber waits on
+ * (its 'f' reaction), the pending promise of a fiber nobody reacts to yet,
+ * and the committed watches (planWatches over the decoded state gives the
+ * same watches the commit sent).
+ */
+import { STATE_VERSION, type Frame, type StateDoc } from './contract.js';
+import { closureTag } from './closures.js';
+import { decodeGraphWith, DecodeError, encodeGraph, Refusal, refusalOf } from './codec.js';
+import { CorruptStateError, StateEncodeError, type AwaitSite } from './errors.js';
+import { stepRecord, defaultResolve, type Resolve } from './machine.js';
+import type { Fiber, MachineState } from './machine.js';
+import { planWatches } from './watches.js';
+import { DurablePromise, PENDING, type EntryKind, type OpInfo, type Reaction } from './promises.js';
+import type { LeafCommand } from './contract.js';
+
+const KIND_CODE: Record<EntryKind, string> = { op: 'o', fiber: 'f', then: 't', value: 'v', all: 'A', allSettled: 'S', race: 'R', any: 'Y' };
+const CODE_KIND: Record<string, EntryKind> = Object.fromEntries(Object.entries(KIND_CODE).map(([k, v]) => [v, k as EntryKind]));
+const OP_KINDS = new Set<LeafCommand['kind']>(['call', 'sleep', 'signal', 'child']);
+
+/** Every durable promise reachable from `roots` through values (arrays, objects, Maps, Sets, errors, closures' envs) and entries. */
+function reachableEntries(state: MachineState): DurablePromise[] {
+  const entries = new Set<DurablePromise>();
+  const seen = new Set<object>();
+  const stack: unknown[] = [];
+  for (const f of state.fibers) stack.push(f.frame.locals, f.p, f.w);
+  for (const op of state.ops) stack.push(op);
+  while (stack.length) {
+    const v = stack.pop();
+    if ((typeof v !== 'object' && typeof v !== 'function') || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (v instanceof DurablePromise) {
+      entries.add(v);
+      stack.push(v.value, v.items, v.results);
+      for (const rx of v.reactions) pushReaction(rx, stack);
+      continue;
+    }
+    if (typeof v === 'function') {
+      const tag = closureTag(v);
+      if (tag) stack.push(...tag.envs);
+      continue;
+    }
+    if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
+    else if (v instanceof Set) for (const x of v) stack.push(x);
+    else {
+      if (v instanceof Error) stack.push(v.cause, (v as { errors?: unknown }).errors);
+      for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return [...entries].sort((a, b) => a.id - b.id);
+}
+
+function pushReaction(rx: Reaction, stack: unknown[]): void {
+  switch (rx.t) {
+    case 'f':
+      stack.push(rx.fiber.p, rx.fiber.frame.locals);
+      return;
+    case 't':
+      stack.push(rx.p, rx.ok, rx.err);
+      return;
+    case 'fin':
+      stack.push(rx.p, rx.fn);
+      return;
+    case 'after':
+      stack.push(rx.p, rx.v);
+      return;
+    default:
+      stack.push(rx.p);
+  }
+}
+
+/** Reactions as flat tokens (entries and fibers by id): f fiber | c id i | t id ok err | fin id fn | a id | after id ok v (0 = no callback). */
+function reactionTokens(rxs: Reaction[]): unknown[] {
+  const t: unknown[] = [];
+  for (const rx of rxs) {
+    switch (rx.t) {
+      case 'f':
+        t.push('f', rx.fiber.id);
+        break;
+      case 'c':
+        t.push('c', rx.p.id, rx.i);
+        break;
+      case 't':
+        t.push('t', rx.p.id, rx.ok ?? 0, rx.err ?? 0);
+        break;
+      case 'fin':
+        t.push('fin', rx.p.id, rx.fn);
+        break;
+      case 'a':
+        t.push('a', rx.p.id);
+        break;
+      case 'after':
+        t.push('after', rx.p.id, rx.ok ? 1 : 0, rx.v);
+        break;
+    }
+  }
+  return t;
+}
+
+function rowOf(p: DurablePromise): unknown[] {
+  let extra: unknown = p.op?.child;
+  if (p.items) {
+    // Items that are all entries are written as their ids (flagged by a 4th field): most combinators are over calls.
+    const ids = p.items.every((x) => x instanceof DurablePromise);
+    const results = p.kind !== 'race' && p.remaining !== p.items.length ? p.results : 0;
+    const list = ids ? [p.items.map((x) => (x as DurablePromise).id), p.remaining, results, 1] : [p.items, p.remaining, results];
+    while (list[list.length - 1] === 0) list.pop();
+    extra = list;
+  }
+  const kind = p.kind === 'op' ? `${p.op!.kind}:${p.op!.name}` : KIND_CODE[p.kind];
+  const row: unknown[] = [p.id, kind, p.state + (p.handled ? 4 : 0), p.reactions.length ? reactionTokens(p.reactions) : 0, extra ?? 0, p.value];
+  while (row.length > 3 && (row[row.length - 1] === undefined || row[row.length - 1] === 0)) row.pop();
+  return row;
+}
+
+/** A live fiber's own promise that nobody reacts to: its row is implied by the fiber. */
+const implied = (p: DurablePromise, fibers: ReadonlySet<number>): boolean =>
+  p.kind === 'fiber' && p.state === PENDING && !p.handled && p.reactions.length === 0 && fibers.has(p.id);
+
+/** Durable promises are written as references to their rows (the codec's external objects). */
+const entryRef = (v: object): number | undefined => (v instanceof DurablePromise ? v.id : undefined);
+
+/** Encode a suspended state; StateEncodeError naming the first local that cannot be saved. */
+export function encodeState(state: MachineState, resolve: Resolve = defaultResolve): string {
+  const entries = reachableEntries(state);
+  const live = new Set(state.fibers.map((f) => f.id));
+  const rows = entries.filter((p) => !implied(p, live)).map(rowOf);
+  const locals = state.fibers.map((f) => f.frame.locals);
+  const data = [locals, state.nextId, rows];
+  // The records the runtime made (never seen by user code): only their contents need the codec's checks.
+  const trusted = new Set<object>([data, locals, ...locals, rows, ...rows]);
+  let payload: string;
+  try {
+    payload = encodeGraph(data, trusted, entryRef);
+  } catch (e) {
+    if (e instanceof Refusal) throw explainStateFailure(state, e, resolve);
+    throw e;
+  }
+  const header: Omit<StateDoc, 'data'> = {
+    v: STATE_VERSION,
+    workflow: state.workflow,
+    version: state.version,
+    // The root fiber (id 0, running the workflow itself) is written as its pc alone.
+    fibers: state.fibers.map((f) => {
+      // A root that waits on an op itself is where the execution waits: the store's `at` has its line already.
+      const line = f.id === 0 && f.w?.kind !== 'fiber' ? undefined : lineOf(f, resolve);
+      const at = line === undefined ? { pc: f.frame.pc } : { pc: f.frame.pc, ln: line };
+      return f.id === 0 && f.frame.fn === state.workflow ? at : { id: f.id, fn: f.frame.fn, ...at };
+    }),
+  };
+  return `${JSON.stringify(header).slice(0, -1)},"data":${payload}}`;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parse a StateDoc back into a MachineState; CorruptStateError with the reason on anything malformed. */
+export function decodeState(text: string): MachineState {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CorruptStateError(`not JSON (${(e as Error).message})`);
+  }
+  if (!isRecord(doc)) throw new CorruptStateError(`expected a JSON object, got ${Array.isArray(doc) ? 'an array' : typeof doc}`);
+  if (doc.v !== STATE_VERSION) throw new CorruptStateError(`unsupported format version ${JSON.stringify(doc.v)} (this runtime reads v${STATE_VERSION})`);
+  if (typeof doc.workflow !== 'string' || doc.workflow === '') throw new CorruptStateError(`missing or invalid 'workflow' name`);
+  if (typeof doc.version !== 'string') throw new CorruptStateError(`missing or invalid 'version' of workflow '${doc.workflow}'`);
+  if (!Array.isArray(doc.fibers) || doc.fibers.length === 0) throw new CorruptStateError(`'fibers' must be a non-empty array`);
+  const workflow = doc.workflow;
+  const heads = doc.fibers.map((f: unknown, i: number) => {
+    const root = isRecord(f) && f.id === undefined && f.fn === undefined;
+    const id = root ? 0 : isRecord(f) ? f.id : undefined;
+    const fn = root ? workflow : isRecord(f) ? f.fn : undefined;
+    if (!isRecord(f) || !Number.isInteger(id) || typeof fn !== 'string' || !Number.isInteger(f.pc) || (f.pc as number) < 0)
+      throw new CorruptStateError(`fiber ${i} must be { id, fn, pc } (the root: { pc }), got ${JSON.stringify(f)}`);
+    return { id: id as number, fn, pc: f.pc as number };
+  });
+  if (!('data' in doc)) throw new CorruptStateError(`missing 'data'`);
+
+  const byId = new Map<number, DurablePromise>();
+  const filled = new Set<number>();
+  // Allocated at first reference (a row may be referenced before it is read); its row fills it below.
+  const entry = (id: number): DurablePromise => {
+    let p = byId.get(id);
+    if (!p) byId.set(id, (p = new DurablePromise(id, 'value')));
+    return p;
+  };
+  let data: unknown;
+  try {
+    data = decodeGraphWith(doc.data, entry);
+  } catch (e) {
+    if (e instanceof DecodeError || e instanceof CorruptStateError) throw new CorruptStateError(`'data' is not a valid codec payload (${(e as Error).message})`);
+    throw e;
+  }
+  if (!Array.isArray(data) || data.length !== 3 || !Array.isArray(data[0]) || !Number.isInteger(data[1]) || !Array.isArray(data[2]))
+    throw new CorruptStateError(`'data' must hold [locals, nextId, rows]`);
+  const [allLocals, nextId, rows] = data as [unknown[], number, unknown[]];
+  if (allLocals.length !== heads.length) throw new CorruptStateError(`'data' has locals for ${allLocals.length} fibers but the header lists ${heads.length}`);
+
+  const fibers: Fiber[] = heads.map((h, i) => {
+    const locals = allLocals[i];
+    if (!isRecord(locals)) throw new CorruptStateError(`locals of fiber ${h.id} ('${h.fn}') must be an object`);
+    const p = entry(h.id);
+    p.kind = 'fiber';
+    filled.add(h.id);
+    return { id: h.id, frame: { fn: h.fn, pc: h.pc, locals }, p };
+  });
+  const fiberById = new Map(fibers.map((f) => [f.id, f]));
+  for (const row of rows) filled.add(fillRow(row, entry, fiberById));
+  for (const id of byId.keys()) if (!filled.has(id)) throw new CorruptStateError(`promise entry ${id} is referenced but has no row`);
+  const ops: DurablePromise[] = [];
+  for (const p of byId.values()) {
+    if (p.kind === 'op' && p.state === PENDING) ops.push(p);
+    for (const rx of p.reactions) if (rx.t === 'f') rx.fiber.w = p;
+  }
+  ops.sort((a, b) => a.id - b.id);
+  const state: MachineState = { workflow, version: doc.version, nextId, fibers, ops, tokens: new Map(), watches: new Map() };
+  planWatches(state); // the watches the commit of this state sent
+  return state;
+}
+
+function fillRow(row: unknown, entry: (id: number) => DurablePromise, fibers: Map<number, Fiber>): number {
+  if (!Array.isArray(row) || typeof row[0] !== 'number' || typeof row[1] !== 'string' || typeof row[2] !== 'number')
+    throw new CorruptStateError(`a promise-table row is malformed: ${JSON.stringify(row)?.slice(0, 80)}`);
+  const p = entry(row[0]);
+  const kind = row[1];
+  const colon = kind.indexOf(':');
+  if (colon > 0) {
+    const opKind = kind.slice(0, colon) as OpInfo['kind'];
+    if (!OP_KINDS.has(opKind)) throw new CorruptStateError(`promise entry ${p.id} has an unknown operation kind '${opKind}'`);
+    p.kind = 'op';
+    p.op = { kind: opKind, name: kind.slice(colon + 1) };
+    if (opKind === 'child') {
+      if (typeof row[4] !== 'string') throw new CorruptStateError(`child entry ${p.id} has no execution id`);
+      p.op.child = row[4];
+    }
+  } else {
+    const k = CODE_KIND[kind];
+    if (!k) throw new CorruptStateError(`promise entry ${p.id} has an unknown kind '${kind}'`);
+    p.kind = k;
+  }
+  p.state = (row[2] & 3) as DurablePromise['state'];
+  p.handled = (row[2] & 4) !== 0;
+  if (Array.isArray(row[3])) p.reactions = reactionsFrom(row[3], p.id, fibers, entry);
+  const extra = row[4];
+  if (p.kind !== 'op' && Array.isArray(extra)) {
+    if (!Array.isArray(extra[0]) || typeof extra[1] !== 'number') throw new CorruptStateError(`combinator entry ${p.id} has no valid items`);
+    const items = extra[0] as unknown[];
+    p.items = extra[3] === 1 ? items.map((id) => (typeof id === 'number' ? entry(id) : bad(p.id))) : items;
+    p.remaining = extra[1];
+    p.results = Array.isArray(extra[2]) ? (extra[2] as unknown[]) : new Array<unknown>(items.length);
+  }
+  p.value = row[5];
+  return p.id;
+}
+
+const bad = (id: number): never => {
+  throw new CorruptStateError(`promise entry ${id} refers to entries or fibers malformedly`);
+};
+
+function reactionsFrom(t: unknown[], id: number, fibers: Map<number, Fiber>, entry: (id: number) => DurablePromise): Reaction[] {
+  const out: Reaction[] = [];
+  const promise = (v: unknown): DurablePromise => (typeof v === 'number' && Number.isInteger(v) ? entry(v) : bad(id));
+  const fn = <F>(v: unknown): F | undefined => (v === 0 ? undefined : typeof v === 'function' ? (v as F) : bad(id));
+  let i = 0;
+  while (i < t.length) {
+    switch (t[i]) {
+      case 'f': {
+        const fiber = fibers.get(t[i + 1] as number) ?? bad(id);
+        out.push({ t: 'f', fiber });
+        i += 2;
+        break;
+      }
+      case 'c':
+        out.push({ t: 'c', p: promise(t[i + 1]), i: t[i + 2] as number });
+        i += 3;
+        break;
+      case 't': {
+        const rx: Reaction = { t: 't', p: promise(t[i + 1]) };
+        const ok = fn<(v: unknown) => unknown>(t[i + 2]);
+        const err = fn<(v: unknown) => unknown>(t[i + 3]);
+        if (ok) rx.ok = ok;
+        if (err) rx.err = err;
+        out.push(rx);
+        i += 4;
+        break;
+      }
+      case 'fin':
+        out.push({ t: 'fin', p: promise(t[i + 1]), fn: fn<() => unknown>(t[i + 2]) ?? bad(id) });
+        i += 3;
+        break;
+      case 'a':
+        out.push({ t: 'a', p: promise(t[i + 1]) });
+        i += 2;
+        break;
+      case 'after':
+        out.push({ t: 'after', p: promise(t[i + 1]), ok: t[i + 2] === 1, v: t[i + 3] });
+        i += 4;
+        break;
+      default:
+        bad(id);
+    }
+  }
+  return out;
+}
+
+/** The source line of the await fiber `f` waits at, if its code is known here. */
+function lineOf(f: Fiber, resolve: Resolve): number | undefined {
+  try {
+    return stepRecord(f.frame.fn, resolve).meta.suspensions[f.frame.pc]?.line;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The line each fiber waits at, as the header records it (readable without the code). */
+export function headerLines(text: string): (number | undefined)[] {
+  const doc = JSON.parse(text) as { fibers?: { ln?: unknown }[] };
+  return (doc.fibers ?? []).map((f) => (typeof f.ln === 'number' ? f.ln : undefined));
+}
+
+/** Where fiber `f` is suspended, for messages. */
+function siteOf(f: Fiber, resolve: Resolve): AwaitSite | undefined {
+  try {
+    const rec = stepRecord(f.frame.fn, resolve);
+    const s = rec.meta.suspensions[f.frame.pc];
+    return s ? { fn: f.frame.fn, file: rec.meta.file, line: s.line, column: s.column, ...(rec.meta.display ? { display: rec.meta.display } : {}) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The first local that cannot be saved (the user's own variables before compiler temporaries), with its fiber's await. */
+function explainStateFailure(state: MachineState, cause: Refusal, resolve: Resolve): Error {
+  for (const fiber of [...state.fibers].reverse()) {
+    const site = siteOf(fiber, resolve);
+    const names = Object.keys(fiber.frame.locals);
+    const isTemp = (n: string): boolean => /\s/.test(site?.display?.[n] ?? '');
+    for (const name of [...names.filter((n) => !isTemp(n)), ...names.filter(isTemp)]) {
+      const r = refusalOf(fiber.frame.locals[name], entryRef);
+      if (r) return new StateEncodeError(fiber.frame.fn, name, r.found, r.path, site, r.hint);
+    }
+  }
+  // Not a local: a value or callback of a pending promise (a then-callback kept across the await).
+  const root = state.fibers[0];
+  return new StateEncodeError(root?.frame.fn ?? state.workflow, '(a pending promise callback)', cause.found, cause.path, root && siteOf(root, resolve), cause.hint);
+}

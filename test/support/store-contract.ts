@@ -1,0 +1,234 @@
+/**
+ * The behaviour every Store keeps (runtime/store.ts), as one suite each
+ * backend's test file runs on its own store: revision guards, outstanding
+ * ops and their settlements, watches (exactly-once ready), buffered signals,
+ * the outbox, detached ops after the end, listing.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeValue } from '../../runtime/codec.js';
+import type { Ending, Store, Suspension } from '../../runtime/store.js';
+import type { WatchDef } from '../../runtime/watches.js';
+
+export const ev = (type: string) => ({ t: Date.now(), type });
+export const AT = { fn: 'wf', version: 'v1', pc: 1, file: 'wf.ts', line: 3, column: 2, depth: 1 };
+export const STATE = '{"v":2,"workflow":"wf","version":"v1","fibers":[{"pc":1}],"data":[[1],{}]}';
+
+export interface Step {
+  started?: { op: number; signal?: string }[];
+  consumed?: number[];
+  dropped?: number[];
+  tokens?: [number, string][];
+  set?: WatchDef[];
+  unset?: string[];
+  outbox?: string;
+  lone?: number;
+  state?: string;
+  workflow?: string;
+}
+
+export function suspension(s: Step = {}): Suspension {
+  return {
+    workflow: s.workflow ?? 'wf',
+    state: s.state ?? STATE,
+    version: 'v1',
+    at: AT,
+    started: s.started ?? [],
+    consumed: s.consumed ?? [],
+    dropped: s.dropped ?? [],
+    outbox: s.outbox ?? '',
+    ...(s.lone !== undefined ? { lone: s.lone } : {}),
+    watches: { tokens: s.tokens ?? [], set: s.set ?? [], unset: s.unset ?? [], empty: false },
+    cancelDelivered: false,
+  };
+}
+
+export function ending(e: Partial<Ending> = {}): Ending {
+  return { status: 'completed', payload: encodeValue(1), cancelDelivered: false, started: [], consumed: [], dropped: [], detached: [], outbox: '', ...e };
+}
+
+/** A multi-op watch over `ops` with `f`/`r` items settled before the commit. */
+export const watch = (key: string, ops: number[], mode: WatchDef['mode'] = 'all', f = 0, r = 0, total = ops.length + f + r): WatchDef => ({ key, mode, n: total, f, r, ops });
+export const ops = (...list: number[]) => list.map((op) => ({ op }));
+
+/** A minimal outbox text (the store keeps it opaque, except the embedded one, which reads its jobs). */
+export const outboxOf = (...activityOps: number[]): string =>
+  JSON.stringify({ activities: activityOps.map((op) => ({ executionId: 'x', op, activity: 'a', args: encodeValue([]), options: {} })), timers: [], children: [] });
+
+export function storeContract(name: string, getStore: () => Store): void {
+  let n = 0;
+  /** A new execution committed at rev 0 → 1 with the given step. */
+  async function waiting(step: Step): Promise<string> {
+    const store = getStore();
+    const id = `${name.toLowerCase()}-c${++n}`;
+    await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    expect(await store.commitSuspension(id, 0, suspension(step), ev('suspended'))).toBe('waiting');
+    return id;
+  }
+
+  describe(`${name}: the Store contract`, () => {
+    it('creates idempotently by id', async () => {
+      const store = getStore();
+      const id = `${name.toLowerCase()}-same`;
+      const a = await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([1]) });
+      const b = await store.create({ id, workflow: 'other', version: 'v2', args: encodeValue([2]) });
+      expect(a.created).toBe(true);
+      expect(b.created).toBe(false);
+      expect(b.record).toMatchObject({ workflow: 'wf', status: 'ready', rev: 0, args: encodeValue([1]), progress: { started: 0, settled: 0 } });
+    });
+
+    it('an op watched alone makes the execution ready on its settlement, once; settleAndLoad returns what the resume reads', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1, 2), tokens: [[1, '*']] });
+      expect(await store.load(id)).toMatchObject({ status: 'waiting', rev: 1, state: STATE, at: AT, progress: { started: 2, settled: 0 } });
+      expect(await store.settle(id, 9, true, encodeValue(0), ev('c'))).toBe('stale'); // not an outstanding op
+      expect(await store.settle(id, 2, true, encodeValue('b'), ev('c'))).toBe('recorded'); // nobody waits on op 2
+      const r = await store.settleAndLoad(id, 1, false, encodeValue(new Error('x')), ev('c'));
+      expect(r.outcome).toBe('ready');
+      expect(r.loaded).toEqual(await store.loadForStep(id));
+      expect(r.loaded!.record).toMatchObject({ id, status: 'ready', rev: 1, progress: { started: 2, settled: 2 } });
+      expect(r.loaded!.settlements.map((x) => [x.op, x.ok])).toEqual([
+        [2, true],
+        [1, false],
+      ]);
+      expect(await store.settle(id, 1, true, encodeValue('late'), ev('c'))).toBe('duplicate');
+      expect((await store.pending()).ready).toContain(id);
+    });
+
+    it('a multi-op watch is ready exactly once, on the settlement that completes its rule; concurrent settlements agree', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1, 2, 3), tokens: [[1, 'w9'], [2, 'w9'], [3, 'w9']], set: [watch('w9', [1, 2, 3])] });
+      expect(await store.settle(id, 1, true, encodeValue('a'), ev('c'))).toBe('recorded');
+      expect(await store.settle(id, 1, true, encodeValue('a'), ev('c'))).toBe('duplicate');
+      expect(await store.settle(id, 3, true, encodeValue('c'), ev('c'))).toBe('recorded');
+      const outcomes = await Promise.all([1, 1, 1].map(() => store.settle(id, 2, true, encodeValue('b'), ev('c'))));
+      expect(outcomes.sort()).toEqual(['duplicate', 'duplicate', 'ready']);
+      expect((await store.loadForStep(id))!.settlements.map((s) => s.op)).toEqual([1, 3, 2]);
+      // a second commit of the same rev loses
+      expect(await store.commitEnd(id, 1, ending({ consumed: [1, 2, 3] }), ev('completed'))).toBe(true);
+      expect(await store.commitEnd(id, 1, ending({ payload: encodeValue(2) }), ev('completed'))).toBe(false);
+      expect(await store.commitSuspension(id, 1, suspension(), ev('s'))).toBe('stale');
+      expect((await store.load(id))!.result).toBe(encodeValue(1));
+    });
+
+    it('applies race/any/allSettled/all rules by counts, with items settled before the commit counted', async () => {
+      const store = getStore();
+      const race = await waiting({ started: ops(1, 2), tokens: [[1, 'w'], [2, 'w']], set: [watch('w', [1, 2], 'race')] });
+      expect(await store.settle(race, 2, false, encodeValue('e'), ev('c'))).toBe('ready');
+      const any = await waiting({ started: ops(1, 2), tokens: [[1, 'w'], [2, 'w']], set: [watch('w', [1, 2], 'any')] });
+      expect(await store.settle(any, 1, false, encodeValue('e'), ev('c'))).toBe('recorded');
+      expect(await store.settle(any, 2, false, encodeValue('e'), ev('c'))).toBe('ready');
+      const first = await waiting({ started: ops(1, 2), tokens: [[1, 'w'], [2, 'w']], set: [watch('w', [1, 2], 'all', 3)] });
+      expect(await store.settle(first, 2, false, encodeValue('e'), ev('c'))).toBe('ready'); // all: the first rejection
+      const settled = await waiting({ started: ops(1), tokens: [[1, 'w']], set: [watch('w', [1], 'allSettled', 1, 1)] });
+      expect(await store.settle(settled, 1, true, encodeValue(1), ev('c'))).toBe('ready');
+    });
+
+    it('keeps settlements that arrive while a resume runs; the commit is ready at once if they fire its new watches', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1, 2, 3), tokens: [[1, '*']] });
+      expect(await store.settle(id, 1, true, encodeValue(1), ev('c'))).toBe('ready');
+      // the resume has loaded op 1's settlement; meanwhile op 2 settles (nobody waited on it yet)
+      expect(await store.settle(id, 2, true, encodeValue(2), ev('c'))).toBe('recorded');
+      // the resume consumed op 1 and now waits on op 2: ready at once
+      expect(await store.commitSuspension(id, 1, suspension({ consumed: [1], tokens: [[2, '*']] }), ev('s'))).toBe('ready');
+      expect((await store.loadForStep(id))!.settlements.map((s) => s.op)).toEqual([2]);
+      // a new multi-op watch counts an unconsumed settlement of its members
+      expect(await store.commitSuspension(id, 2, suspension({ consumed: [2], started: ops(4), tokens: [[3, 'w'], [4, 'w']], set: [watch('w', [3, 4])] }), ev('s'))).toBe('waiting');
+      expect(await store.settle(id, 3, true, encodeValue(3), ev('c'))).toBe('recorded');
+      expect(await store.settle(id, 4, true, encodeValue(4), ev('c'))).toBe('ready');
+      expect(await store.commitSuspension(id, 3, suspension({ consumed: [3, 4], unset: ['w'] }), ev('s'))).toBe('waiting');
+      expect((await store.loadForStep(id))!.settlements).toEqual([]);
+      expect(await store.isLive(id, 3)).toBe(false);
+    });
+
+    it('writes several history events of one transition in order (resumed + suspended)', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
+      await store.settle(id, 1, true, encodeValue(1), ev('call completed'));
+      expect(await store.commitSuspension(id, 1, suspension({ consumed: [1] }), [ev('resumed'), ev('suspended'), ev('dispatched')])).toBe('waiting');
+      expect((await store.history(id)).map((e) => e.type).slice(-5)).toEqual(['suspended', 'call completed', 'resumed', 'suspended', 'dispatched']);
+    });
+
+    it('buffers signals until a wait of that name, in order; the oldest outstanding wait takes the next one', async () => {
+      const store = getStore();
+      const id = `${name.toLowerCase()}-sig${++n}`;
+      await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([]) });
+      expect(await store.signal(id, 'go', encodeValue(1), ev('signal'))).toBe('buffered');
+      expect(await store.signal(id, 'go', encodeValue(2), ev('signal'))).toBe('buffered');
+      expect(await store.commitSuspension(id, 0, suspension({ started: [{ op: 1, signal: 'go' }], tokens: [[1, '*']] }), ev('s'))).toBe('ready');
+      expect((await store.loadForStep(id))!.settlements.map((s) => [s.op, s.payload])).toEqual([[1, encodeValue(1)]]);
+      expect(await store.commitSuspension(id, 1, suspension({ consumed: [1], started: [{ op: 2, signal: 'go' }, { op: 3, signal: 'go' }], tokens: [[3, '*']] }), ev('s'))).toBe('waiting');
+      // op 2 (unwatched) took the buffered 2; op 3 waits
+      expect((await store.loadForStep(id))!.settlements.map((s) => [s.op, s.payload])).toEqual([[2, encodeValue(2)]]);
+      expect(await store.signal(id, 'go', encodeValue(3), ev('signal'))).toBe('ready');
+      expect(await store.signal(id, 'go', encodeValue(4), ev('signal'))).toBe('buffered');
+      await expect(store.signal('nobody-here', 'go', encodeValue(0), ev('signal'))).rejects.toThrow(/no execution with id 'nobody-here'/);
+    });
+
+    it('cancel makes a waiting execution ready once; its ops stop being live when the end drops them', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1, 2), tokens: [[1, 'w'], [2, 'w']], set: [watch('w', [1, 2])] });
+      expect(await store.isLive(id, 1)).toBe(true);
+      expect(await store.requestCancel(id, encodeValue('r'), ev('cancel'))).toBe('ready');
+      expect(await store.requestCancel(id, encodeValue('r'), ev('cancel'))).toBe('noop');
+      expect((await store.load(id))!.cancel).toEqual({ reason: encodeValue('r'), delivered: false });
+      expect(await store.commitEnd(id, 1, ending({ status: 'cancelled', dropped: [1, 2], cancelDelivered: true }), ev('cancelled'))).toBe(true);
+      expect(await store.isLive(id, 1)).toBe(false);
+      expect(await store.settle(id, 2, true, encodeValue(0), ev('c'))).toBe('stale');
+      await expect(store.signal(id, 'go', encodeValue(0), ev('signal'))).rejects.toThrow(/already ended/);
+    });
+
+    it('keeps the outbox and its flag until clearDispatch of the same rev', async () => {
+      const store = getStore();
+      const box = outboxOf(1, 2);
+      const id = await waiting({ started: ops(1, 2), outbox: box });
+      expect((await store.pending()).dispatch).toContain(id);
+      expect(await store.load(id)).toMatchObject({ dispatchPending: 1 });
+      expect(await store.outbox(id, 1)).toBe(box);
+      expect(await store.outbox(id, 0)).toBeUndefined();
+      await store.clearDispatch(id, 0);
+      expect((await store.pending()).dispatch).toContain(id);
+      await store.clearDispatch(id, 1);
+      expect((await store.pending()).dispatch).not.toContain(id);
+      expect(await store.outbox(id, 1)).toBeUndefined();
+    });
+
+    it("a lone call's delivery (isLive) clears its outbox; a call of a bigger outbox does not", async () => {
+      const store = getStore();
+      const lone = await waiting({ started: ops(1), tokens: [[1, '*']], outbox: outboxOf(1), lone: 1 });
+      const pair = await waiting({ started: ops(1, 2), outbox: outboxOf(1, 2) });
+      expect((await store.pending()).dispatch).toEqual(expect.arrayContaining([lone, pair]));
+      expect(await store.isLive(lone, 1)).toBe(true);
+      expect(await store.isLive(pair, 1)).toBe(true);
+      const { dispatch } = await store.pending();
+      expect(dispatch).not.toContain(lone);
+      expect(dispatch).toContain(pair);
+      expect(await store.isLive(lone, 7)).toBe(false); // not an op of it
+    });
+
+    it('an end keeps detached ops live (they run even if the workflow ended first); their late settlement only goes to the history', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1, 2), tokens: [[2, '*']] });
+      expect(await store.settle(id, 2, true, encodeValue(2), ev('c'))).toBe('ready');
+      const late = outboxOf(3);
+      expect(await store.commitEnd(id, 1, ending({ consumed: [2], detached: [1], outbox: late }), ev('completed'))).toBe(true);
+      expect(await store.isLive(id, 1)).toBe(true);
+      expect(await store.outbox(id, 2)).toBe(late);
+      expect(await store.settle(id, 1, true, encodeValue(1), ev('call completed'))).toBe('stale');
+      expect(await store.isLive(id, 1)).toBe(false);
+      expect((await store.history(id)).map((e) => e.type).slice(-2)).toEqual(['completed', 'call completed']);
+      expect(await store.load(id)).toMatchObject({ status: 'completed', result: encodeValue(1) });
+    });
+
+    it('notes a problem at the current rev only, once', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
+      await store.noteProblem(id, 0, 'old', ev('problem'));
+      expect((await store.load(id))!.problem).toBeUndefined();
+      await store.noteProblem(id, 1, 'no worker has version v1', ev('problem'));
+      await store.noteProblem(id, 1, 'no worker has version v1', ev('problem'));
+      expect((await store.load(id))!.problem).toBe('no worker has version v1');
+      expect((await store.history(id)).filter((e) => e.type === 'problem')).toHaveLength(1);
+    });
+  });
+}
