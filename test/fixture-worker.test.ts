@@ -18,7 +18,35 @@ import { FIBERS_DIR, PROGRAMS_DIR, programStems } from './support/fixture-corpus
 import { compareOnWorker } from './support/fixture-worker.js';
 import { useLocalRuntime, workflowModule } from './support/runtime-harness.js';
 
-const FIBERS_ON_WORKER: string[] = ['closure-counter-shared-env', 'combinators-over-iterables'];
+const FIBERS_ON_WORKER: string[] = [
+  'all-first-rejection',
+  'child-awaited-twice',
+  'closure-counter-shared-env',
+  'combinators-over-iterables',
+  'fire-and-forget-call',
+  'fire-and-forget-failing-call',
+  'fire-and-forget-in-loop',
+  'fire-and-forget-sleep',
+  'fire-and-forget-workflow-ends-first',
+  'fire-and-forget-workflow-function',
+  'memoized-promises',
+  'race-nested-combinators',
+  'race-rejection-first',
+  'race-value-first',
+  'stored-call-awaited-later',
+  'stored-call-awaited-twice',
+  'stored-calls-in-array',
+  'stored-calls-in-map',
+  'stored-calls-in-object',
+  'stored-promise-pipelined-loop',
+  'stored-rejection-caught-later',
+  'stored-sleep-and-signal',
+  'stored-workflow-call',
+  'unhandled-rejections',
+  'workflow-call-throws-in-all',
+  'workflow-calls-in-promise-all',
+  'workflow-recursion-promise-all',
+];
 
 /** fixtures/programs that run on a worker as natively: calls, groups, races on real delays, failures, the codec. */
 const PROGRAMS_ON_WORKER = ['promise-all-map', 'promise-race-any', 'try-catch-activity-error', 'uncaught-custom-error', 'values-beyond-json', 'video-pipeline'];

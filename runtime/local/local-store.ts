@@ -488,6 +488,9 @@ export class LocalStore implements Store {
     const d = x.doc;
     const t = now();
     this.removeOps(x, [...end.consumed, ...end.dropped, ...x.settlements.keys()]);
+    // Detached ops (some started by this very step) stay outstanding: they keep running.
+    for (const op of end.detached) d.ops[op] ??= '';
+    d.progress.started += end.started.length;
     for (const k of ['state', 'args', 'at', 'problem', 'buffers', 'waits', 'watches', 'settled'] as const) delete d[k];
     Object.assign(d, { rev: rev + 1, status: end.status, completedAt: t, updatedAt: t });
     if (end.status === 'completed') d.result = end.payload;

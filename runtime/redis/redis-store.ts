@@ -165,9 +165,10 @@ export class RedisStore implements Store {
   }
 
   async commitEnd(id: string, rev: number, end: Ending, event: HistoryEvents): Promise<boolean> {
-    const args: (string | number)[] = [rev, end.status, end.payload, end.cancelDelivered ? '1' : '0', end.outbox, end.lone ?? ''];
+    const args: (string | number)[] = [rev, end.status, end.payload, end.cancelDelivered ? '1' : '0', end.outbox, end.lone ?? '', end.started.length];
     pushList(args, end.consumed);
     pushList(args, end.dropped);
+    pushList(args, end.detached);
     return (await this.run('commit_end', id, event, args)) === 1;
   }
 

@@ -211,8 +211,11 @@ export function storeContract(name: string, getStore: () => Store): void {
       const id = await waiting({ started: ops(1, 2), tokens: [[2, '*']] });
       expect(await store.settle(id, 2, true, encodeValue(2), ev('c'))).toBe('ready');
       const late = outboxOf(3);
-      expect(await store.commitEnd(id, 1, ending({ consumed: [2], detached: [1], outbox: late }), ev('completed'))).toBe(true);
+      // op 3 is started by the ending step itself
+      expect(await store.commitEnd(id, 1, ending({ started: ops(3), consumed: [2], detached: [1, 3], outbox: late }), ev('completed'))).toBe(true);
       expect(await store.isLive(id, 1)).toBe(true);
+      expect(await store.isLive(id, 3)).toBe(true);
+      expect((await store.load(id))!.progress).toEqual({ started: 3, settled: 1 });
       expect(await store.outbox(id, 2)).toBe(late);
       expect(await store.settle(id, 1, true, encodeValue(1), ev('call completed'))).toBe('stale');
       expect(await store.isLive(id, 1)).toBe(false);

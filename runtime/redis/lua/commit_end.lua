@@ -1,8 +1,9 @@
 -- commit the end of the step that started at rev.
 -- ARGV 5 rev, 6 status (completed|failed|cancelled), 7 payload, 8 cancelDelivered '1'|'0',
---      9 outbox ('' = none), 10 lone op ('' = none), then consumed (n, op...), dropped (n, op...)
--- Outstanding ops left afterwards are detached (calls and children never awaited): they keep
--- running, and a late settlement of one is only recorded in the history.
+--      9 outbox ('' = none), 10 lone op ('' = none), 11 number of ops the step started,
+--      then consumed (n, op...), dropped (n, op...), detached (n, op...)
+-- Detached ops (calls and children never awaited, some started by this very step) stay outstanding:
+-- they keep running, and a late settlement of one is only recorded in the history.
 local rev = redis.call('HGET', K_X, 'rev')
 if rev ~= ARGV[5] or redis.call('HGET', K_X, 'status') ~= 'ready' then return 0 end
 local newrev = tonumber(rev) + 1
@@ -11,8 +12,10 @@ if ARGV[6] == 'completed' then field = 'result' end
 redis.call('HSET', K_X, 'rev', newrev, 'status', ARGV[6], field, ARGV[7], 'completedAt', NOW, 'updatedAt', NOW)
 redis.call('HDEL', K_X, 'at', 'atFn', 'atFile', 'waits', 'problem')
 if ARGV[8] == '1' then redis.call('HSET', K_X, 'cancelDelivered', '1') end
-local i = remove_ops(11) -- consumed
-remove_ops(i) -- dropped
+local i = remove_ops(12) -- consumed
+i = remove_ops(i) -- dropped
+for k = 1, tonumber(ARGV[i]) do redis.call('HSETNX', K_X, 'o:' .. ARGV[i + k], '') end
+if ARGV[11] ~= '0' then redis.call('HINCRBY', K_X, 'started', ARGV[11]) end
 -- ops that settled while the last step ran are over
 for _, op in ipairs(redis.call('HKEYS', K_S)) do redis.call('HDEL', K_X, 'o:' .. op) end
 redis.call('DEL', K_S, K_V, K_W)
