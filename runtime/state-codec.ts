@@ -57,13 +57,14 @@ function reachableEntries(state: MachineState): DurablePromise[] {
     if (typeof v === 'function') {
       const tag = closureTag(v);
       if (tag) stack.push(...tag.envs);
-      continue;
     }
     if (v instanceof Map) for (const [k, x] of v) stack.push(k, x);
     else if (v instanceof Set) for (const x of v) stack.push(x);
-    else {
-      if (v instanceof Error) stack.push(v.cause, (v as { errors?: unknown }).errors);
-      for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
+    // Every own property, as the codec saves them: no getter runs here, an accessor's functions are walked.
+    for (const key of Reflect.ownKeys(v)) {
+      const d = Object.getOwnPropertyDescriptor(v, key)!;
+      if ('value' in d) stack.push(d.value);
+      else stack.push(d.get, d.set);
     }
   }
   return [...entries].sort((a, b) => a.id - b.id);
