@@ -36,7 +36,8 @@ for (const kind of BACKENDS) {
       expect(types).toContain('call completed');
       expect(types).toContain('call failed');
       expect(types).toContain('resumed');
-      expect(types.at(-1)).toBe('completed');
+      // A race's losers keep running after the end (they were started): their late settlements may follow.
+      expect(types.filter((t) => !t.startsWith('call ')).at(-1)).toBe('completed');
     });
   });
 }
