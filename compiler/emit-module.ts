@@ -14,6 +14,8 @@ export interface HelperNames {
   define: string;
   call: string;
   group: string;
+  /** Imported only when the module declares top-level classes (registerModuleClasses). */
+  serializable?: string;
 }
 
 /**
@@ -41,5 +43,31 @@ export function replaceWorkflow(program: t.Program, site: WorkflowSite, helpers:
 
 export function addHelperImport(program: t.Program, helpers: HelperNames, source = 'reawait/workflow'): void {
   const spec = (imported: string, local: string): t.ImportSpecifier => t.importSpecifier(t.identifier(local), t.identifier(imported));
-  program.body.unshift(t.importDeclaration([spec('defineWorkflow', helpers.define), spec('call', helpers.call), spec('group', helpers.group)], t.stringLiteral(source)));
+  const specs = [spec('defineWorkflow', helpers.define), spec('call', helpers.call), spec('group', helpers.group)];
+  if (helpers.serializable) specs.push(spec('serializable', helpers.serializable));
+  program.body.unshift(t.importDeclaration(specs, t.stringLiteral(source)));
+}
+
+/**
+ * Registers every class declared at the top level of a workflow's module
+ * with the codec, right after its declaration, as `'<file>#<Name>'`:
+ *
+ *   class ValidationError extends Error { … }
+ *   _rw_serializable(ValidationError, "src/order.ts#ValidationError");
+ *
+ * so that the module's own classes (Error subclasses above all) survive a
+ * suspension as instances of themselves. Returns whether there was any.
+ */
+export function registerModuleClasses(program: t.Program, helper: string, file: string): boolean {
+  let any = false;
+  for (let i = program.body.length - 1; i >= 0; i--) {
+    const s = program.body[i]!;
+    const d = s.type === 'ExportNamedDeclaration' || s.type === 'ExportDefaultDeclaration' ? s.declaration : s;
+    if (d?.type !== 'ClassDeclaration' || !d.id || d.declare) continue;
+    const register = t.expressionStatement(t.callExpression(t.identifier(helper), [t.identifier(d.id.name), t.stringLiteral(`${file}#${d.id.name}`)]));
+    register.loc = d.loc ?? null;
+    program.body.splice(i + 1, 0, register);
+    any = true;
+  }
+  return any;
 }

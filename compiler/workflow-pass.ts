@@ -13,7 +13,7 @@ import { Emitter, Label } from './emitter.js';
 import { CompileError, ErrorSink } from './errors.js';
 import { UnsupportedAwait } from './explode-await.js';
 import { findWorkflows, type WorkflowFunction, type WorkflowSite } from './find-workflows.js';
-import { addHelperImport, replaceWorkflow, type HelperNames } from './emit-module.js';
+import { addHelperImport, registerModuleClasses, replaceWorkflow, type HelperNames } from './emit-module.js';
 import { computeLiveness } from './liveness.js';
 import { Lowerer } from './lower-statements.js';
 import { metaNode, workflowMeta } from './meta.js';
@@ -90,6 +90,10 @@ export function compileWorkflows(program: t.Program, programPath: NodePath<t.Pro
   }
   if (errors.items.length) throw new CompileError(errors.items);
   for (const { site, meta, step } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step);
+  if (done.length) {
+    const name = helper('_rw_serializable');
+    if (registerModuleClasses(program, name, opts.file)) helpers.serializable = name;
+  }
   if (done.length) addHelperImport(program, helpers, opts.importSource);
   if (opts.rescanScope !== false) programPath?.scope.crawl();
   return metas;

@@ -105,6 +105,33 @@ function drive(rec: CompiledWorkflowRecord, args: unknown[], settle: (cmd: unkno
   return { value: r.value, frames };
 }
 
+describe("a workflow module's own classes", () => {
+  it('registers each top-level class declaration with the codec as <file>#<Name>, right after it; nested and ambient ones are left alone', () => {
+    const source = `
+import { sleep } from 'reawait/workflow';
+export class ValidationError extends Error {}
+class Money { constructor(public cents: number) {} }
+export default class Ledger {}
+declare class Ambient {}
+function helper() { class Local {} return Local; }
+export async function pay() {
+  'use workflow';
+  await sleep(1);
+  return new Money(1);
+}
+`;
+    const { code } = compile(source, { filename: 'src/billing.ts' });
+    expect(code).toMatch(/^import \{ defineWorkflow as _rw_define, call as _rw_call, group as _rw_group, serializable as _rw_serializable \} from "reawait\/workflow";/);
+    expect(code).toContain('export class ValidationError extends Error {}\n_rw_serializable(ValidationError, "src/billing.ts#ValidationError");');
+    expect(code).toMatch(/class Money \{[^]*?\n\}\n_rw_serializable\(Money, "src\/billing\.ts#Money"\);/);
+    expect(code).toContain('export default class Ledger {}\n_rw_serializable(Ledger, "src/billing.ts#Ledger");');
+    expect(code.match(/_rw_serializable\(/g)).toHaveLength(3);
+    // A module without classes imports no registration helper; a module without workflows is left as it was
+    expect(compile(`export async function w() { 'use workflow'; return 1; }`, { filename: 'w.ts' }).code).not.toContain('serializable');
+    expect(compile(`export class Plain {}`, { filename: 'p.ts' }).code).not.toContain('serializable');
+  });
+});
+
 describe('liveness and verbatim code', () => {
   it('keeps the return-value slot out of states saved before the return', () => {
     const out = compile(

@@ -310,7 +310,8 @@ export async function semParams({ a, b = 2 }: { a: number; b?: number }, [c, ...
 
   it('names a renamed local by its source name and a loop snapshot by the loop it belongs to', async () => {
     const { module } = await compileAndImport(
-      `${HEAD}class Conn { constructor(readonly port: number) {} }
+      // A class expression: top-level class declarations of a workflow module are registered (saveable), this is not.
+      `${HEAD}const Conn = class Conn { constructor(readonly port: number) {} };
 export async function semShadowed(port: number) {
   'use workflow';
   const conn = 1;

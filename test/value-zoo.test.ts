@@ -168,6 +168,60 @@ describe('what the issue saw change silently now behaves as native', () => {
   });
 });
 
+describe("a workflow module's own classes are registered by the compiler", () => {
+  const source = `
+import { proxyActivities, sleep } from 'reawait/workflow';
+const { check } = proxyActivities<{ check(order: unknown): Promise<void> }>();
+
+export class ValidationError extends Error {
+  constructor(message: string, readonly field: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+class Order {
+  lines: { sku: string; qty: number }[] = [];
+  add(sku: string, qty: number) {
+    this.lines.push({ sku, qty });
+    return this;
+  }
+  get count() {
+    return this.lines.reduce((n, l) => n + l.qty, 0);
+  }
+}
+
+export async function placeOrder(fail: boolean) {
+  'use workflow';
+  const order = new Order().add('pen', 2);
+  try {
+    if (fail) throw new ValidationError('no stock', 'sku');
+    await check(order);
+  } catch (e) {
+    await sleep(1); // the caught error is live across this await
+    if (e instanceof ValidationError) return { branch: 'validation', field: e.field, name: e.name };
+    return { branch: 'other' };
+  }
+  order.add('ink', 1);
+  await sleep(1);
+  return { branch: 'ok', count: order.count, isOrder: order instanceof Order };
+}
+`;
+
+  it('an instance of a class declared in the module keeps its class across awaits, and so does a caught Error subclass', async () => {
+    const { module } = await compileAndImport(source, 'test/zoo-classes-workflow.ts');
+    const placeOrder = module.placeOrder as Workflow;
+    const ok = await runWorkflow(placeOrder, [false], { activities: { check: async () => undefined } });
+    expect(ok.result).toEqual({ branch: 'ok', count: 3, isOrder: true });
+    const failed = await runWorkflow(placeOrder, [true], { activities: { check: async () => undefined } });
+    expect(failed.result).toEqual({ branch: 'validation', field: 'sku', name: 'ValidationError' });
+    // the activity received the instance as an Order too (a payload crosses the codec the same way)
+    let received: unknown;
+    await runWorkflow(placeOrder, [false], { activities: { check: async (o: unknown) => void (received = o) } });
+    expect(Object.getPrototypeOf(received).constructor.name).toBe('Order');
+    expect((received as { count: number }).count).toBe(2);
+  });
+});
+
 describe('exactDifference (the checker itself can fail)', () => {
   const differ: [string, unknown, unknown][] = [
     ['a hole vs undefined', [1, , 3], [1, undefined, 3]], // eslint-disable-line no-sparse-arrays
