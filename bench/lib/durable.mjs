@@ -42,6 +42,29 @@ export async function resumeAfter(n: number, rounds: number): Promise<number> {
   return acc;
 }
 
+/** Three sequential steps: one fiber of row 9. */
+async function fiberSteps(i: number): Promise<number> {
+  'use workflow';
+  let acc = await inc(i);
+  acc = await inc(acc);
+  return await inc(acc);
+}
+
+/** n fibers of three sequential steps each, awaited together. */
+export async function fibers(n: number): Promise<number> {
+  'use workflow';
+  const xs = await Promise.all(Array.from({ length: n }, (_, i) => fiberSteps(i)));
+  return xs.length;
+}
+
+/** The same 3n calls as flat groups: three Promise.all of n activities, one after the other. */
+export async function flatGroups(n: number): Promise<number> {
+  'use workflow';
+  let xs = Array.from({ length: n }, (_, i) => i);
+  for (let r = 0; r < 3; r++) xs = await Promise.all(xs.map((x) => inc(x)));
+  return xs.length;
+}
+
 /** Waits for signal 'go' once: an idle waiting execution. */
 export async function idle(tag: number): Promise<number> {
   'use workflow';
