@@ -85,6 +85,8 @@ export interface UnhandledRejection {
   /** `call 'charge'`, `fiber`, `Promise.all`, … */
   what: string;
   error: unknown;
+  /** Where it was made: `file:line` of the await its fiber had resumed from (or the function's start). */
+  site?: string;
 }
 
 /** What a resume did, besides the new state: what the store commits with it. */
@@ -181,6 +183,8 @@ class Execution implements Scheduler {
   private readonly maybeUnhandled = new Set<DurablePromise>();
   readonly effects: StepEffects = { started: [], consumed: [], dropped: [], unhandled: [] };
   private readonly records = new Map<string, StepRecord>();
+  /** The fiber whose step function runs now (null in a then-callback): new entries remember where they were made. */
+  private running: Fiber | null = null;
 
   constructor(
     readonly state: MachineState,
@@ -292,6 +296,8 @@ class Execution implements Scheduler {
   private runFiber(fiber: Fiber, input: ResumeInput): void {
     const rec = this.record(fiber.frame.fn);
     let r: StepResult;
+    const outer = this.running;
+    this.running = fiber;
     try {
       r = rec.step(fiber.frame, input);
       if (typeof r !== 'object' || r === null || typeof r.done !== 'boolean')
@@ -299,6 +305,8 @@ class Execution implements Scheduler {
     } catch (error) {
       this.fibers.delete(fiber.id);
       return settle(this, fiber.p, false, error);
+    } finally {
+      this.running = outer;
     }
     if (r.done) {
       this.fibers.delete(fiber.id);
@@ -365,7 +373,13 @@ class Execution implements Scheduler {
   }
 
   entry(kind: DurablePromise['kind']): DurablePromise {
-    return new DurablePromise(this.next(), kind);
+    const p = new DurablePromise(this.next(), kind);
+    const f = this.running;
+    if (f) {
+      const rec = this.record(f.frame.fn);
+      p.site = `${rec.meta.file}:${rec.meta.suspensions[f.frame.pc]?.line ?? rec.meta.line}`;
+    }
+    return p;
   }
 
   then(source: DurablePromise, onFulfilled: unknown, onRejected: unknown): DurablePromise {
@@ -474,7 +488,7 @@ class Execution implements Scheduler {
     for (const p of this.maybeUnhandled) {
       if (p.handled || p.state !== REJECTED || p.id === 0) continue;
       p.handled = true;
-      this.effects.unhandled.push({ id: p.id, what: describeEntry(p), error: p.value });
+      this.effects.unhandled.push({ id: p.id, what: describeEntry(p), error: p.value, ...(p.site ? { site: p.site } : {}) });
     }
     this.maybeUnhandled.clear();
   }

@@ -106,6 +106,12 @@ export class DurablePromise<T = unknown> implements PromiseLike<T> {
   results?: unknown[];
   /** Combinators: items not yet settled (all, allSettled) or not yet rejected (any). */
   remaining?: number;
+  /**
+   * Where it was made, for an unhandled rejection's message: `file:line` of
+   * the await the making fiber had resumed from (kept in the state only while
+   * it is pending and unhandled).
+   */
+  site?: string;
 
   constructor(
     readonly id: number,

@@ -12,7 +12,7 @@
  * a settled entry nobody can reach is dropped.
  *
  *   data = [locals of each fiber, nextId, rows]
- *   row  = [id, kind, state (+4 when handled), reactions, extra, value]
+ *   row  = [id, kind, state (+4 when handled), reactions, extra, value, site]
  *
  * trailing empty fields left out. An op's kind is its `kind:name` string
  * (`call:encodeVideo`: identical strings are stored once), a child's extra
@@ -128,8 +128,13 @@ function rowOf(p: DurablePromise): unknown[] {
     extra = list;
   }
   const kind = p.kind === 'op' ? `${p.op!.kind}:${p.op!.name}` : KIND_CODE[p.kind];
-  const row: unknown[] = [p.id, kind, p.state + (p.handled ? 4 : 0), p.reactions.length ? reactionTokens(p.reactions) : 0, extra ?? 0, p.value];
-  while (row.length > 3 && (row[row.length - 1] === undefined || row[row.length - 1] === 0)) row.pop();
+  // Where it was made matters only for a rejection nobody handles yet.
+  const site = p.state === PENDING && !p.handled ? p.site : undefined;
+  const row: unknown[] = [p.id, kind, p.state + (p.handled ? 4 : 0), p.reactions.length ? reactionTokens(p.reactions) : 0, extra ?? 0, p.value, site];
+  // Trailing fields left out: site and value when undefined (a value of 0 stays), reactions and extra when 0 (none).
+  if (row[6] === undefined) row.length = 6;
+  if (row.length === 6 && row[5] === undefined) row.length = 5;
+  while (row.length > 3 && row.length <= 5 && row[row.length - 1] === 0) row.pop();
   return row;
 }
 
@@ -271,6 +276,7 @@ function fillRow(row: unknown, entry: (id: number) => DurablePromise, fibers: Ma
     p.results = Array.isArray(extra[2]) ? (extra[2] as unknown[]) : new Array<unknown>(items.length);
   }
   p.value = row[5];
+  if (typeof row[6] === 'string') p.site = row[6];
   return p.id;
 }
 

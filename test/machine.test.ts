@@ -144,6 +144,27 @@ describe('advance', () => {
     expect(end.kind !== 'suspended' && end.outstanding.map((p) => p.id)).toEqual([1]);
   });
 
+  it('a rejection nobody handles is reported with the entry, the error and where it was made; the result does not change', async () => {
+    const w = hand('m_unhandled', (f, r) => {
+      if (f.pc === 0) {
+        acts.double(1); // never awaited
+        return suspend(f, 1, {}, sleep(1));
+      }
+      if (f.pc === 1) {
+        value(r);
+        return suspend(f, 2, {}, acts.double(2));
+      }
+      return { done: true, value: value(r) };
+    });
+    const s = suspended(await start(workflowRecord(w), []));
+    const [call, nap] = s.state.ops.map((p) => p.id) as [number, number];
+    const next = suspended(await advance(s.state, { settlements: [{ op: call, ok: false, value: new RangeError('nobody listens') }, { op: nap, ok: true, value: undefined }] }));
+    expect(next.effects.unhandled).toEqual([{ id: call, what: "call 'double'", error: new RangeError('nobody listens'), site: 'test/m_unhandled.ts:10' }]);
+    const end = await advance(next.state, { settlements: [{ op: next.state.ops[0]!.id, ok: true, value: 4 }] });
+    expect(end).toMatchObject({ kind: 'completed', value: 4 });
+    expect(end.effects.unhandled).toEqual([]);
+  });
+
   it('recursion runs on the JS stack as async functions do', async () => {
     // count(n) = n == 0 ? 0 : 1 + await count(n - 1): each call runs at once, as in JS
     const count: (n: number) => Promise<unknown> = hand('m_count', (f, r) => {

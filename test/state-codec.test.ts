@@ -147,3 +147,17 @@ describe('compactState / expandState', () => {
     expect(expandState('{"v":2,"workflow"', 'w', 'v')).toBe('{"v":2,"workflow"');
   });
 });
+
+describe('promise-table rows', () => {
+  it('keep a settled value of 0, and where a pending unhandled entry was made', () => {
+    const zero = new DurablePromise(5, 'value');
+    zero.state = FULFILLED;
+    zero.value = 0;
+    const floating = op(6, 'charge');
+    floating.site = 'src/pipeline.ts:12';
+    const back = roundTrip(machine([fiber(0, 'pipeline', 1, { zero, floating })], [floating]));
+    const locals = back.fibers[0]!.frame.locals as { zero: DurablePromise; floating: DurablePromise };
+    expect([locals.zero.state, locals.zero.value]).toEqual([FULFILLED, 0]);
+    expect(locals.floating.site).toBe('src/pipeline.ts:12');
+  });
+});

@@ -30,7 +30,7 @@ export interface Description {
   /** Durable operations (calls, timers, signal waits, children) over the whole run: settled of started. */
   calls?: { total: number; done: number };
   /** Rejections nobody handled (they did not change the result). */
-  unhandled?: { what: string; error: string }[];
+  unhandled?: { what: string; error: string; at?: string }[];
   result?: unknown;
   error?: unknown;
   cancelRequested?: boolean;
@@ -153,7 +153,9 @@ export class ClientEngine {
       }
     }
     if (rec.progress.started > 0) d.calls = { total: rec.progress.started, done: rec.progress.settled };
-    const unhandled = d.history.filter((e) => e.type === 'unhandled rejection').map((e) => ({ what: String(e.what), error: String(e.error) }));
+    const unhandled = d.history
+      .filter((e) => e.type === 'unhandled rejection')
+      .map((e) => ({ what: String(e.what), error: String(e.error), ...(typeof e.at === 'string' ? { at: e.at } : {}) }));
     if (unhandled.length) d.unhandled = unhandled;
     if (rec.status === 'completed' && rec.result !== undefined) d.result = decodePayload(rec.result);
     if (rec.error !== undefined) d.error = decodePayload(rec.error);

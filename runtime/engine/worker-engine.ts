@@ -177,7 +177,7 @@ export class WorkerEngine {
     } catch (error) {
       return this.end(rec, 'failed', error, cancelPending, resumed);
     }
-    const events = [...resumed, ...effects.unhandled.map((u) => ev('unhandled rejection', { entry: u.id, what: u.what, error: message(u.error) }))];
+    const events = [...resumed, ...effects.unhandled.map((u) => ev('unhandled rejection', { entry: u.id, what: u.what, error: message(u.error), ...(u.site ? { at: u.site } : {}) }))];
     switch (result.kind) {
       case 'completed':
         return this.end(rec, 'completed', result.value, cancelPending, events, { effects, outbox, outstanding: result.outstanding });
