@@ -14,7 +14,7 @@ import * as activities from '../lib/activities.mjs';
 import { CONCURRENCY, timeExecutions } from './5-redis-throughput.mjs';
 
 const FULL = [10, 100, 1000];
-const SMOKE = [10, 50];
+const SMOKE = [5, 10, 20];
 
 export default {
   row: 9,
