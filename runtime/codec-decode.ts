@@ -33,6 +33,18 @@ import { classNamed, constantNamed } from './serializable.js';
 
 export class DecodeError extends Error {}
 
+export interface DecodeOptions {
+  /**
+   * For display (describe(), the CLI) in a process that may lack the
+   * workflow's modules: an instance of a class this process has not
+   * registered comes back as an object of its kind with a `$class` property
+   * naming it (`$fields` holding a compact instance's fields), a closure of
+   * an unknown site as a function that throws when called, an unknown
+   * constant as `{ $constant: name }`. Never use the result to resume.
+   */
+  lenient?: boolean;
+}
+
 type Ctor = new (...args: never[]) => object;
 
 const mapSet = Map.prototype.set;
@@ -43,14 +55,14 @@ const WELL_KNOWN = new Set(Object.getOwnPropertyNames(Symbol).filter((k) => type
 const PROPS_AT: Record<string, number> = { O: 1, E: 1, A: 2, D: 2, V: 2, M: 2, S: 2, U: 2, Q: 2, R: 3, AB: 3, SB: 3, F: 3, DV: 4, T: 5 };
 
 /** Decode a JSON text in the value format; DecodeError on anything malformed. */
-export function decodeGraph(text: string): unknown {
+export function decodeGraph(text: string, options?: DecodeOptions): unknown {
   let table: unknown;
   try {
     table = JSON.parse(text);
   } catch (e) {
     throw new DecodeError(`not JSON (${(e as Error).message})`);
   }
-  return decodeParsed(table);
+  return decodeParsed(table, undefined, options);
 }
 
 /**
@@ -58,10 +70,10 @@ export function decodeGraph(text: string): unknown {
  * and arrays become the value's). `external` gives the caller's object for
  * an ["X", id] node (made by the caller, not filled here).
  */
-export function decodeParsed(table: unknown, external?: (id: number) => object): unknown {
+export function decodeParsed(table: unknown, external?: (id: number) => object, options?: DecodeOptions): unknown {
   if (typeof table === 'number') return constant(table, false);
   if (!Array.isArray(table) || table.length === 0) throw new DecodeError('expected a node table (a non-empty JSON array) or a constant');
-  return new GraphDecoder(table, external).run();
+  return new GraphDecoder(table, external, options?.lenient === true).run();
 }
 
 function constant(r: number, hole: boolean): unknown {
@@ -86,10 +98,13 @@ class GraphDecoder {
   /** 0: not made yet, 1: being made, 2: made. */
   private readonly made: Uint8Array;
   private at = 0;
+  /** Lenient decoding: nodes whose class was unknown, and the name each gets as `$class`. */
+  private readonly unknownClasses = new Map<number, string>();
 
   constructor(
     private readonly table: unknown[],
     private readonly external: ((id: number) => object) | undefined,
+    private readonly lenient = false,
   ) {
     this.values = new Array<unknown>(table.length);
     this.made = new Uint8Array(table.length);
@@ -184,14 +199,19 @@ class GraphDecoder {
         return (Symbol as unknown as Record<string, symbol>)[node[1]];
       case 'K': {
         const value = typeof node[1] === 'string' ? constantNamed(node[1]) : undefined;
-        if (value === undefined) throw this.fail(`unknown constant ${JSON.stringify(node[1])}`);
-        return value;
+        if (value !== undefined) return value;
+        if (this.lenient && typeof node[1] === 'string') return { $constant: node[1] };
+        throw this.fail(`unknown constant ${JSON.stringify(node[1])}`);
       }
       case 'O':
         return this.construct(node, Object, []);
       case 'C': {
         const name = this.string(node[1], 'a class name');
         const cls = classNamed(name);
+        if (!cls && this.lenient) {
+          this.unknownClasses.set(this.at, name);
+          return {};
+        }
         if (!cls) throw this.unknownClass(name);
         if (!cls.fields || cls.fields.length !== node.length - 2) throw this.fail(`class '${name}' is not registered with the ${node.length - 2} fields this instance was saved with`);
         return Object.create(cls.proto) as object;
@@ -291,6 +311,10 @@ class GraphDecoder {
     }
     const name = this.string(spec, 'a prototype');
     const cls = classNamed(name);
+    if (!cls && this.lenient) {
+      this.unknownClasses.set(this.at, name);
+      return made ?? Reflect.construct(Builtin!, args);
+    }
     if (!cls) throw this.unknownClass(name);
     if (made || typeof cls.ctor !== 'function' || cls.ctor === (BigInt as unknown) || cls.ctor === (Symbol as unknown)) {
       const o = made ?? Reflect.construct(Builtin!, args);
@@ -322,7 +346,15 @@ class GraphDecoder {
     try {
       fn = closure(site, ...envs);
     } catch (e) {
-      throw this.fail(`holds a closure of site '${site}', which is not defined in this process (${(e as Error).message.replace(/^reawait: /, '')})`);
+      if (this.lenient)
+        fn = Object.defineProperty(
+          () => {
+            throw new Error(`reawait: closure site '${site}' is not defined in this process; this value is for display only`);
+          },
+          'name',
+          { value: `closure ${site}` },
+        );
+      else throw this.fail(`holds a closure of site '${site}', which is not defined in this process (${(e as Error).message.replace(/^reawait: /, '')})`);
     }
     this.values[i] = fn;
     this.made[i] = 2;
@@ -371,11 +403,18 @@ class GraphDecoder {
         for (const r of this.list(node[1], 'Set items')) setAdd.call(value as Set<unknown>, this.ref(r));
         break;
       case 'C': {
+        const unknown = this.unknownClasses.get(i);
+        if (unknown !== undefined) {
+          Object.assign(value, { $class: unknown, $fields: node.slice(2).map((r) => this.ref(r)) });
+          return;
+        }
         const fields = classNamed(this.string(node[1], 'a class name'))!.fields!;
         for (let j = 0; j < fields.length; j++) Object.defineProperty(value, fields[j]!, { value: this.ref(node[j + 2]), writable: true, enumerable: true, configurable: true });
         return;
       }
     }
+    const unknown = this.unknownClasses.get(i);
+    if (unknown !== undefined) Object.defineProperty(value, '$class', { value: unknown, writable: true, enumerable: true, configurable: true });
     const at = PROPS_AT[tag];
     if (at !== undefined && node[at] !== undefined) this.defineProps(value, this.list(node[at], 'properties'));
   }

@@ -8,7 +8,7 @@
  * serializable.ts; closures through closures.ts.
  */
 import { TDZ } from './closures.js';
-import { decodeGraph, decodeParsed, DecodeError } from './codec-decode.js';
+import { decodeGraph, decodeParsed, DecodeError, type DecodeOptions } from './codec-decode.js';
 import { GraphEncoder, Refusal } from './codec-encode.js';
 import { CorruptStateError, ValueEncodeError } from './errors.js';
 import { registerConstant } from './serializable.js';
@@ -31,10 +31,14 @@ export function encodeValue(value: unknown, what = 'a value'): string {
   }
 }
 
-/** Decode what encodeValue wrote; CorruptStateError when it is malformed or names a class or closure this process does not have. */
-export function decodeValue(text: string): unknown {
+/**
+ * Decode what encodeValue wrote; CorruptStateError when it is malformed or
+ * names a class or closure this process does not have (`lenient`: shown as
+ * placeholders instead, for display only; see DecodeOptions).
+ */
+export function decodeValue(text: string, options?: DecodeOptions): unknown {
   try {
-    return decodeGraph(text);
+    return decodeGraph(text, options);
   } catch (e) {
     if (e instanceof DecodeError) throw new CorruptStateError(`a stored value cannot be read: ${e.message}`);
     throw e;
@@ -57,9 +61,11 @@ export function encodeGraph(value: unknown, trusted: ReadonlySet<object>, extern
 }
 
 /** Decode an already parsed graph written by encodeGraph; `external` gives back the caller's objects. DecodeError when malformed. */
-export function decodeGraphWith(parsed: unknown, external: (id: number) => object): unknown {
-  return decodeParsed(parsed, external);
+export function decodeGraphWith(parsed: unknown, external: (id: number) => object, options?: DecodeOptions): unknown {
+  return decodeParsed(parsed, external, options);
 }
+
+export type { DecodeOptions } from './codec-decode.js';
 
 export { DecodeError } from './codec-decode.js';
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decodeValue, encodeValue, roundTripValue } from '../runtime/codec.js';
 import { encodeError } from '../runtime/thrown.js';
+import { zooClosure } from './support/value-zoo.js';
 import { serializable } from '../runtime/serializable.js';
-import { CancelledError, ValueEncodeError } from '../runtime/errors.js';
+import { CancelledError, CorruptStateError, ValueEncodeError } from '../runtime/errors.js';
 
 const rt = <T>(v: T): T => decodeValue(encodeValue(v)) as T;
 
@@ -121,3 +122,42 @@ describe('encodeValue / decodeValue', () => {
   });
 });
 
+
+describe('reading a value in a process that lacks its classes or closures', () => {
+  class Ledger {
+    entries = [1, 2];
+  }
+  serializable(Ledger, 'codec-test.Ledger');
+  class Pair {
+    constructor(
+      public a: number,
+      public b: number,
+    ) {}
+  }
+  serializable(Pair, 'codec-test.Pair', { fields: ['a', 'b'] });
+  // What another process wrote: the same value, under names this process has never registered.
+  const elsewhere = encodeValue({ ledger: new Ledger(), pair: new Pair(1, 2), err: Object.assign(new Error('x'), { ledger: new Ledger() }) }).replaceAll('codec-test.', 'other-app#');
+
+  it('is a CorruptStateError naming the class when the value is to be used', () => {
+    expect(() => decodeValue(elsewhere)).toThrow(CorruptStateError);
+    expect(() => decodeValue(elsewhere)).toThrow(/holds an instance of class 'other-app#(Ledger|Pair)', which is not registered in this process \(import the module that declares it/);
+  });
+
+  it('shows the classes by name for display (describe(), the CLI)', () => {
+    const shown = decodeValue(elsewhere, { lenient: true }) as Record<string, Record<string, unknown>>;
+    expect(JSON.parse(JSON.stringify(shown))).toEqual({
+      ledger: { $class: 'other-app#Ledger', entries: [1, 2] },
+      pair: { $class: 'other-app#Pair', $fields: [1, 2] },
+      err: { ledger: { $class: 'other-app#Ledger', entries: [1, 2] } }, // an Error's message and stack are not enumerable
+    });
+    expect(shown.err).toBeInstanceOf(Error);
+  });
+
+  it('a closure of a site this process does not define: CorruptStateError naming the site, or a placeholder for display', () => {
+    const text = encodeValue({ f: zooClosure(1, { n: 1 }) }).replace('"zoo/1"', '"ghost/1"');
+    expect(() => decodeValue(text)).toThrow(/holds a closure of site 'ghost\/1', which is not defined in this process \(unknown closure site 'ghost\/1'/);
+    const { f } = decodeValue(text, { lenient: true }) as { f: () => unknown };
+    expect(f.name).toBe('closure ghost/1');
+    expect(() => f()).toThrow(/closure site 'ghost\/1' is not defined in this process; this value is for display only/);
+  });
+});

@@ -3,6 +3,7 @@
  * (idempotent by id), read them, signal and cancel them, wait for results.
  */
 import { randomUUID } from 'node:crypto';
+import { decodeValue } from '../codec.js';
 import { decodeState, headerLines } from '../state-codec.js';
 import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
 import type { Queue } from '../queue.js';
@@ -157,8 +158,9 @@ export class ClientEngine {
       .filter((e) => e.type === 'unhandled rejection')
       .map((e) => ({ what: String(e.what), error: String(e.error), ...(typeof e.at === 'string' ? { at: e.at } : {}) }));
     if (unhandled.length) d.unhandled = unhandled;
-    if (rec.status === 'completed' && rec.result !== undefined) d.result = decodePayload(rec.result);
-    if (rec.error !== undefined) d.error = decodePayload(rec.error);
+    // For display: a process without the classes of the result still shows it (classes by name).
+    if (rec.status === 'completed' && rec.result !== undefined) d.result = decodeValue(rec.result, { lenient: true });
+    if (rec.error !== undefined) d.error = decodeValue(rec.error, { lenient: true });
     if (rec.cancel) d.cancelRequested = true;
     if (rec.problem) d.problem = rec.problem;
     const parent = rec.parents?.[0];
