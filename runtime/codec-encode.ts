@@ -361,8 +361,8 @@ export class GraphEncoder {
   /** `{ key: REF }` when `v` is a plain object through and through; undefined otherwise. */
   private plainObject(v: object, i: number): Record<string, number> | undefined {
     if (!Object.isExtensible(v) || Object.getOwnPropertySymbols(v).length !== 0) return undefined;
-    const keys = Object.keys(v);
-    if (Object.getOwnPropertyNames(v).length !== keys.length) return undefined;
+    // Every own string key, non-enumerable ones too: their descriptors say whether all are default.
+    const keys = Object.getOwnPropertyNames(v);
     const descs: PropertyDescriptor[] = [];
     for (const k of keys) {
       const d = Object.getOwnPropertyDescriptor(v, k)!;
