@@ -181,19 +181,21 @@ export const STATE_VERSION = 2 as const;
  * values and reactions) sits in `data`, one codec payload, so that shared
  * and cyclic references across fibers survive.
  *
- *   {"v":2,"workflow":"videoPipeline","version":"3f9a…","fibers":[{"pc":1,"ln":12},{"id":4,"fn":"videoPipeline/1","pc":2,"ln":9}],"data":[…]}
+ *   {"v":2,"workflow":"videoPipeline","version":"3f9a…","fibers":[[1],[4,"encodeOne",2,9]],"data":[…]}
  */
 export interface StateDoc {
   v: typeof STATE_VERSION;
   workflow: string;
   version: string;
-  /** Live fibers in id order, with the line each waits at (`ln`); the root (id 0, running `workflow`) leaves out id and fn. */
-  fibers: { id?: number; fn?: string; pc: number; ln?: number }[];
   /**
-   * Codec payload of `[locals of each fiber, nextId, rows, waits, tokens,
-   * watches]`; see state-codec.ts. Only runtime/state-codec.ts reads or
-   * writes it.
+   * Live fibers in id order: the root (fiber 0, running `workflow`) as
+   * `[pc, line?]`, every other as `[id, fn, pc, line?]` (fn: a workflow
+   * function's name or an async closure site); line: the await it waits at,
+   * left out for a root that waits on an operation itself (the execution's
+   * `at` says it).
    */
+  fibers: (number | string)[][];
+  /** `[graph, nextId, rows]`; see state-codec.ts. Only runtime/state-codec.ts reads or writes it. */
   data: unknown;
 }
 

@@ -1,29 +1,39 @@
 /**
  * The state document (v2, contract.ts StateDoc): a suspended execution's
- * fibers and promise table as JSON. The header (fibers' functions and pcs)
- * is plain JSON for tools; everything user-valued is one codec payload, so
- * shared and cyclic references across fibers, closures and entries survive.
+ * fibers and promise table as JSON.
  *
- * The table is relational: each saved entry is one row (a flat tuple), and
- * a durable promise anywhere in a value — a local, an array slot, a
- * combinator's items, a reaction — is written as a reference to its row.
+ *   fibers = [[pc, line?] (the root, fiber 0), [id, fn, pc, line?], …]
+ *   data   = [graph, nextId, rows]
+ *   graph  = one codec payload of [locals of each fiber, vals]
+ *   row    = [id, kind, state (+4 when handled), reactions, extra, val, site]
+ *
+ * The header and the rows are plain JSON the runtime writes itself: tools
+ * read where each fiber waits without the codec, and a state of a thousand
+ * fibers is mostly small arrays of numbers, cheap to write and to read.
+ * Everything user-valued — the locals, an entry's value, a combinator's
+ * items and results, a then-callback — is in the one codec graph (`vals`
+ * holds the values rows refer to, by index; -1: none), so shared and cyclic
+ * references across fibers, closures and entries survive; a durable promise
+ * inside a value is written as a reference to its row (the codec's
+ * external objects).
+ *
+ * Rows: trailing empty fields are left out. kind is 'o' (op: then written
+ * as its `kind:name` string, `call:encodeVideo`), 'f', 't', 'v', or 'A' 'S'
+ * 'R' 'Y' (all, allSettled, race, any). reactions are flat tokens (entries
+ * and fibers by id): f fiber | c id i | t id okVal errVal | fin id fnVal |
+ * a id | after id ok vVal. extra is a child op's execution id, or a
+ * combinator's [items, remaining, resultsVal]: items are the entries' ids
+ * when every item is an entry, else the val of the items array. site is
+ * where a pending, unhandled entry was made (for its unhandled rejection).
+ *
  * Only reachable entries are saved: from the fibers (locals, own promise,
  * what they wait on) and the outstanding ops, through values and reactions;
- * a settled entry nobody can reach is dropped.
- *
- *   data = [locals of each fiber, nextId, rows]
- *   row  = [id, kind, state (+4 when handled), reactions, extra, value, site]
- *
- * trailing empty fields left out. An op's kind is its `kind:name` string
- * (`call:encodeVideo`: identical strings are stored once), a child's extra
- * its execution id; a combinator's extra is [items, remaining, results]
- * (results left out while no item has settled; items written as entry ids,
- * flagged by a fourth field 1, when they are all entries). Derived on reading rather than stored: what each fiber waits on
- * (its 'f' reaction), the pending promise of a fiber nobody reacts to yet,
- * and the committed watches (planWatches over the decoded state gives the
- * same watches the commit sent).
+ * a settled entry nobody can reach is dropped. Derived on reading rather
+ * than stored: what each fiber waits on (its 'f' reaction), the promise of
+ * a fiber nobody reacts to yet, and the committed watches (planWatches over
+ * the decoded state gives the watches the commit sent).
  */
-import { STATE_VERSION, type Frame, type StateDoc } from './contract.js';
+import { STATE_VERSION, type StateDoc } from './contract.js';
 import { closureTag } from './closures.js';
 import { decodeGraphWith, DecodeError, encodeGraph, Refusal, refusalOf } from './codec.js';
 import { CorruptStateError, StateEncodeError, type AwaitSite } from './errors.js';
@@ -36,6 +46,7 @@ import type { LeafCommand } from './contract.js';
 const KIND_CODE: Record<EntryKind, string> = { op: 'o', fiber: 'f', then: 't', value: 'v', all: 'A', allSettled: 'S', race: 'R', any: 'Y' };
 const CODE_KIND: Record<string, EntryKind> = Object.fromEntries(Object.entries(KIND_CODE).map(([k, v]) => [v, k as EntryKind]));
 const OP_KINDS = new Set<LeafCommand['kind']>(['call', 'sleep', 'signal', 'child']);
+const NONE = -1;
 
 /** Every durable promise reachable from `roots` through values (arrays, objects, Maps, Sets, errors, closures' envs) and entries. */
 function reachableEntries(state: MachineState): DurablePromise[] {
@@ -89,9 +100,18 @@ function pushReaction(rx: Reaction, stack: unknown[]): void {
   }
 }
 
-/** Reactions as flat tokens (entries and fibers by id): f fiber | c id i | t id ok err | fin id fn | a id | after id ok v (0 = no callback). */
-function reactionTokens(rxs: Reaction[]): unknown[] {
-  const t: unknown[] = [];
+/** The user values rows refer to, by index (encoded in the codec graph with the locals). */
+class Vals {
+  readonly list: unknown[] = [];
+  ref(v: unknown): number {
+    if (v === undefined) return NONE;
+    this.list.push(v);
+    return this.list.length - 1;
+  }
+}
+
+function reactionTokens(rxs: Reaction[], vals: Vals): (string | number)[] {
+  const t: (string | number)[] = [];
   for (const rx of rxs) {
     switch (rx.t) {
       case 'f':
@@ -101,39 +121,37 @@ function reactionTokens(rxs: Reaction[]): unknown[] {
         t.push('c', rx.p.id, rx.i);
         break;
       case 't':
-        t.push('t', rx.p.id, rx.ok ?? 0, rx.err ?? 0);
+        t.push('t', rx.p.id, vals.ref(rx.ok), vals.ref(rx.err));
         break;
       case 'fin':
-        t.push('fin', rx.p.id, rx.fn);
+        t.push('fin', rx.p.id, vals.ref(rx.fn));
         break;
       case 'a':
         t.push('a', rx.p.id);
         break;
       case 'after':
-        t.push('after', rx.p.id, rx.ok ? 1 : 0, rx.v);
+        t.push('after', rx.p.id, rx.ok ? 1 : 0, vals.ref(rx.v));
         break;
     }
   }
   return t;
 }
 
-function rowOf(p: DurablePromise): unknown[] {
+function rowOf(p: DurablePromise, vals: Vals): unknown[] {
   let extra: unknown = p.op?.child;
   if (p.items) {
-    // Items that are all entries are written as their ids (flagged by a 4th field): most combinators are over calls.
-    const ids = p.items.every((x) => x instanceof DurablePromise);
-    const results = p.kind !== 'race' && p.remaining !== p.items.length ? p.results : 0;
-    const list = ids ? [p.items.map((x) => (x as DurablePromise).id), p.remaining, results, 1] : [p.items, p.remaining, results];
-    while (list[list.length - 1] === 0) list.pop();
-    extra = list;
+    // Items that are all entries are written as their ids: most combinators are over calls.
+    const items = p.items.every((x) => x instanceof DurablePromise) ? p.items.map((x) => (x as DurablePromise).id) : vals.ref(p.items);
+    const results = p.kind !== 'race' && p.remaining !== p.items.length ? vals.ref(p.results) : NONE;
+    extra = results === NONE ? [items, p.remaining] : [items, p.remaining, results];
   }
   const kind = p.kind === 'op' ? `${p.op!.kind}:${p.op!.name}` : KIND_CODE[p.kind];
   // Where it was made matters only for a rejection nobody handles yet.
   const site = p.state === PENDING && !p.handled ? p.site : undefined;
-  const row: unknown[] = [p.id, kind, p.state + (p.handled ? 4 : 0), p.reactions.length ? reactionTokens(p.reactions) : 0, extra ?? 0, p.value, site];
-  // Trailing fields left out: site and value when undefined (a value of 0 stays), reactions and extra when 0 (none).
-  if (row[6] === undefined) row.length = 6;
-  if (row.length === 6 && row[5] === undefined) row.length = 5;
+  const row: unknown[] = [p.id, kind, p.state + (p.handled ? 4 : 0), p.reactions.length ? reactionTokens(p.reactions, vals) : 0, extra ?? 0, vals.ref(p.value), site ?? 0];
+  // Trailing empty fields left out: no site (0), no value (-1: a val index may be 0), no extra or reactions (0).
+  if (row[6] === 0) row.length = 6;
+  if (row.length === 6 && row[5] === NONE) row.length = 5;
   while (row.length > 3 && row.length <= 5 && row[row.length - 1] === 0) row.pop();
   return row;
 }
@@ -149,14 +167,15 @@ const entryRef = (v: object): number | undefined => (v instanceof DurablePromise
 export function encodeState(state: MachineState, resolve: Resolve = defaultResolve): string {
   const entries = reachableEntries(state);
   const live = new Set(state.fibers.map((f) => f.id));
-  const rows = entries.filter((p) => !implied(p, live)).map(rowOf);
+  const vals = new Vals();
+  const rows = entries.filter((p) => !implied(p, live)).map((p) => rowOf(p, vals));
   const locals = state.fibers.map((f) => f.frame.locals);
-  const data = [locals, state.nextId, rows];
+  const root = [locals, vals.list];
   // The records the runtime made (never seen by user code): only their contents need the codec's checks.
-  const trusted = new Set<object>([data, locals, ...locals, rows, ...rows]);
-  let payload: string;
+  const trusted = new Set<object>([root, locals, ...locals, vals.list]);
+  let graph: string;
   try {
-    payload = encodeGraph(data, trusted, entryRef);
+    graph = encodeGraph(root, trusted, entryRef);
   } catch (e) {
     if (e instanceof Refusal) throw explainStateFailure(state, e, resolve);
     throw e;
@@ -165,15 +184,15 @@ export function encodeState(state: MachineState, resolve: Resolve = defaultResol
     v: STATE_VERSION,
     workflow: state.workflow,
     version: state.version,
-    // The root fiber (id 0, running the workflow itself) is written as its pc alone.
-    fibers: state.fibers.map((f) => {
+    fibers: state.fibers.map((f, i) => {
+      if (i === 0 && (f.id !== 0 || f.frame.fn !== state.workflow)) throw new Error(`reawait: the first fiber of a state must be the root, got fiber ${f.id} ('${f.frame.fn}')`);
       // A root that waits on an op itself is where the execution waits: the store's `at` has its line already.
-      const line = f.id === 0 && f.w?.kind !== 'fiber' ? undefined : lineOf(f, resolve);
-      const at = line === undefined ? { pc: f.frame.pc } : { pc: f.frame.pc, ln: line };
-      return f.id === 0 && f.frame.fn === state.workflow ? at : { id: f.id, fn: f.frame.fn, ...at };
+      const line = i === 0 && f.w?.kind !== 'fiber' ? undefined : lineOf(f, resolve);
+      const at = line === undefined ? [f.frame.pc] : [f.frame.pc, line];
+      return i === 0 ? at : [f.id, f.frame.fn, ...at];
     }),
   };
-  return `${JSON.stringify(header).slice(0, -1)},"data":${payload}}`;
+  return `${JSON.stringify(header).slice(0, -1)},"data":[${graph},${state.nextId},${JSON.stringify(rows)}]}`;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -193,14 +212,15 @@ export function decodeState(text: string): MachineState {
   if (!Array.isArray(doc.fibers) || doc.fibers.length === 0) throw new CorruptStateError(`'fibers' must be a non-empty array`);
   const workflow = doc.workflow;
   const heads = doc.fibers.map((f: unknown, i: number) => {
-    const root = isRecord(f) && f.id === undefined && f.fn === undefined;
-    const id = root ? 0 : isRecord(f) ? f.id : undefined;
-    const fn = root ? workflow : isRecord(f) ? f.fn : undefined;
-    if (!isRecord(f) || !Number.isInteger(id) || typeof fn !== 'string' || !Number.isInteger(f.pc) || (f.pc as number) < 0)
-      throw new CorruptStateError(`fiber ${i} must be { id, fn, pc } (the root: { pc }), got ${JSON.stringify(f)}`);
-    return { id: id as number, fn, pc: f.pc as number };
+    const ok = Array.isArray(f) && f.every((x, j) => (i > 0 && j === 1 ? typeof x === 'string' && x !== '' : Number.isInteger(x) && (x as number) >= 0));
+    const [id, fn, pc] = !ok ? [] : i === 0 ? [0, workflow, f[0]] : [f[0], f[1], f[2]];
+    if (!ok || typeof pc !== 'number' || (i === 0 ? f.length > 2 : f.length < 3 || f.length > 4))
+      throw new CorruptStateError(`fiber ${i} must be ${i === 0 ? '[pc, line?] (the root)' : '[id, fn, pc, line?]'}, got ${JSON.stringify(f)}`);
+    return { id: id as number, fn: fn as string, pc };
   });
-  if (!('data' in doc)) throw new CorruptStateError(`missing 'data'`);
+  if (!Array.isArray(doc.data) || doc.data.length !== 3 || !Number.isInteger(doc.data[1]) || !Array.isArray(doc.data[2]))
+    throw new CorruptStateError(`'data' must hold [graph, nextId, rows]`);
+  const [rawGraph, nextId, rows] = doc.data as [unknown, number, unknown[]];
 
   const byId = new Map<number, DurablePromise>();
   const filled = new Set<number>();
@@ -210,16 +230,15 @@ export function decodeState(text: string): MachineState {
     if (!p) byId.set(id, (p = new DurablePromise(id, 'value')));
     return p;
   };
-  let data: unknown;
+  let graph: unknown;
   try {
-    data = decodeGraphWith(doc.data, entry);
+    graph = decodeGraphWith(rawGraph, entry);
   } catch (e) {
     if (e instanceof DecodeError || e instanceof CorruptStateError) throw new CorruptStateError(`'data' is not a valid codec payload (${(e as Error).message})`);
     throw e;
   }
-  if (!Array.isArray(data) || data.length !== 3 || !Array.isArray(data[0]) || !Number.isInteger(data[1]) || !Array.isArray(data[2]))
-    throw new CorruptStateError(`'data' must hold [locals, nextId, rows]`);
-  const [allLocals, nextId, rows] = data as [unknown[], number, unknown[]];
+  if (!Array.isArray(graph) || graph.length !== 2 || !Array.isArray(graph[0]) || !Array.isArray(graph[1])) throw new CorruptStateError(`'data' must hold [locals, vals] in its graph`);
+  const [allLocals, vals] = graph as [unknown[], unknown[]];
   if (allLocals.length !== heads.length) throw new CorruptStateError(`'data' has locals for ${allLocals.length} fibers but the header lists ${heads.length}`);
 
   const fibers: Fiber[] = heads.map((h, i) => {
@@ -231,7 +250,8 @@ export function decodeState(text: string): MachineState {
     return { id: h.id, frame: { fn: h.fn, pc: h.pc, locals }, p };
   });
   const fiberById = new Map(fibers.map((f) => [f.id, f]));
-  for (const row of rows) filled.add(fillRow(row, entry, fiberById));
+  const val = (r: unknown, id: number): unknown => (r === NONE || r === undefined ? undefined : typeof r === 'number' && r >= 0 && r < vals.length ? vals[r] : bad(id));
+  for (const row of rows) filled.add(fillRow(row, entry, fiberById, val));
   for (const id of byId.keys()) if (!filled.has(id)) throw new CorruptStateError(`promise entry ${id} is referenced but has no row`);
   const ops: DurablePromise[] = [];
   for (const p of byId.values()) {
@@ -244,7 +264,7 @@ export function decodeState(text: string): MachineState {
   return state;
 }
 
-function fillRow(row: unknown, entry: (id: number) => DurablePromise, fibers: Map<number, Fiber>): number {
+function fillRow(row: unknown, entry: (id: number) => DurablePromise, fibers: Map<number, Fiber>, val: (r: unknown, id: number) => unknown): number {
   if (!Array.isArray(row) || typeof row[0] !== 'number' || typeof row[1] !== 'string' || typeof row[2] !== 'number')
     throw new CorruptStateError(`a promise-table row is malformed: ${JSON.stringify(row)?.slice(0, 80)}`);
   const p = entry(row[0]);
@@ -266,16 +286,18 @@ function fillRow(row: unknown, entry: (id: number) => DurablePromise, fibers: Ma
   }
   p.state = (row[2] & 3) as DurablePromise['state'];
   p.handled = (row[2] & 4) !== 0;
-  if (Array.isArray(row[3])) p.reactions = reactionsFrom(row[3], p.id, fibers, entry);
+  if (Array.isArray(row[3])) p.reactions = reactionsFrom(row[3], p.id, fibers, entry, (r) => val(r, p.id));
   const extra = row[4];
   if (p.kind !== 'op' && Array.isArray(extra)) {
-    if (!Array.isArray(extra[0]) || typeof extra[1] !== 'number') throw new CorruptStateError(`combinator entry ${p.id} has no valid items`);
-    const items = extra[0] as unknown[];
-    p.items = extra[3] === 1 ? items.map((id) => (typeof id === 'number' ? entry(id) : bad(p.id))) : items;
-    p.remaining = extra[1];
-    p.results = Array.isArray(extra[2]) ? (extra[2] as unknown[]) : new Array<unknown>(items.length);
+    const [items, remaining, results] = extra as [unknown, unknown, unknown];
+    const list = Array.isArray(items) ? items.map((id) => (typeof id === 'number' ? entry(id) : bad(p.id))) : val(items, p.id);
+    if (!Array.isArray(list) || typeof remaining !== 'number') throw new CorruptStateError(`combinator entry ${p.id} has no valid items`);
+    p.items = list;
+    p.remaining = remaining;
+    const r = val(results, p.id);
+    p.results = Array.isArray(r) ? r : new Array<unknown>(list.length);
   }
-  p.value = row[5];
+  p.value = val(row[5], p.id);
   if (typeof row[6] === 'string') p.site = row[6];
   return p.id;
 }
@@ -284,10 +306,13 @@ const bad = (id: number): never => {
   throw new CorruptStateError(`promise entry ${id} refers to entries or fibers malformedly`);
 };
 
-function reactionsFrom(t: unknown[], id: number, fibers: Map<number, Fiber>, entry: (id: number) => DurablePromise): Reaction[] {
+function reactionsFrom(t: unknown[], id: number, fibers: Map<number, Fiber>, entry: (id: number) => DurablePromise, val: (r: unknown) => unknown): Reaction[] {
   const out: Reaction[] = [];
   const promise = (v: unknown): DurablePromise => (typeof v === 'number' && Number.isInteger(v) ? entry(v) : bad(id));
-  const fn = <F>(v: unknown): F | undefined => (v === 0 ? undefined : typeof v === 'function' ? (v as F) : bad(id));
+  const fn = <F>(r: unknown): F | undefined => {
+    const v = val(r);
+    return v === undefined ? undefined : typeof v === 'function' ? (v as F) : bad(id);
+  };
   let i = 0;
   while (i < t.length) {
     switch (t[i]) {
@@ -320,7 +345,7 @@ function reactionsFrom(t: unknown[], id: number, fibers: Map<number, Fiber>, ent
         i += 2;
         break;
       case 'after':
-        out.push({ t: 'after', p: promise(t[i + 1]), ok: t[i + 2] === 1, v: t[i + 3] });
+        out.push({ t: 'after', p: promise(t[i + 1]), ok: t[i + 2] === 1, v: val(t[i + 3]) });
         i += 4;
         break;
       default:
@@ -341,8 +366,11 @@ function lineOf(f: Fiber, resolve: Resolve): number | undefined {
 
 /** The line each fiber waits at, as the header records it (readable without the code). */
 export function headerLines(text: string): (number | undefined)[] {
-  const doc = JSON.parse(text) as { fibers?: { ln?: unknown }[] };
-  return (doc.fibers ?? []).map((f) => (typeof f.ln === 'number' ? f.ln : undefined));
+  const doc = JSON.parse(text) as { fibers?: unknown[][] };
+  return (doc.fibers ?? []).map((f, i) => {
+    const line = f[i === 0 ? 1 : 3];
+    return typeof line === 'number' ? line : undefined;
+  });
 }
 
 /** Where fiber `f` is suspended, for messages. */

@@ -36,8 +36,8 @@ describe('encodeState / decodeState', () => {
     const s = machine([fiber(0, 'pipeline', 1, { x: 1 }), fiber(4, 'helper', 3, {})]);
     const text = encodeState(s, resolve);
     const doc = JSON.parse(text);
-    expect(doc).toMatchObject({ v: 2, workflow: 'pipeline', version: 'abc123', fibers: [{ pc: 1 }, { id: 4, fn: 'helper', pc: 3, ln: 13 }] });
-    expect(doc.fibers[0]).not.toHaveProperty('fn'); // the root runs the workflow itself
+    // the root (running the workflow itself) as [pc], others as [id, fn, pc, line]
+    expect(doc).toMatchObject({ v: 2, workflow: 'pipeline', version: 'abc123', fibers: [[1], [4, 'helper', 3, 13]] });
     expect(headerLines(text)).toEqual([undefined, 13]); // the root waits on an op itself: its line is the execution's `at`
     const back = decodeState(text);
     expect(back.fibers.map((f) => [f.id, f.frame.fn, f.frame.pc, f.frame.locals])).toEqual([
@@ -119,11 +119,12 @@ describe('encodeState / decodeState', () => {
     expect(bad({ workflow: 7 })).toThrow(/invalid 'workflow'/);
     expect(bad({ version: undefined })).toThrow(/invalid 'version'/);
     expect(bad({ fibers: [] })).toThrow(/'fibers' must be a non-empty array/);
-    expect(bad({ fibers: [{ pc: -1 }] })).toThrow(/fiber 0 must be/);
-    expect(bad({ fibers: [{ pc: 1 }, { pc: 1 }] })).toThrow(/'data' has locals for 1 fibers but the header lists 2/);
-    expect(bad({ data: undefined })).toThrow(/missing 'data'/);
-    expect(bad({ data: [99] })).toThrow(/not a valid codec payload|must hold/);
-    expect(bad({ data: 'x' })).toThrow(/not a valid codec payload/);
+    expect(bad({ fibers: [[-1]] })).toThrow(/fiber 0 must be \[pc, line\?\] \(the root\)/);
+    expect(bad({ fibers: [[1], [1]] })).toThrow(/fiber 1 must be \[id, fn, pc, line\?\]/);
+    expect(bad({ fibers: [[1], [3, 'helper', 1]] })).toThrow(/'data' has locals for 1 fibers but the header lists 2/);
+    expect(bad({ data: undefined })).toThrow(/'data' must hold \[graph, nextId, rows\]/);
+    expect(bad({ data: [99, 1, []] })).toThrow(/not a valid codec payload/);
+    expect(bad({ data: [good.data[0], 1, [[7, '?', 0]]] })).toThrow(/promise entry 7 has an unknown kind '\?'/);
   });
 });
 
@@ -143,6 +144,7 @@ describe('compactState / expandState', () => {
   it('keeps a text whole when its header is not the given one, and expands nothing that was kept whole', () => {
     expect(compactState(text, 'other', s.version)).toBe(text);
     expect(compactState(text, s.workflow, 'v2')).toBe(text);
+    expect(text).toContain('"fibers":[[2]]');
     expect(expandState(text, 'other', 'v2')).toBe(text);
     expect(expandState('{"v":2,"workflow"', 'w', 'v')).toBe('{"v":2,"workflow"');
   });
