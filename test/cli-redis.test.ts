@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileDir } from '../compiler/compile-dir.js';
+import { Client } from '../runtime/index.js';
 import { startChildWorker, writeWorkflowModule, type ChildWorker } from './support/child-worker.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
@@ -67,7 +68,11 @@ describe('reawait CLI on Redis', () => {
 
   it('start --wait shows where it waits and calls done of total; signal delivers a payload', async () => {
     const waiting = reawait(['start', 'waiter', '--args', '["hello"]', '--id', 'cli-sig', '--wait', '--prefix', PREFIX]);
-    await new Promise((r) => setTimeout(r, 1000));
+    // Signal once it waits (a signal sent earlier would be buffered and the wait never shown).
+    const client = new Client({ redis: server.url, prefix: PREFIX });
+    await expect.poll(async () => (await (await client.get('cli-sig'))?.describe())?.status, { timeout: 20_000, interval: 50 }).toBe('waiting');
+    await new Promise((r) => setTimeout(r, 300)); // --wait polls every 100 ms: let it print the wait
+    await client.close();
     const sig = await reawait(['signal', 'cli-sig', 'name', '--data', '"Ada"', '--prefix', PREFIX]);
     expect(sig.code).toBe(0);
     const w = await waiting;
