@@ -231,6 +231,11 @@ export interface StateDoc {
 //   _rw_TDZ                          the value of a captured let/const/class before its declaration ran
 //   _rw_tdz(name)                    throws ReferenceError: Cannot access 'name' before initialization
 //   _rw_const(name)                  throws TypeError: Assignment to constant variable.
+//   _rw_forOf(iterable, method?)     the cursor of a for…of loop that holds an await (runtime/for-of.ts):
+//   _rw_forOfNext(c) / _rw_forOfDone   data for arrays, strings, Maps and Sets; `method` for `of o.keys()` & co
+//   _rw_forOfClose(c, threw?)        leaving the loop early (IteratorClose)
+//   _rw_forOfPark(c) / _rw_forOfUnpark(c)   before every suspension inside the loop and right after its resume
+//                                    (a Map/Set cursor keeps its position instead of its iterator)
 
 /** A closure site's metadata: how the runtime makes, names and (async) resumes it. */
 export interface SiteMeta {

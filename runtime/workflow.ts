@@ -294,6 +294,7 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
 // ---------------------------------------------------------------------------
 
 export { closure, constAssign, defineSite, TDZ, tdz } from './closures.js';
+export { forOf, forOfClose, forOfDone, forOfNext, forOfPark, forOfUnpark, type ForOfCursor } from './for-of.js';
 
 /** `Promise.resolve(v)` inside a workflow: a durable promise (the same one, for a durable promise). */
 export function resolve(value: unknown): unknown {
