@@ -40,12 +40,12 @@ export default function reawaitBabelPlugin(): PluginObj<PluginPass & { opts: Rea
         // Metadata and errors name the file relative to the working directory (`src/video.ts`).
         const abs = state.filename ?? state.file.opts.filename;
         const file = (state.file.opts as { sourceFileName?: string }).sourceFileName ?? (abs ? relative(process.cwd(), abs).split(sep).join('/') : 'unknown');
-        const workflows = compileWorkflows(path.node, path, {
+        const workflows = compileWorkflows(path.node, {
           file,
           source: state.file.code,
           ...(state.opts.importSource ? { importSource: state.opts.importSource } : {}),
-          ...(state.opts.rescanScope === false ? { rescanScope: false } : {}),
         });
+        if (workflows.length && state.opts.rescanScope !== false) path.scope.crawl();
         (state.file.metadata as unknown as { reawait: ReawaitFileMetadata }).reawait = { workflows };
       } },
     },

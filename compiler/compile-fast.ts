@@ -2,12 +2,12 @@
  * compile()'s fast route, without @babel/core: parse, strip the types
  * (ts-strip.ts), run the pass on the bare AST, generate. @babel/core's route
  * costs a scope crawl of the whole module and a path traversal of every node
- * before the pass even starts. Returns null whenever the result could differ
- * from that route in any byte (a construct the stripping does not reproduce,
- * a step needing Babel's scopes, any error: the core route reports it).
+ * before the pass even starts; the pass itself is the same on both routes.
+ * Returns null whenever the result could differ from that route in any byte
+ * (a construct the stripping does not reproduce, any error: the core route
+ * reports it).
  */
 import { parse, type ParserOptions } from '@babel/parser';
-import { Hub, NodePath } from '@babel/traverse';
 import * as t from '@babel/types';
 import path from 'node:path';
 import type { WorkflowMeta } from '../runtime/contract.js';
@@ -39,15 +39,11 @@ export function compileFast(input: FastInput): { code: string; map: object | nul
     // Before the pass, as in the core route (its traversal rewrites them before reawait's Program exit).
     if (input.rewriteImportExtensions) rewriteImportExtensionsIn(file.program, /\bimport\s*\(/.test(source));
     let workflows: WorkflowMeta[] = [];
-    let program: NodePath<t.Program> | undefined;
     if (source.includes(DIRECTIVE))
-      workflows = compileWorkflows(file.program, null, {
+      workflows = compileWorkflows(file.program, {
         file: filename,
         source,
-        rescanScope: false,
-        promiseMayBeBound: stripped.promiseMayBeBound,
         typesStripped: true,
-        scopesOnDemand: () => (program ??= NodePath.get({ hub: new Hub(), parentPath: null, parent: file, container: file, key: 'program' }).setContext() as NodePath<t.Program>),
         ...(input.importSource ? { importSource: input.importSource } : {}),
       });
     if (stripped.needsExportMarker) file.program.body.push(t.exportNamedDeclaration());
@@ -59,6 +55,6 @@ export function compileFast(input: FastInput): { code: string; map: object | nul
     );
     return { code: out.code, map: (out.map as object | null | undefined) ?? null, workflows };
   } catch {
-    return null; // NeedsBabel, a CompileError, a syntax error: the core route says it exactly as before
+    return null; // a CompileError or a syntax error: the core route reports it with Babel's wording
   }
 }

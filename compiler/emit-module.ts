@@ -9,14 +9,7 @@
  */
 import * as t from '@babel/types';
 import type { WorkflowSite } from './find-workflows.js';
-
-export interface HelperNames {
-  define: string;
-  call: string;
-  group: string;
-  /** Imported only when the module declares top-level classes (registerModuleClasses). */
-  serializable?: string;
-}
+import type { Helpers } from './helpers.js';
 
 /**
  * Nodes are swapped in their containers directly, not through path.replaceWith:
@@ -24,11 +17,11 @@ export interface HelperNames {
  * would make every plugin of the traversal walk them again (most of the time
  * of a compile, measured).
  */
-export function replaceWorkflow(program: t.Program, site: WorkflowSite, helpers: HelperNames, meta: t.Expression, step: t.FunctionExpression): void {
+export function replaceWorkflow(program: t.Program, site: WorkflowSite, helpers: Helpers, meta: t.Expression, step: t.FunctionExpression): void {
   const { name, fn } = site;
   const args = t.identifier('args');
-  const stubBody = t.blockStatement([t.returnStatement(t.callExpression(t.identifier(helpers.call), [t.identifier(name), t.cloneNode(args)]))]);
-  const define = t.expressionStatement(t.callExpression(t.identifier(helpers.define), [t.identifier(name), meta, step]));
+  const stubBody = t.blockStatement([t.returnStatement(helpers.call('call', [t.identifier(name), t.cloneNode(args)]))]);
+  const define = t.expressionStatement(helpers.call('defineWorkflow', [t.identifier(name), meta, step]));
   define.loc = fn.loc ?? null;
   const stub = fn.type === 'FunctionDeclaration'
     ? t.functionDeclaration(t.identifier(name), [t.restElement(args)], stubBody)
@@ -41,11 +34,8 @@ export function replaceWorkflow(program: t.Program, site: WorkflowSite, helpers:
   program.body.splice(at + 1, 0, define);
 }
 
-export function addHelperImport(program: t.Program, helpers: HelperNames, source = 'reawait/workflow'): void {
-  const spec = (imported: string, local: string): t.ImportSpecifier => t.importSpecifier(t.identifier(local), t.identifier(imported));
-  const specs = [spec('defineWorkflow', helpers.define), spec('call', helpers.call), spec('group', helpers.group)];
-  if (helpers.serializable) specs.push(spec('serializable', helpers.serializable));
-  program.body.unshift(t.importDeclaration(specs, t.stringLiteral(source)));
+export function addHelperImport(program: t.Program, helpers: Helpers, source = 'reawait/workflow'): void {
+  program.body.unshift(helpers.importDeclaration(source));
 }
 
 /**
@@ -56,18 +46,16 @@ export function addHelperImport(program: t.Program, helpers: HelperNames, source
  *   _rw_serializable(ValidationError, "src/order.ts#ValidationError");
  *
  * so that the module's own classes (Error subclasses above all) survive a
- * suspension as instances of themselves. Returns whether there was any.
+ * suspension as instances of themselves. The helper is imported only when
+ * there is one.
  */
-export function registerModuleClasses(program: t.Program, helper: string, file: string): boolean {
-  let any = false;
+export function registerModuleClasses(program: t.Program, helpers: Helpers, file: string): void {
   for (let i = program.body.length - 1; i >= 0; i--) {
     const s = program.body[i]!;
     const d = s.type === 'ExportNamedDeclaration' || s.type === 'ExportDefaultDeclaration' ? s.declaration : s;
     if (d?.type !== 'ClassDeclaration' || !d.id || d.declare) continue;
-    const register = t.expressionStatement(t.callExpression(t.identifier(helper), [t.identifier(d.id.name), t.stringLiteral(`${file}#${d.id.name}`)]));
+    const register = t.expressionStatement(helpers.call('serializable', [t.identifier(d.id.name), t.stringLiteral(`${file}#${d.id.name}`)]));
     register.loc = d.loc ?? null;
     program.body.splice(i + 1, 0, register);
-    any = true;
   }
-  return any;
 }

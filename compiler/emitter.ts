@@ -7,6 +7,7 @@
  */
 import * as t from '@babel/types';
 import { certainWrites } from './refs.js';
+import type { Helpers } from './helpers.js';
 import { LeapManager } from './leap-manager.js';
 
 /** A jump target; its state number is known once it is marked. */
@@ -72,6 +73,8 @@ export interface EmitterOptions {
   internal: InternalNames;
   /** Locals assigned inside an awaiting expression or a closure: copied before an await rather than re-read. */
   unstable: Set<string>;
+  /** The runtime helpers the generated code calls. */
+  helpers: Helpers;
 }
 
 export class Emitter {
@@ -85,6 +88,8 @@ export class Emitter {
   readonly handlers: Handler[] = [];
   readonly regions: Region[] = [];
   readonly suspensions: Suspension[] = [];
+  /** The cursors of the lowered for…of loops around the current point: parked before every suspension. */
+  readonly parking: t.Identifier[] = [];
   readonly leaps: LeapManager;
   readonly n: InternalNames;
   private states = 0;
@@ -251,6 +256,7 @@ export class Emitter {
     if (loc) ret.loc = loc;
     this.emit(
       [
+        ...this.parking.map((c) => t.expressionStatement(this.opts.helpers.call('forOfPark', [t.cloneNode(c)]))),
         t.expressionStatement(t.assignmentExpression('=', t.memberExpression(f, t.identifier('pc')), t.numericLiteral(s.id))),
         t.expressionStatement(t.assignmentExpression('=', t.memberExpression(t.cloneNode(f), t.identifier('locals')), s.locals)),
         ret,
@@ -258,6 +264,7 @@ export class Emitter {
       { succ: [resume], fall: false, defs: [], suspension: s },
     );
     this.mark(resume);
+    if (this.parking.length) this.emit(this.parking.map((c) => t.expressionStatement(this.opts.helpers.call('forOfUnpark', [t.cloneNode(c)]))), { defs: [] });
     const result = this.temp();
     this.settled.add(result.name);
     this.emit(

@@ -104,7 +104,7 @@ export class Exploder {
         return t.binaryExpression(x.operator, left, this.explode(x.right));
       }
       case 'UnaryExpression': {
-        if (x.operator === 'delete' && (x.argument.type === 'MemberExpression')) return t.unaryExpression('delete', this.target(x.argument, false));
+        if (x.operator === 'delete') return this.deletion(x.argument);
         return t.unaryExpression(x.operator, this.explode(x.argument), x.prefix);
       }
       case 'UpdateExpression': {
@@ -162,7 +162,7 @@ export class Exploder {
           return t.spreadElement(t.cloneNode(tmp));
         }
         if (p.type === 'ObjectMethod') {
-          if (p.computed && hasAwait(p.key)) throw new UnsupportedAwait(p, `'await' in a computed method name`);
+          if (p.computed) p.key = this.pinned(p.key, laterAt(i));
           return p;
         }
         const key = p.computed ? this.pinned(p.key as t.Expression, laterAt(i, true)) : p.key;
@@ -316,6 +316,29 @@ export class Exploder {
       default:
         throw new UnsupportedAwait(pattern, `'await' inside this destructuring target`);
     }
+  }
+
+  /**
+   * `delete` of what holds an await: a member is deleted from its (pinned)
+   * object; an optional chain that short-circuits deletes nothing and gives
+   * true; anything else is evaluated and gives true, as in JS (never a
+   * `delete temporary`, which strict mode rejects).
+   */
+  private deletion(arg: t.Expression): t.Expression {
+    if (arg.type === 'MemberExpression') return t.unaryExpression('delete', this.target(arg, false));
+    if (arg.type === 'OptionalMemberExpression') {
+      const res = this.e.temp();
+      const nullish = new Label();
+      const end = new Label();
+      const link = this.chainLink(arg, nullish, false) as t.MemberExpression;
+      this.e.assign(res, t.unaryExpression('delete', link));
+      this.e.jump(end);
+      this.e.mark(nullish);
+      this.e.assign(res, t.booleanLiteral(true));
+      this.e.mark(end);
+      return t.cloneNode(res);
+    }
+    return t.sequenceExpression([this.explode(arg), t.booleanLiteral(true)]);
   }
 
   /**

@@ -1,11 +1,10 @@
 /**
  * Finds the `'use workflow'` functions of a module and where each one sits,
- * so that emit-module can replace it and insert its definition after it.
+ * so that emit-module can replace it and insert its definition after it; a
+ * directive function anywhere else is an error.
  */
-import type { NodePath } from '@babel/core';
 import type * as t from '@babel/types';
 import type { ErrorSink } from './errors.js';
-import { pathOf } from './needs-babel.js';
 import { eachChild, isFunctionNode } from './walk.js';
 
 export const DIRECTIVE = 'use workflow';
@@ -19,89 +18,54 @@ export interface WorkflowSite {
   statement: t.Statement;
   /** Where the function sits when it is not the statement itself: `export function`, `const x = …`. */
   holder: { node: t.Node; key: string } | null;
-  /** The function's Babel path, made on demand; null when the pass runs on a bare AST. */
-  path: (() => NodePath<WorkflowFunction>) | null;
-  /** Where the function sits under the program, as a path key (`body.3.declaration`), when found without a traversal. */
-  at?: string;
 }
 
 export function hasWorkflowDirective(node: t.Function): boolean {
   return node.body.type === 'BlockStatement' && node.body.directives.some((d) => d.value.value === DIRECTIVE);
 }
 
-/** `programPath` is null when the pass runs on a bare AST. */
-export function findWorkflows(program: t.Program, programPath: NodePath<t.Program> | null, errors: ErrorSink): WorkflowSite[] {
-  return findTopLevel(program, programPath) ?? findByTraversal(pathOf(programPath && (() => programPath), 'reporting misplaced workflows'), errors);
-}
-
-/**
- * The usual case without a path traversal (which costs several times a plain
- * walk): null unless every directive function of the module sits where a
- * workflow may, and then the traversal below reports what is wrong.
- */
-export function findTopLevel(program: t.Program, programPath: NodePath<t.Program> | null): WorkflowSite[] | null {
-  let directives = 0;
-  const count = (n: t.Node): void => {
-    if (isFunctionNode(n) && hasWorkflowDirective(n)) directives++;
-    eachChild(n, count);
-  };
-  count(program);
+/** One plain walk over the module: the workflows, in source order, and an error for each misplaced directive function. */
+export function findWorkflows(program: t.Program, errors: ErrorSink): WorkflowSite[] {
   const sites: WorkflowSite[] = [];
-  const lazy = (at: string): (() => NodePath<WorkflowFunction>) | null => (programPath ? () => programPath.get(at) as NodePath<WorkflowFunction> : null);
-  program.body.forEach((stmt, i) => {
-    const exported = stmt.type === 'ExportNamedDeclaration' || stmt.type === 'ExportDefaultDeclaration';
-    const decl = exported ? stmt.declaration : stmt;
-    const at = exported ? `body.${i}.declaration` : `body.${i}`;
-    if (decl?.type === 'FunctionDeclaration') {
-      if (decl.id && hasWorkflowDirective(decl)) sites.push({ name: decl.id.name, fn: decl, statement: stmt, holder: exported ? { node: stmt, key: 'declaration' } : null, path: lazy(at), at });
-    } else if (decl?.type === 'VariableDeclaration') {
-      decl.declarations.forEach((d, j) => {
-        const init = d.init;
-        if (d.id.type !== 'Identifier' || (init?.type !== 'FunctionExpression' && init?.type !== 'ArrowFunctionExpression') || !hasWorkflowDirective(init)) return;
-        const key = `${at}.declarations.${j}.init`;
-        sites.push({ name: d.id.name, fn: init, statement: stmt, holder: { node: d, key: 'init' }, path: lazy(key), at: key });
-      });
-    }
-  });
-  return sites.length === directives ? sites : null;
-}
-
-export function findByTraversal(program: NodePath<t.Program>, errors: ErrorSink): WorkflowSite[] {
-  const sites: WorkflowSite[] = [];
-  program.traverse({
-    Function(path) {
-      if (!hasWorkflowDirective(path.node)) return;
-      if (path.isObjectMethod() || path.isClassMethod() || path.isClassPrivateMethod()) {
-        errors.at(path, `a 'use workflow' function must be a top-level function declaration or a const bound to a function; methods cannot be workflows`);
-        return;
-      }
-      const fn = path as NodePath<WorkflowFunction>;
-      const site = placement(fn);
-      if (typeof site === 'string') errors.at(path, site);
+  const stack: t.Node[] = [];
+  const visit = (n: t.Node): void => {
+    if (isFunctionNode(n) && hasWorkflowDirective(n)) {
+      const site = placement(n, stack);
+      if (typeof site === 'string') errors.at(n, site);
       else sites.push(site);
-    },
-  });
+    }
+    stack.push(n);
+    eachChild(n, visit);
+    stack.pop();
+  };
+  visit(program);
   return sites;
 }
 
-function placement(fn: NodePath<WorkflowFunction>): WorkflowSite | string {
-  const topLevel = (p: NodePath | null): boolean =>
-    !!p && (p.parentPath?.isProgram() === true ||
-      ((p.parentPath?.isExportNamedDeclaration() || p.parentPath?.isExportDefaultDeclaration()) === true && p.parentPath!.parentPath?.isProgram() === true));
-  const outer = (p: NodePath<t.Statement>): t.Statement => (p.parentPath!.isProgram() ? p.node : (p.parentPath!.node as t.Statement));
-  const holder = fn.parentPath.isProgram() ? null : { node: fn.parent, key: fn.key as string };
-  if (fn.isFunctionDeclaration()) {
-    if (!fn.node.id) return `a 'use workflow' function needs a name (the workflow is registered under it): write 'export default async function myWorkflow() {…}'`;
-    if (!topLevel(fn)) return `'use workflow' function '${fn.node.id.name}' must be declared at module top level`;
-    return { name: fn.node.id.name, fn: fn.node, statement: outer(fn as NodePath<t.Statement>), holder, path: () => fn };
+/** The site of a directive function with its ancestors (program first), or why it cannot be a workflow. */
+function placement(fn: t.Function, ancestors: t.Node[]): WorkflowSite | string {
+  if (fn.type === 'ObjectMethod' || fn.type === 'ClassMethod' || fn.type === 'ClassPrivateMethod')
+    return `a 'use workflow' function must be a top-level function declaration or a const bound to a function; methods cannot be workflows`;
+  const at = (up: number): t.Node | undefined => ancestors[ancestors.length - up];
+  /** The top-level statement that `node` (at ancestor depth `up`, 0 = fn itself) is, or is exported by. */
+  const topLevel = (up: number): t.Statement | null => {
+    const parent = at(up + 1);
+    if (parent?.type === 'Program') return (up === 0 ? fn : at(up)) as t.Statement;
+    if ((parent?.type === 'ExportNamedDeclaration' || parent?.type === 'ExportDefaultDeclaration') && at(up + 2)?.type === 'Program') return parent;
+    return null;
+  };
+  if (fn.type === 'FunctionDeclaration') {
+    if (!fn.id) return `a 'use workflow' function needs a name (the workflow is registered under it): write 'export default async function myWorkflow() {…}'`;
+    const statement = topLevel(0);
+    if (!statement) return `'use workflow' function '${fn.id.name}' must be declared at module top level`;
+    return { name: fn.id.name, fn, statement, holder: statement === fn ? null : { node: statement, key: 'declaration' } };
   }
-  const declarator = fn.parentPath;
-  if (declarator?.isVariableDeclarator() && declarator.node.init === fn.node) {
-    const id = declarator.node.id;
-    if (id.type !== 'Identifier') return `a 'use workflow' function must be bound to a plain name, not a destructuring pattern`;
-    const decl = declarator.parentPath as NodePath<t.VariableDeclaration>;
-    if (!topLevel(decl)) return `'use workflow' function '${id.name}' must be declared at module top level`;
-    return { name: id.name, fn: fn.node, statement: outer(decl), holder, path: () => fn };
+  const declarator = at(1);
+  if (declarator?.type === 'VariableDeclarator' && declarator.init === fn) {
+    if (declarator.id.type !== 'Identifier') return `a 'use workflow' function must be bound to a plain name, not a destructuring pattern`;
+    const statement = topLevel(2);
+    if (!statement) return `'use workflow' function '${declarator.id.name}' must be declared at module top level`;
+    return { name: declarator.id.name, fn: fn as WorkflowFunction, statement, holder: { node: declarator, key: 'init' } };
   }
   return `a 'use workflow' function needs a name: declare it as 'async function name() {…}' or 'const name = async () => {…}' at module top level`;
 }

@@ -158,51 +158,91 @@ export class Lowerer {
         break;
       }
       case 'ForOfStatement':
+        this.forOf(s, names, end);
+        break;
       case 'ForInStatement': {
-        // An iterator does not serialise: iterate over an array snapshot (for…in: of the keys) by index.
-        const loop = `for…${s.type === 'ForOfStatement' ? 'of' : 'in'} loop at line ${s.loc?.start.line ?? '?'}`;
-        const arr = e.temp(s.type === 'ForOfStatement' ? `the items of the ${loop}` : `the keys of the ${loop}`);
+        // The keys, taken when the loop starts (an iterator does not serialise), by index.
+        const loop = `for…in loop at line ${s.loc?.start.line ?? '?'}`;
+        const arr = e.temp(`the keys of the ${loop}`);
         const idx = e.temp(`the position in the ${loop}`);
-        let obj: t.Identifier | null = null;
+        const obj = e.temp(`the object of the ${loop}`);
         const right = this.x.explode(s.right);
-        if (s.type === 'ForOfStatement') {
-          e.assign(arr, right);
-          const isArr = t.callExpression(t.memberExpression(t.identifier('Array'), t.identifier('isArray')), [t.cloneNode(arr)]);
-          const from = t.callExpression(t.memberExpression(t.identifier('Array'), t.identifier('from')), [t.cloneNode(arr)]);
-          e.assign(arr, t.conditionalExpression(isArr, t.cloneNode(arr), from));
-        } else {
-          obj = e.temp(`the object of the ${loop}`);
-          const key = e.temp();
-          e.assign(obj, right);
-          e.assign(arr, t.arrayExpression([]));
-          e.emit(t.forInStatement(t.cloneNode(key), t.cloneNode(obj), t.expressionStatement(t.callExpression(t.memberExpression(t.cloneNode(arr), t.identifier('push')), [t.cloneNode(key)]))), { defs: [] });
-          // Keep the object for the deletion check only when it is plain data (it is then live across the awaits).
-          e.assign(obj, t.conditionalExpression(plainObjectTest(obj), t.cloneNode(obj), t.nullLiteral()));
-        }
+        const key = e.temp();
+        e.assign(obj, right);
+        e.assign(arr, t.arrayExpression([]));
+        e.emit(t.forInStatement(t.cloneNode(key), t.cloneNode(obj), t.expressionStatement(t.callExpression(t.memberExpression(t.cloneNode(arr), t.identifier('push')), [t.cloneNode(key)]))), { defs: [] });
+        // Keep the object for the deletion check only when it is plain data (it is then live across the awaits).
+        e.assign(obj, t.conditionalExpression(plainObjectTest(obj), t.cloneNode(obj), t.nullLiteral()));
         e.assign(idx, t.numericLiteral(0));
         const head = new Label();
         e.mark(head);
         e.jumpIfNot(t.binaryExpression('<', t.cloneNode(idx), t.memberExpression(t.cloneNode(arr), t.identifier('length'))), end);
-        let item: t.Expression = t.memberExpression(t.cloneNode(arr), t.updateExpression('++', t.cloneNode(idx)), true);
-        if (obj) {
-          // As in JS, a key deleted before the loop reaches it is not visited.
-          const key = e.temp();
-          e.assign(key, item);
-          const present = t.logicalExpression('||', t.binaryExpression('===', t.cloneNode(obj), t.nullLiteral()), t.binaryExpression('in', t.cloneNode(key), t.cloneNode(obj)));
-          e.jumpIfNot(present, head);
-          item = t.cloneNode(key);
-        }
-        if (s.left.type === 'VariableDeclaration') {
-          const id = s.left.declarations[0]!.id;
-          for (const n of patternNames(id)) e.declare(n);
-          this.x.destructure(id as t.LVal, item);
-        } else this.x.destructure(s.left, item);
+        // As in JS, a key deleted before the loop reaches it is not visited.
+        const current = e.temp();
+        e.assign(current, t.memberExpression(t.cloneNode(arr), t.updateExpression('++', t.cloneNode(idx)), true));
+        const present = t.logicalExpression('||', t.binaryExpression('===', t.cloneNode(obj), t.nullLiteral()), t.binaryExpression('in', t.cloneNode(current), t.cloneNode(obj)));
+        e.jumpIfNot(present, head);
+        this.bindHead(s.left, t.cloneNode(current));
         body(head);
         e.jump(head);
         break;
       }
     }
     e.mark(end);
+  }
+
+  /** A `for…of` loop's head target: declared names, a pattern or a member. */
+  private bindHead(left: t.ForInStatement['left'], item: t.Expression): void {
+    if (left.type === 'VariableDeclaration') {
+      const id = left.declarations[0]!.id;
+      for (const n of patternNames(id)) this.e.declare(n);
+      this.x.destructure(id as t.LVal, item);
+    } else this.x.destructure(left, item);
+  }
+
+  /**
+   * A `for…of` loop holding an await iterates through a cursor (runtime/for-of.ts):
+   * data for arrays, strings, Maps and Sets, the live iterator otherwise. It is
+   * parked before every suspension inside the loop, and closed when the loop
+   * is left early: by a leap (the leap manager) or by an exception from the
+   * head's binding or the body (the handler below), not by the iterator's own
+   * failures.
+   */
+  private forOf(s: t.ForOfStatement, names: string[], end: Label): void {
+    const e = this.e;
+    const helpers = e.opts.helpers;
+    const loop = `for…of loop at line ${s.loc?.start.line ?? '?'}`;
+    const cursor = e.temp(`the iterator of the ${loop}`);
+    const r = s.right;
+    // `of o.keys()` & co: the receiver and the method's name, so that the built-in iterators of arrays, Maps and Sets stay data too.
+    const method =
+      r.type === 'CallExpression' && r.arguments.length === 0 && r.callee.type === 'MemberExpression' && !r.callee.computed && r.callee.object.type !== 'Super' &&
+      r.callee.property.type === 'Identifier' && ['keys', 'values', 'entries'].includes(r.callee.property.name)
+        ? r.callee
+        : null;
+    const args = method ? [this.x.explode(method.object as t.Expression), t.stringLiteral((method.property as t.Identifier).name)] : [this.x.explode(r)];
+    e.assign(cursor, helpers.call('forOf', args));
+    const head = new Label();
+    const start = new Label();
+    const handler = new Label();
+    const err = e.temp(`an exception leaving the ${loop}`);
+    e.mark(head);
+    const item = e.temp();
+    e.assign(item, helpers.call('forOfNext', [t.cloneNode(cursor)]));
+    e.jumpIf(t.binaryExpression('===', t.cloneNode(item), helpers.id('forOfDone')), end);
+    e.mark(start);
+    e.handlers.push({ label: handler, kills: [err.name] });
+    e.parking.push(cursor);
+    e.leaps.push({ kind: 'loop', names, breakL: end, continueL: head, close: cursor });
+    this.bindHead(s.left, t.cloneNode(item));
+    this.statement(s.body);
+    e.leaps.pop();
+    e.parking.pop();
+    e.handlers.pop();
+    e.jump(head);
+    e.mark(handler);
+    e.regions.push({ start, end: handler, handler, onThrow: (x) => [t.expressionStatement(t.assignmentExpression('=', t.cloneNode(err), x))] });
+    e.emit([t.expressionStatement(helpers.call('forOfClose', [t.cloneNode(cursor), t.booleanLiteral(true)])), t.throwStatement(t.cloneNode(err))], { fall: false, defs: [] });
   }
 
   private switchStatement(s: t.SwitchStatement, names: string[]): void {

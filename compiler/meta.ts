@@ -1,10 +1,9 @@
 /** Workflow metadata (see runtime/contract.ts WorkflowMeta) and the version hash. */
 import { createHash } from 'node:crypto';
 import * as t from '@babel/types';
-import type { SuspensionMeta, WorkflowMeta } from '../runtime/contract.js';
+import type { EnvLayout, SuspensionMeta, WorkflowMeta } from '../runtime/contract.js';
 import type { Emitter } from './emitter.js';
 import { generate } from './generate.js';
-
 
 /** Display form of a parameter: its name, `...rest`, or the pattern's source. */
 function paramName(p: t.Node): string {
@@ -14,16 +13,23 @@ function paramName(p: t.Node): string {
   return generate(p as t.Node, { compact: true }).code;
 }
 
+/** The step function's code as hashed for the version (compact, without comments). */
+export function stepCode(step: t.FunctionExpression): string {
+  return generate(step, { compact: true, comments: false }).code;
+}
+
 export function workflowMeta(opts: {
   name: string;
   file: string;
   fn: t.Function;
-  step: t.FunctionExpression;
+  /** The step function's code (stepCode). */
+  code: string;
   e: Emitter;
   /** Renamed shadowed bindings → their source names. */
   origin: ReadonlyMap<string, string>;
+  envLayout?: EnvLayout;
 }): WorkflowMeta {
-  const { name, file, fn, step, e, origin } = opts;
+  const { name, file, fn, e, origin, envLayout } = opts;
   const line = fn.loc?.start.line ?? 0;
   const column = fn.loc?.start.column ?? 0;
   // Index = id (the runtime looks suspensions up by pc): pc 0 is the entry, at the function itself.
@@ -34,14 +40,15 @@ export function workflowMeta(opts: {
   }
   const params = fn.params.map(paramName);
   // The version names the code that interprets a state: the step function (which embeds every pc and local name).
-  const code = generate(step, { compact: true, comments: false }).code;
+  const code = opts.code;
   const version = createHash('sha256').update(name).update('\0').update(code).digest('hex').slice(0, 16);
   const display: Record<string, string> = {};
   for (const v of new Set(suspensions.flatMap((s) => s.live))) {
     const shown = e.tempInfo.get(v) ?? (e.temps.has(v) ? 'an intermediate value of the compiled code' : origin.get(v));
     if (shown !== undefined) display[v] = shown;
   }
-  return { name, version, file, params, line, column, suspensions, ...(Object.keys(display).length ? { display } : {}) };
+  const layout = envLayout && Object.keys(envLayout).length ? { envLayout } : {};
+  return { name, version, file, params, line, column, suspensions, ...(Object.keys(display).length ? { display } : {}), ...layout };
 }
 
 export function metaNode(meta: WorkflowMeta): t.Expression {

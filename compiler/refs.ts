@@ -160,7 +160,7 @@ export function certainWrites(stmt: t.Statement): string[] {
 /** Nodes without child nodes: never an await inside, not worth a cache entry (most calls are on these). */
 const LEAVES = new Set(['StringLiteral', 'NumericLiteral', 'BooleanLiteral', 'NullLiteral', 'BigIntLiteral', 'RegExpLiteral', 'ThisExpression', 'Super', 'TemplateElement']);
 
-/** True when an `await` occurs in the node outside nested functions. */
+/** True when an `await` occurs in the node outside nested functions (and classes). */
 const awaitCache = new WeakMap<t.Node, boolean>();
 export function hasAwait(n: t.Node | null | undefined): boolean {
   if (!n) return false;
@@ -169,6 +169,8 @@ export function hasAwait(n: t.Node | null | undefined): boolean {
   if (cached !== undefined) return cached;
   let found = false;
   if (n.type === 'AwaitExpression') found = true;
+  // A method's computed key is evaluated where the object literal is (a class's, by check.ts, never awaits).
+  else if (n.type === 'ObjectMethod') found = n.computed && hasAwait(n.key);
   else if (!isFunctionNode(n) && n.type !== 'ClassDeclaration' && n.type !== 'ClassExpression') {
     for (const key of t.VISITOR_KEYS[n.type] ?? []) {
       const v = (n as unknown as Record<string, unknown>)[key];

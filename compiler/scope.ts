@@ -1,18 +1,13 @@
 /**
- * Prepares a checked workflow function for lowering, on Babel paths (while
- * scope information is exact):
- * - strips TypeScript-only syntax from it (the rest of the file is left to
- *   @babel/plugin-transform-typescript),
- * - rewrites `Promise.all/allSettled/race/any(x)` to the durable group helper,
- * - renames block-scoped bindings that would clash once every local of the
- *   workflow becomes one variable of the step function (`x`, `x$1`, …).
+ * Small preparations of a checked workflow function before lowering, as
+ * plain node walks: generated names that clash with nothing in the file,
+ * type stripping (for Babel set-ups where TypeScript syntax is still there),
+ * the Promise calls a workflow makes durable, and which locals an awaiting
+ * expression may change.
  */
-import type { NodePath } from '@babel/core';
-
-type Scope = NodePath['scope'];
 import * as t from '@babel/types';
-import type { WorkflowFunction, WorkflowSite } from './find-workflows.js';
-import { pathOf } from './needs-babel.js';
+import type { WorkflowFunction } from './find-workflows.js';
+import type { Helpers } from './helpers.js';
 import { hasAwait as hasAwaitShallow } from './refs.js';
 import { eachChild, isFunctionNode, TYPE_WRAPPERS } from './walk.js';
 
@@ -89,89 +84,29 @@ export function stripTypes(fn: WorkflowFunction): void {
   walk(fn);
 }
 
-/** `byTraversal` forces the path version (for the test that holds the plain walk to it). */
-export function rewritePromiseGroups(site: WorkflowSite, helper: string, promiseBound: () => boolean, byTraversal = false): void {
-  const rewrite = (call: t.CallExpression): void => {
-    const callee = call.callee;
-    if (callee.type !== 'MemberExpression' || callee.object.type !== 'Identifier' || callee.object.name !== 'Promise') return;
-    const mode = !callee.computed && callee.property.type === 'Identifier' ? callee.property.name : callee.property.type === 'StringLiteral' ? callee.property.value : null;
-    if (!mode || !GROUP_MODES.has(mode) || call.arguments.length !== 1) return;
-    call.callee = t.identifier(helper);
-    call.arguments.unshift(t.stringLiteral(mode));
-  };
-  // Without a declaration of `Promise` in the workflow, every call in it sees the binding (if any) the workflow's scope sees.
-  if (!byTraversal && !mayDeclarePromise(site.fn)) {
-    if (promiseBound()) return;
-    const walk = (n: t.Node): void => {
-      if (n.type === 'CallExpression') rewrite(n);
-      eachChild(n, walk);
-    };
-    walk(site.fn);
-    return;
-  }
-  pathOf(site.path, 'Promise.all').traverse({
-    CallExpression(p) {
-      const callee = p.node.callee;
-      if (callee.type === 'MemberExpression' && callee.object.type === 'Identifier' && callee.object.name === 'Promise' && !p.scope.getBinding('Promise')) rewrite(p.node);
-    },
-  });
-}
-
-/** True when a `Promise` identifier occurs in the function other than as the object of a member expression. */
-function mayDeclarePromise(fn: t.Node): boolean {
-  let found = false;
+/**
+ * `Promise.all/allSettled/race/any(x)` → `group(mode, x)`, `Promise.resolve(x)`
+ * → `resolve(x)`, `Promise.reject(e)` → `reject(e)`: what a workflow awaits
+ * through them becomes durable. `globals` are the workflow's references to the
+ * global `Promise` (the scope analysis's free names; the caller has checked
+ * that the module does not declare one).
+ */
+export function rewritePromiseCalls(fn: t.Function, globals: ReadonlySet<t.Identifier>, helpers: Helpers): void {
+  if (globals.size === 0) return;
   const walk = (n: t.Node): void => {
-    if (n.type === 'Identifier' && n.name === 'Promise') found = true;
-    else eachChild(n, (c, key) => (key === 'object' && c.type === 'Identifier' && (n.type === 'MemberExpression' || n.type === 'OptionalMemberExpression') ? undefined : walk(c)));
+    if (n.type === 'CallExpression') {
+      const callee = n.callee;
+      if (callee.type === 'MemberExpression' && callee.object.type === 'Identifier' && globals.has(callee.object)) {
+        const method = !callee.computed && callee.property.type === 'Identifier' ? callee.property.name : callee.property.type === 'StringLiteral' ? callee.property.value : null;
+        if (method && GROUP_MODES.has(method) && n.arguments.length === 1) {
+          n.callee = helpers.id('group');
+          n.arguments.unshift(t.stringLiteral(method));
+        } else if ((method === 'resolve' || method === 'reject') && n.arguments.length <= 1) n.callee = helpers.id(method);
+      }
+    }
+    eachChild(n, walk);
   };
   walk(fn);
-  return found;
-}
-
-function isWithin(scope: Scope | undefined, root: Scope): boolean {
-  for (let s: Scope | undefined = scope; s; s = s.parent) if (s === root) return true;
-  return false;
-}
-
-/**
- * Renames block-scoped bindings that clash with another local of the
- * workflow or with a name the workflow uses from outside. Returns the names
- * of every binding the workflow itself declares (outside nested functions).
- */
-export function renameShadowed(fn: NodePath<WorkflowFunction>, names: NameGen): Set<string> {
-  fn.scope.crawl();
-  const root = fn.scope;
-  const claimed = new Set<string>(Object.keys(root.bindings));
-  fn.traverse({
-    Identifier(p) {
-      if (!p.isReferencedIdentifier()) return;
-      const b = p.scope.getBinding(p.node.name);
-      if (!b || !isWithin(b.scope, root)) claimed.add(p.node.name);
-    },
-  });
-  const locals = new Set<string>(Object.keys(root.bindings));
-  const seen = new Set<Scope>([root]);
-  fn.traverse({
-    Scopable(p) {
-      if (p.isFunction()) {
-        p.skip();
-        return;
-      }
-      if (seen.has(p.scope)) return; // a catch body shares its clause's scope
-      seen.add(p.scope);
-      for (const name of Object.keys(p.scope.bindings)) {
-        if (p.scope.bindings[name]!.scope !== p.scope) continue;
-        let final = name;
-        if (claimed.has(name)) {
-          final = names.fresh(name);
-          p.scope.rename(name, final);
-        }
-        claimed.add(final);
-        locals.add(final);
-      }
-    },
-  });
-  return locals;
 }
 
 /**
@@ -202,37 +137,4 @@ export function unstableLocals(body: t.Node): Set<string> {
   };
   walk(body, false);
   return out;
-}
-
-/**
- * Hoisting turns `let`/`const` into step-level variables, which loses the
- * temporal dead zone. A read that sits textually before its declaration, in
- * the same function, always runs before the declaration: keep JS's
- * ReferenceError there. (Reads from closures, or across a `switch` case, are
- * not checked.)
- */
-export function keepTemporalDeadZone(fn: NodePath<WorkflowFunction>, origin: ReadonlyMap<string, string>): void {
-  // Runs right after renameShadowed, on the scope it crawled (renames keep bindings and references exact).
-  const seen = new Set<Scope>();
-  const visitScope = (scope: Scope): void => {
-    if (seen.has(scope)) return;
-    seen.add(scope);
-    for (const [name, binding] of Object.entries(scope.bindings)) {
-      if (binding.scope !== scope || (binding.kind !== 'let' && binding.kind !== 'const')) continue;
-      if (!binding.path.isVariableDeclarator() && !binding.path.isClassDeclaration()) continue; // catch parameters have no TDZ
-      const declEnd = binding.path.node.end ?? 0;
-      for (const ref of binding.referencePaths) {
-        if ((ref.node.start ?? Infinity) >= declEnd || ref.getFunctionParent()?.node !== fn.node) continue;
-        const error = t.newExpression(t.identifier('ReferenceError'), [t.stringLiteral(`Cannot access '${origin.get(name) ?? name}' before initialization`)]);
-        ref.replaceWith(t.callExpression(t.arrowFunctionExpression([], t.blockStatement([t.throwStatement(error)])), []));
-      }
-    }
-  };
-  visitScope(fn.scope);
-  fn.traverse({
-    Scopable(p) {
-      if (p.isFunction()) p.skip();
-      else visitScope(p.scope);
-    },
-  });
 }

@@ -16,8 +16,6 @@ import { eachChild, isFunctionNode, TYPE_WRAPPERS } from './walk.js';
 export interface Stripped {
   /** The plugin would add `export {}` (every import was elided and nothing is exported). */
   needsExportMarker: boolean;
-  /** Some identifier `Promise` may be a binding (the pass then needs Babel's scopes). */
-  promiseMayBeBound: boolean;
 }
 
 /** Nodes whose handling by the plugin is not reproduced here. */
@@ -123,7 +121,7 @@ export function stripTypeScript(file: t.File): Stripped | null {
   };
   visitList(program.body, program, 'body');
   if (unsupported) return null;
-  return { needsExportMarker: esm === true, promiseMayBeBound: uses.promiseMayBeBound };
+  return { needsExportMarker: esm === true };
 }
 
 /** Babel's validation of a replacement (it throws where this returns false: the core route then reports it). */
@@ -167,7 +165,7 @@ function removeIfExisting(list: t.Comment[], toRemove: t.Comment[] | null | unde
  * type position only (elided), as a value (kept), or somewhere this cannot
  * classify. Null when the module holds a construct not reproduced here.
  */
-function scanNames(program: t.Program): { imports: Map<t.Identifier, NameUses>; promiseMayBeBound: boolean } | null {
+function scanNames(program: t.Program): { imports: Map<t.Identifier, NameUses> } | null {
   const names = new Map<string, NameUses>();
   const locals = new Set<t.Node>();
   const importedAs = new Set<t.Node>();
@@ -217,7 +215,5 @@ function scanNames(program: t.Program): { imports: Map<t.Identifier, NameUses>; 
   if (bad) return null;
   const imports = new Map<t.Identifier, NameUses>();
   for (const l of locals) imports.set(l as t.Identifier, names.get((l as t.Identifier).name) ?? { value: false, unsure: false });
-  // A binding named Promise needs a declaration: an import, or a name this scan could not classify.
-  const promiseMayBeBound = names.get('Promise')?.unsure === true || [...locals].some((l) => (l as t.Identifier).name === 'Promise');
-  return { imports, promiseMayBeBound };
+  return { imports };
 }

@@ -47,6 +47,8 @@ describe('refused constructs', () => {
       col: 30,
       message: /async closures that await are not supported inside a workflow yet/,
     },
+    { name: 'await in a computed class member name', body: '  class K { [await f()]() { return 1; } }\n  return K;', at: 'class K', col: 14, message: /'await' in a computed class member name is not supported inside a workflow: await the key into a const before the class/ },
+    { name: 'await in a class heritage', body: '  const K = class extends (await f()) {};\n  return K;', at: 'class extends', col: 28, message: /'await' in a class's 'extends' clause is not supported inside a workflow/ },
   ];
   for (const c of cases) {
     it(`refuses ${c.name} with file:line:col and a code frame`, () => {

@@ -308,7 +308,7 @@ export async function semParams({ a, b = 2 }: { a: number; b?: number }, [c, ...
     await expect(runWorkflow(module.semBadLocal as Wf, [] as never, { activities })).rejects.toThrow(/semBadLocal.*local 'handler' holds a function/);
   });
 
-  it('names a renamed local by its source name and a loop snapshot by the loop it belongs to', async () => {
+  it('names a renamed local by its source name and a loop\'s items by the loop they belong to', async () => {
     const { module } = await compileAndImport(
       // A class expression: top-level class declarations of a workflow module are registered (saveable), this is not.
       `${HEAD}const Conn = class Conn { constructor(readonly port: number) {} };
@@ -337,7 +337,7 @@ const conn = 0;
       /^cannot suspend workflow 'semShadowed' at compiler-semantics\/display-names\.ts:13:5: local 'conn' holds a Conn instance/,
     );
     await expect(runWorkflow(module.semLoopItems as Wf, [[1]] as never, { activities })).rejects.toThrow(
-      /semLoopItems' at .*display-names\.ts:21:14: the items of the for…of loop at line 20 \(kept as '\$+t\d+'\) \(at \[0\]\) holds a Conn instance/,
+      /semLoopItems' at .*display-names\.ts:21:14: the iterator of the for…of loop at line 20 \(kept as '\$+t\d+'\) \(at \.a\[0\]\) holds a Conn instance/,
     );
   });
 });
