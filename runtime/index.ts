@@ -23,6 +23,7 @@ export {
   VersionMismatchError,
 } from './errors.js';
 export { ExecutionEndedError, ExecutionNotFoundError } from './store.js';
+export { InvalidExecutionIdError } from './ids.js';
 export type { ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from './store.js';
 export type { Queue } from './queue.js';
 export type { RedisInput } from './redis/connection.js';

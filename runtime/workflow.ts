@@ -23,6 +23,7 @@ import {
   type WorkflowMeta,
 } from './contract.js';
 import { activeScheduler, type DurablePromise } from './promises.js';
+import { checkUserId } from './ids.js';
 
 import { serializable } from './serializable.js';
 
@@ -197,7 +198,10 @@ export function startChild<F extends (...args: never[]) => Promise<unknown>>(
 ): ReturnType<F> {
   const name = typeof workflow === 'string' ? workflow : workflowRecord(workflow).meta.name;
   const cmd: ChildCommand = { kind: 'child', workflow: name, args: [...(args as unknown[])] };
-  if (options.id !== undefined) cmd.id = options.id;
+  if (options.id !== undefined) {
+    checkUserId(options.id, `startChild of workflow '${name}'`);
+    cmd.id = options.id;
+  }
   return durable(cmd) as unknown as ReturnType<F>;
 }
 

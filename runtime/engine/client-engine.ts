@@ -10,6 +10,7 @@ import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from '../store.js';
 import { ExecutionNotFoundError, isTerminal } from '../store.js';
 import { decodePayload, encodePayload } from './payload.js';
+import { checkUserId } from '../ids.js';
 
 export interface StartOptions {
   /** Execution id; starting with an id that exists returns that execution. Default: a random UUID. */
@@ -98,6 +99,7 @@ export class ClientEngine {
     else if (isCompiledWorkflow(workflow)) ({ name, version } = workflowRecord(workflow).meta);
     else throw new TypeError(`start: expected a compiled workflow function or a workflow name, got ${typeof workflow === 'function' ? `uncompiled function '${workflow.name}'` : typeof workflow}`);
     if (!Array.isArray(args)) throw new TypeError(`start: the arguments of workflow '${name}' must be an array, got ${typeof args}`);
+    if (options.id !== undefined) checkUserId(options.id, 'start');
     const id = options.id ?? randomUUID();
     const encoded = encodePayload([...args], `the arguments of workflow '${name}'`, this.o.maxPayloadBytes);
     const { created, record } = await this.o.store.create({ id, workflow: name, version, args: encoded });

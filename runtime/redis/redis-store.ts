@@ -1,5 +1,6 @@
 /**
- * Store on Redis. Every key of one execution carries the hash tag `{id}`:
+ * Store on Redis. Every key of one execution carries the hash tag `{id}`
+ * (the id escaped by keys.ts, so user strings cannot reach another key):
  *   x        the record: a hash of short fields only (status, rev, where it
  *            waits, signal waits, progress counters, and `o:<op>` → watch
  *            token for each outstanding op), so Redis keeps it as a listpack
@@ -40,6 +41,7 @@ import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, typ
 import { watchDefText } from '../watches.js';
 import { compactState, expandState } from '../state-header.js';
 import { runScript, type ScriptName } from './scripts.js';
+import { executionBase, signalBufferKey } from './keys.js';
 
 export interface RedisStoreOptions {
   /** Key prefix (default 'reawait'). */
@@ -62,7 +64,7 @@ export class RedisStore implements Store {
   }
 
   private keys(id: string, extra: string[] = []): string[] {
-    const base = `${this.prefix}:{${id}}`;
+    const base = executionBase(this.prefix, id);
     const g = this.prefix;
     return [`${base}:x`, `${base}:s`, `${base}:v`, `${base}:h`, this.allKey, `${g}:ready`, `${g}:dispatch`, `${g}:notify`, `${base}:b`, `${base}:w`, ...extra];
   }
@@ -73,7 +75,7 @@ export class RedisStore implements Store {
   }
 
   private bufferKey(id: string, name: string): string {
-    return `${this.prefix}:{${id}}:q:${name}`;
+    return signalBufferKey(this.prefix, id, name);
   }
 
   /** Runs a transition script; its events go in one argument, one JSON per line (lib.lua's history() splits them). */
