@@ -1,25 +1,50 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../runtime/cli/args.js';
+import { checkArgs, parseArgs, UsageError, type OptionSpec } from '../runtime/cli/args.js';
 import { Redis } from 'ioredis';
 import { connect, parseRedisUrl, redisUrlFrom } from '../runtime/redis/connection.js';
 
-describe('CLI argument parsing', () => {
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'args', kind: 'value', help: '' },
+  { name: 'id', kind: 'value', help: '' },
+  { name: 'out', short: 'o', kind: 'value', help: '' },
+  { name: 'workflows', kind: 'list', help: '' },
+  { name: 'wait', kind: 'flag', help: '' },
+];
+
+describe('CLI argument parsing (node util.parseArgs under the command spec)', () => {
   it('takes positionals, values, lists and booleans', () => {
-    const a = parseArgs(['start', 'wf', '--args', '[1]', '--wait', '--workflows', 'a.js', 'b.js', '--id=x'], {
-      values: ['args', 'id'],
-      lists: ['workflows'],
-      booleans: ['wait'],
-    });
+    const a = parseArgs(['start', 'wf', '--args', '[1]', '--wait', '--workflows', 'a.js', 'b.js', '--id=x', '-o', 'dist', '--workflows=c.js'], OPTIONS);
     expect(a.positionals).toEqual(['start', 'wf']);
     expect(a.values.get('args')).toBe('[1]');
     expect(a.values.get('id')).toBe('x');
-    expect(a.lists.get('workflows')).toEqual(['a.js', 'b.js']);
+    expect(a.values.get('out')).toBe('dist');
+    expect(a.lists.get('workflows')).toEqual(['a.js', 'b.js', 'c.js']);
     expect(a.booleans.has('wait')).toBe(true);
+    expect(a.argv[0]).toBe('start');
   });
 
-  it('names the bad option', () => {
-    expect(() => parseArgs(['--nope'], {})).toThrow(new UsageError('unknown option --nope'));
-    expect(() => parseArgs(['--id'], { values: ['id'] })).toThrow('--id needs a value');
+  it('names the bad option, and the nearest declared one', () => {
+    expect(() => parseArgs(['--nope'], OPTIONS)).toThrow(new UsageError('unknown option --nope'));
+    expect(() => parseArgs(['--wiat'], OPTIONS)).toThrow(new UsageError('unknown option --wiat (did you mean --wait?)'));
+    expect(() => parseArgs(['-x'], OPTIONS)).toThrow(new UsageError('unknown option -x'));
+    expect(() => parseArgs(['--id'], OPTIONS)).toThrow(new UsageError('--id needs a value'));
+    expect(() => parseArgs(['--id', '--wait'], OPTIONS)).toThrow(new UsageError("--id needs a value (to pass one that starts with '-', write --id=--wait)"));
+    expect(() => parseArgs(['--wait=yes'], OPTIONS)).toThrow(new UsageError('--wait takes no value'));
+    expect(() => parseArgs(['-o'], OPTIONS)).toThrow(new UsageError('-o (--out) needs a value'));
+    expect(() => parseArgs(['--workflows'], OPTIONS)).toThrow(new UsageError('--workflows needs a value'));
+  });
+
+  it('after --, everything is a positional', () => {
+    expect(parseArgs(['--', '--wait', '-x'], OPTIONS).positionals).toEqual(['--wait', '-x']);
+  });
+
+  it('checks required options and the number of positionals', () => {
+    const positionals = [{ name: 'id', help: '' }, { name: 'name', help: '', optional: true }];
+    const required: OptionSpec[] = [{ name: 'out', kind: 'value', required: true, help: '' }];
+    expect(() => checkArgs(parseArgs([], required), positionals, required)).toThrow(new UsageError('missing <id>'));
+    expect(() => checkArgs(parseArgs(['a', 'b', 'c', '--out', 'x'], required), positionals, required)).toThrow(new UsageError("unexpected argument 'c'"));
+    expect(() => checkArgs(parseArgs(['a'], required), positionals, required)).toThrow(new UsageError('--out is required'));
+    expect(() => checkArgs(parseArgs(['a', '--out', 'x'], required), positionals, required)).not.toThrow();
   });
 });
 

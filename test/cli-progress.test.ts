@@ -36,7 +36,7 @@ describe('progress view', () => {
     expect(out).toBe('  waiting at video.ts:13, 1/4 calls\n  completed\n');
   });
 
-  it('the resume hint repeats the command with --id, shell-quoted', () => {
-    expect(resumeCommand(['wf', '--args', '[["a b"]]', '--id', 'old', '--dir', 'd'], 'new')).toBe(`reawait run wf --args '[["a b"]]' --dir d --id new`);
+  it('the resume hint repeats the command with --id, shell-quoted, as a command that works in a project (npx)', () => {
+    expect(resumeCommand(['wf', '--args', '[["a b"]]', '--id', 'old', '--dir', 'd'], 'new')).toBe(`npx reawait run wf --args '[["a b"]]' --dir d --id new`);
   });
 });

@@ -97,7 +97,7 @@ describe('reawait CLI on Redis', () => {
   it('reports usage errors (exit 2) and unknown ids (exit 1)', async () => {
     const u = await reawait(['start', '--args', '{', '--prefix', PREFIX]);
     expect(u.code).toBe(2);
-    expect(u.stderr).toMatch(/--args is not valid JSON|workflow name is required/);
+    expect(u.stderr).toMatch(/missing <workflow>/);
     const n = await reawait(['status', 'nope', '--prefix', PREFIX]);
     expect(n.code).toBe(1);
     expect(n.stderr).toContain("no execution with id 'nope'");

@@ -197,7 +197,7 @@ describe('reawait run', () => {
     const r2 = run(['fanOut', '--workflows', 'no/such/module.js', '--activities', acts, '--dir', dir]);
     expect(await r2.exited).toBe(2);
     expect(r2.stderr()).toContain(`reawait: cannot load workflow module 'no/such/module.js'`);
-    expect(r2.stderr()).toContain('usage: reawait run <workflow>');
+    expect(r2.stderr()).toContain('usage: npx reawait run <workflow> --workflows <module…> [options]');
   });
 
   it('a second run on the same folder gets the lock error naming the folder and the pid', async () => {
@@ -219,7 +219,7 @@ describe('reawait run', () => {
     r.proc.kill('SIGINT');
     expect(await r.exited).toBe(130);
     expect(r.stderr()).toContain('reawait run: stopped. Resume with:');
-    expect(r.stderr()).toContain(`reawait run fanOut --workflows ${wf} --activities ${acts} --args '[4]' --dir ${dir} --id ctrl-c`);
+    expect(r.stderr()).toContain(`npx reawait run fanOut --workflows ${wf} --activities ${acts} --args '[4]' --dir ${dir} --id ctrl-c`);
     // graceful: the running calls finished and were recorded, so the resume runs nothing again
     const resumed = run(args, { RUNS_FILE: runs });
     expect(await resumed.exited).toBe(0);

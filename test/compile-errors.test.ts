@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, CompileError, type CompileErrorItem } from '../compiler/index.js';
-import { main } from '../compiler/cli.js';
+import { runCli } from '../runtime/cli/dispatch.js';
+import { commands } from '../bin/commands.js';
+
+const main = (argv: string[], io: Parameters<typeof runCli>[2]) => runCli(commands, ['compile', ...argv], io);
 
 const HEAD = `import { proxyActivities } from 'reawait/workflow';\nconst { f } = proxyActivities<{ f(x?: unknown): Promise<number> }>();\n`;
 
@@ -146,15 +149,15 @@ describe('reawait compile (CLI)', () => {
     const dir = tmp();
     let c = capture();
     expect(await main([], c.io)).toBe(2);
-    expect(c.err.join('')).toMatch(/missing <src-dir>[\s\S]*usage: reawait compile <src-dir> --out <out-dir>/);
+    expect(c.err.join('')).toMatch(/missing <src-dir>[\s\S]*usage: npx reawait compile <src-dir> --out <out-dir>/);
     c = capture();
     expect(await main([dir], c.io)).toBe(2);
-    expect(c.err.join('')).toContain('missing --out <out-dir>');
+    expect(c.err.join('')).toContain('--out is required');
     c = capture();
     expect(await main([path.join(dir, 'nope'), '--out', path.join(dir, 'o')], c.io)).toBe(2);
     expect(c.err.join('')).toMatch(/source folder '.*nope' does not exist/);
     c = capture();
     expect(await main([dir, '--out'], c.io)).toBe(2);
-    expect(c.err.join('')).toContain("'--out' needs a folder");
+    expect(c.err.join('')).toContain('--out needs a value');
   });
 });

@@ -1,19 +1,13 @@
-/** `reawait cancel <id> [--reason TEXT] [--redis URL | --dir DIR]` */
-import { CONNECTION_FLAGS, parseArgs, runCommand, UsageError } from './args.js';
+/** `reawait cancel <id> [--reason TEXT]` (options: bin/commands.ts) */
+import type { ParsedArgs } from './args.js';
+import type { CliIO } from './command.js';
 import { withExecution } from './connect.js';
 
-const USAGE = 'cancel <id> [--reason TEXT] [--redis URL | --dir DIR]';
-
-export function main(argv: string[]): Promise<number> {
-  return runCommand(USAGE, async () => {
-    const args = parseArgs(argv, { values: [...CONNECTION_FLAGS, 'reason'] });
-    const [id, extra] = args.positionals;
-    if (!id) throw new UsageError('the execution id is required');
-    if (extra) throw new UsageError(`unexpected argument '${extra}'`);
-    return withExecution(args, id, async (handle) => {
-      await handle.cancel(args.values.get('reason'));
-      process.stderr.write(`cancel requested for ${id}\n`);
-      return 0;
-    });
+export function main(args: ParsedArgs, io: CliIO): Promise<number> {
+  const id = args.positionals[0]!;
+  return withExecution(args, id, io, async (handle) => {
+    await handle.cancel(args.values.get('reason'));
+    io.err(`cancel requested for ${id}\n`);
+    return 0;
   });
 }

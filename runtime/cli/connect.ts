@@ -4,6 +4,7 @@ import { Client } from '../engine/client.js';
 import type { ExecutionHandle } from '../engine/client-engine.js';
 import { redisUrlFrom } from '../redis/connection.js';
 import { UsageError, type ParsedArgs } from './args.js';
+import type { CliIO } from './command.js';
 
 export function clientFrom(args: ParsedArgs, options: { createDir?: boolean } = {}): Client {
   const dir = args.values.get('dir');
@@ -18,12 +19,12 @@ export function clientFrom(args: ParsedArgs, options: { createDir?: boolean } = 
 }
 
 /** Runs `body` with the handle of execution `id`, or reports that none exists (exit 1); always closes the client. */
-export async function withExecution(args: ParsedArgs, id: string, body: (handle: ExecutionHandle) => Promise<number>): Promise<number> {
+export async function withExecution(args: ParsedArgs, id: string, io: CliIO, body: (handle: ExecutionHandle) => Promise<number>): Promise<number> {
   const client = clientFrom(args);
   try {
     const handle = await client.get(id);
     if (!handle) {
-      process.stderr.write(`reawait: no execution with id '${id}'\n`);
+      io.err(`reawait: no execution with id '${id}'\n`);
       return 1;
     }
     return await body(handle);

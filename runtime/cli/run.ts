@@ -10,11 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '../engine/client.js';
 import { importModule, loadWorkflows } from '../engine/registry.js';
 import { Worker } from '../engine/worker.js';
-import { intOption, jsonOption, parseArgs, runCommand, toJson, UsageError } from './args.js';
-import { progressView, type ProgressMode } from './progress.js';
+import { choiceOption, intOption, jsonOption, toJson, UsageError, type ParsedArgs } from './args.js';
+import { PROGRAM, type CliIO } from './command.js';
+import { progressView } from './progress.js';
 import { describeThrown } from '../thrown.js';
-
-const USAGE = 'run <workflow> --workflows <module…> --activities <module…> [--args JSON] [--id ID] [--dir .reawait] [--concurrency N] [--progress bar|lines|none]';
 
 /** Exit code of an interrupted run (128 + SIGINT), as shells report it. */
 const INTERRUPTED = 130;
@@ -39,88 +38,80 @@ export function resumeCommand(argv: readonly string[], id: string): string {
     if (a === '--id') i++;
     else if (!a.startsWith('--id=')) out.push(a);
   }
-  return ['reawait', 'run', ...out, '--id', id].map(shellArg).join(' ');
+  return [PROGRAM, ...['run', ...out, '--id', id].map(shellArg)].join(' ');
 }
 
-export function main(argv: string[]): Promise<number> {
-  return runCommand(USAGE, async () => {
-    const args = parseArgs(argv, { lists: ['workflows', 'activities'], values: ['args', 'id', 'dir', 'concurrency', 'progress'] });
-    const [workflow, extra] = args.positionals;
-    if (!workflow) throw new UsageError('the workflow name is required');
-    if (extra) throw new UsageError(`unexpected argument '${extra}'`);
-    const workflowSpecs = args.lists.get('workflows');
-    if (!workflowSpecs) throw new UsageError('--workflows is required');
-    const wfArgs = jsonOption('args', args.values.get('args'), []);
-    if (!Array.isArray(wfArgs)) throw new UsageError('--args must be a JSON array of arguments');
-    const concurrency = intOption('concurrency', args.values.get('concurrency'));
-    const progressFlag = args.values.get('progress');
-    if (progressFlag !== undefined && !['bar', 'lines', 'none'].includes(progressFlag)) throw new UsageError(`--progress must be bar, lines or none, got '${progressFlag}'`);
-    const mode = (progressFlag ?? (process.stderr.isTTY ? 'bar' : 'lines')) as ProgressMode;
-    const dir = args.values.get('dir') ?? '.reawait';
+export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
+  const workflow = args.positionals[0]!;
+  const workflowSpecs = args.lists.get('workflows') ?? [];
+  const wfArgs = jsonOption('args', args.values.get('args'), []);
+  if (!Array.isArray(wfArgs)) throw new UsageError('--args must be a JSON array of arguments');
+  const concurrency = intOption('concurrency', args.values.get('concurrency'));
+  const mode = choiceOption('progress', args.values.get('progress'), ['bar', 'lines', 'none'] as const) ?? (process.stderr.isTTY ? 'bar' : 'lines');
+  const dir = args.values.get('dir') ?? '.reawait';
 
-    const workflows = await Promise.all(workflowSpecs.map((s) => loadModule('workflow', s)));
-    const activities = await Promise.all((args.lists.get('activities') ?? []).map((s) => loadModule('activity', s)));
-    const registry = await loadWorkflows(workflows).catch((e: unknown) => {
-      throw new UsageError(e instanceof Error ? e.message : String(e));
-    });
-    if (!registry.get(workflow)) throw new UsageError(`unknown workflow '${workflow}'; the workflows in ${workflowSpecs.join(', ')} are: ${registry.names().sort().join(', ')}`);
-
-    const backend = { store: 'local' as const, dir };
-    const worker = new Worker({ ...backend, workflows, activities, ...(concurrency ? { concurrency } : {}) });
-    await worker.run(); // takes the folder's lock: a second process fails here, clearly
-    const client = new Client(backend);
-    const id = args.values.get('id') ?? `${workflow}-${randomUUID().slice(0, 8)}`;
-    const err = (s: string) => process.stderr.write(s);
-    const view = progressView(mode, err);
-    let interrupted = false;
-    let wake: () => void = () => {};
-    const onSignal = () => {
-      if (interrupted) process.exit(INTERRUPTED); // a second Ctrl+C: the folder is consistent at every moment
-      interrupted = true;
-      wake();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      const existing = await client.get(id);
-      const handle = await client.start(workflow, wfArgs, { id });
-      err(`reawait run: ${existing ? 'resuming' : 'started'} ${workflow} as ${id} (state in ${dir})\n`);
-      for (;;) {
-        const d = await handle.describe();
-        view.update(d);
-        if (d.status === 'completed') {
-          view.end();
-          // Close first: the result is printed once its state is on disk.
-          await worker.close(5000);
-          await client.close();
-          process.stdout.write(`${toJson(d.result)}\n`);
-          return 0;
-        }
-        if (d.status === 'failed' || d.status === 'cancelled') {
-          view.end();
-          const e = d.error; // as thrown: an Error, a string, undefined, …
-          err(`reawait run: ${workflow} ${d.status}: ${describeThrown(e)}\n`);
-          return 1;
-        }
-        if (interrupted) {
-          view.end();
-          err(`reawait run: interrupted; finishing running activities…\n`);
-          await worker.close(5000);
-          err(`reawait run: stopped. Resume with:\n  ${resumeCommand(argv, id)}\n`);
-          return INTERRUPTED;
-        }
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, 100);
-          wake = () => (clearTimeout(t), r());
-        });
-      }
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      await worker.close(5000);
-      await client.close();
-      // Activity modules may hold handles open; a finished run must still exit.
-      setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
-    }
+  const workflows = await Promise.all(workflowSpecs.map((s) => loadModule('workflow', s)));
+  const activities = await Promise.all((args.lists.get('activities') ?? []).map((s) => loadModule('activity', s)));
+  const registry = await loadWorkflows(workflows).catch((e: unknown) => {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
   });
+  if (!registry.get(workflow)) throw new UsageError(`unknown workflow '${workflow}'; the workflows in ${workflowSpecs.join(', ')} are: ${registry.names().sort().join(', ')}`);
+
+  const backend = { store: 'local' as const, dir };
+  const worker = new Worker({ ...backend, workflows, activities, ...(concurrency ? { concurrency } : {}) });
+  await worker.run(); // takes the folder's lock: a second process fails here, clearly
+  const client = new Client(backend);
+  const id = args.values.get('id') ?? `${workflow}-${randomUUID().slice(0, 8)}`;
+  const err = io.err;
+  const view = progressView(mode, err);
+  let interrupted = false;
+  let wake: () => void = () => {};
+  const onSignal = () => {
+    if (interrupted) process.exit(INTERRUPTED); // a second Ctrl+C: the folder is consistent at every moment
+    interrupted = true;
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const existing = await client.get(id);
+    const handle = await client.start(workflow, wfArgs, { id });
+    err(`reawait run: ${existing ? 'resuming' : 'started'} ${workflow} as ${id} (state in ${dir})\n`);
+    for (;;) {
+      const d = await handle.describe();
+      view.update(d);
+      if (d.status === 'completed') {
+        view.end();
+        // Close first: the result is printed once its state is on disk.
+        await worker.close(5000);
+        await client.close();
+        io.out(`${toJson(d.result)}\n`);
+        return 0;
+      }
+      if (d.status === 'failed' || d.status === 'cancelled') {
+        view.end();
+        const e = d.error; // as thrown: an Error, a string, undefined, …
+        err(`reawait run: ${workflow} ${d.status}: ${describeThrown(e)}\n`);
+        return 1;
+      }
+      if (interrupted) {
+        view.end();
+        err(`reawait run: interrupted; finishing running activities…\n`);
+        await worker.close(5000);
+        err(`reawait run: stopped. Resume with:\n  ${resumeCommand(args.argv, id)}\n`);
+        return INTERRUPTED;
+      }
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 100);
+        wake = () => (clearTimeout(t), r());
+      });
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await worker.close(5000);
+    await client.close();
+    // Activity modules may hold handles open; a finished run must still exit.
+    setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+  }
 }

@@ -1,0 +1,124 @@
+/**
+ * Every `reawait` command, as one declarative entry each: arguments,
+ * options with a sentence of help, environment, exit codes, an example, and
+ * the module that runs it (loaded lazily). To add a command or an option,
+ * add it here; `--help`, parsing and errors follow from the entry.
+ */
+import { CONNECTION_OPTIONS, type CommandSpec } from '../runtime/cli/command.js';
+
+const ACTIVITIES = { name: 'activities', kind: 'list', value: 'module', help: 'modules (paths or package names) whose exported functions are the activities the workflows call.' } as const;
+const ARGS = { name: 'args', kind: 'value', value: 'json', help: 'the workflow\'s arguments as a JSON array (default []).' } as const;
+
+export const commands: readonly CommandSpec[] = [
+  {
+    name: 'compile',
+    summary: 'compile the workflows of a source folder into runnable JavaScript',
+    description: 'Every .ts/.js file under <src-dir> is written to --out: workflow functions (\'use workflow\') become resumable state machines, everything else has its types stripped. Every compile error is printed with file, line, column and a code frame.',
+    positionals: [{ name: 'src-dir', help: 'the folder of sources to compile.' }],
+    options: [{ name: 'out', short: 'o', kind: 'value', value: 'out-dir', required: true, help: 'the folder to write the compiled files to (created if missing).' }],
+    exits: { 1: 'at least one file has a compile error (all are printed; the other files are still written)' },
+    examples: ['npx reawait compile src --out build'],
+    load: () => import('./compile.js'),
+  },
+  {
+    name: 'run',
+    summary: 'run one workflow to its end in this process, on the embedded backend',
+    description: 'Shows progress on stderr and prints the result as JSON on stdout. State is kept in --dir: after Ctrl+C or a crash, the same command with the same --id resumes, re-running no completed activity.',
+    positionals: [{ name: 'workflow', help: 'the name of the workflow function to run.' }],
+    options: [
+      { name: 'workflows', kind: 'list', value: 'module', required: true, help: 'compiled modules that export the workflow functions.' },
+      ACTIVITIES,
+      ARGS,
+      { name: 'id', kind: 'value', value: 'id', help: 'the execution id; give an existing one to resume it (default: <workflow>-<random>).' },
+      { name: 'dir', kind: 'value', value: 'folder', help: 'the folder that holds the state (default .reawait).' },
+      { name: 'concurrency', kind: 'value', value: 'n', help: 'how many activities run at once (default 10).' },
+      { name: 'progress', kind: 'value', value: 'bar|lines|none', help: 'how progress is shown (default: bar on a terminal, lines otherwise).' },
+    ],
+    env: ['COLUMNS'],
+    exits: { 0: 'the workflow completed (its result is on stdout)', 1: 'the workflow failed or was cancelled', 130: 'interrupted (Ctrl+C); the command that resumes it is printed' },
+    examples: ['npx reawait run videoPipeline --workflows build/workflow.js --activities build/activities.js --args \'[["a.mov"]]\''],
+    load: () => import('../runtime/cli/run.js'),
+  },
+  {
+    name: 'worker',
+    summary: 'serve workflow resumes and activity calls from Redis until stopped',
+    description: 'Run as many as you like, on as many machines. SIGINT or SIGTERM stops it after its running jobs finish.',
+    positionals: [],
+    options: [
+      { name: 'workflows', kind: 'list', value: 'module', required: true, help: 'compiled modules that export the workflow functions to serve.' },
+      ACTIVITIES,
+      ...CONNECTION_OPTIONS.filter((o) => o.name !== 'dir'),
+      { name: 'concurrency', kind: 'value', value: 'n', help: 'how many jobs this worker runs at once (default 10).' },
+      { name: 'stall-interval', kind: 'value', value: 'ms', help: 'how often to look for jobs whose worker died, to run them again.' },
+      { name: 'sweep-interval', kind: 'value', value: 'ms', help: 'how often to re-push work that a crash left undispatched.' },
+    ],
+    env: ['REDIS_URL'],
+    exits: { 0: 'stopped by SIGINT or SIGTERM' },
+    examples: ['npx reawait worker --workflows build/workflow.js --activities build/activities.js --concurrency 8'],
+    load: () => import('../runtime/cli/worker.js'),
+  },
+  {
+    name: 'start',
+    summary: 'start a workflow execution (and optionally wait for its result)',
+    positionals: [{ name: 'workflow', help: 'the name of the workflow function to start.' }],
+    options: [
+      ARGS,
+      { name: 'id', kind: 'value', value: 'id', help: 'the execution id; starting an id that exists returns that execution (default: a random id).' },
+      { name: 'wait', kind: 'flag', help: 'wait for the end, showing progress on stderr, and print the result as JSON.' },
+      ...CONNECTION_OPTIONS,
+    ],
+    env: ['REDIS_URL'],
+    exits: { 0: 'started (its id is on stdout), or with --wait: completed (its result is on stdout)', 1: 'with --wait: the workflow failed or was cancelled' },
+    examples: ['npx reawait start videoPipeline --args \'[["a.mov","b.mov"]]\' --wait'],
+    load: () => import('../runtime/cli/start.js'),
+  },
+  {
+    name: 'status',
+    summary: 'print an execution\'s description as JSON',
+    description: 'Status, the source line it waits at, live locals of its fibers, calls done of started, result or error, and history.',
+    positionals: [{ name: 'id', help: 'the execution id.' }],
+    options: [...CONNECTION_OPTIONS],
+    env: ['REDIS_URL'],
+    exits: { 1: 'no execution has this id, or the backend cannot be reached' },
+    examples: ['npx reawait status order-42'],
+    load: () => import('../runtime/cli/status.js'),
+  },
+  {
+    name: 'list',
+    summary: 'list executions, one line each (id, workflow, status, start time)',
+    positionals: [],
+    options: [
+      { name: 'status', kind: 'value', value: 'status', help: 'only executions in this status: ready, waiting, completed, failed or cancelled.' },
+      { name: 'workflow', kind: 'value', value: 'name', help: 'only executions of this workflow.' },
+      { name: 'limit', kind: 'value', value: 'n', help: 'at most this many lines.' },
+      { name: 'cursor', kind: 'value', value: 'cursor', help: 'continue a previous listing from the cursor it printed on stderr.' },
+      ...CONNECTION_OPTIONS,
+    ],
+    env: ['REDIS_URL'],
+    examples: ['npx reawait list --status waiting --limit 20'],
+    load: () => import('../runtime/cli/list.js'),
+  },
+  {
+    name: 'signal',
+    summary: 'send a signal (with optional data) to an execution',
+    positionals: [
+      { name: 'id', help: 'the execution id.' },
+      { name: 'name', help: 'the signal\'s name, as the workflow awaits it.' },
+    ],
+    options: [{ name: 'data', kind: 'value', value: 'json', help: 'the signal\'s payload as JSON (default: none).' }, ...CONNECTION_OPTIONS],
+    env: ['REDIS_URL'],
+    exits: { 1: 'no execution has this id, or the backend cannot be reached' },
+    examples: ['npx reawait signal order-42 approve --data true'],
+    load: () => import('../runtime/cli/signal.js'),
+  },
+  {
+    name: 'cancel',
+    summary: 'cancel an execution (the workflow sees CancelledError at its await)',
+    positionals: [{ name: 'id', help: 'the execution id.' }],
+    options: [{ name: 'reason', kind: 'value', value: 'text', help: 'why, recorded with the cancellation.' }, ...CONNECTION_OPTIONS],
+    env: ['REDIS_URL'],
+    exits: { 1: 'no execution has this id, or the backend cannot be reached' },
+    examples: ['npx reawait cancel order-42 --reason "no longer needed"'],
+    load: () => import('../runtime/cli/cancel.js'),
+  },
+];
