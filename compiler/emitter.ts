@@ -10,12 +10,17 @@ import { certainWrites } from './refs.js';
 import type { Helpers } from './helpers.js';
 import { LeapManager } from './leap-manager.js';
 
+/** Literals that hold a state number / a suspension id (the fingerprints renumber them: compiler/fingerprint.ts). */
+export const labelLiterals = new WeakSet<t.NumericLiteral>();
+export const pointLiterals = new WeakSet<t.NumericLiteral>();
+
 /** A jump target; its state number is known once it is marked. */
 export class Label {
   num = -1;
   private refs: t.NumericLiteral[] = [];
   ref(): t.NumericLiteral {
     const lit = t.numericLiteral(this.num < 0 ? 0 : this.num);
+    labelLiterals.add(lit);
     if (this.num < 0) this.refs.push(lit);
     return lit;
   }
@@ -250,6 +255,8 @@ export class Emitter {
       live: [],
     };
     this.suspensions.push(s);
+    const idLit = t.numericLiteral(s.id);
+    pointLiterals.add(idLit);
     const ret = t.returnStatement(
       t.objectExpression([t.objectProperty(t.identifier('done'), t.booleanLiteral(false)), t.objectProperty(t.identifier('await'), value)]),
     );
@@ -257,7 +264,7 @@ export class Emitter {
     this.emit(
       [
         ...this.parking.map((c) => t.expressionStatement(this.opts.helpers.call('forOfPark', [t.cloneNode(c)]))),
-        t.expressionStatement(t.assignmentExpression('=', t.memberExpression(f, t.identifier('pc')), t.numericLiteral(s.id))),
+        t.expressionStatement(t.assignmentExpression('=', t.memberExpression(f, t.identifier('pc')), idLit)),
         t.expressionStatement(t.assignmentExpression('=', t.memberExpression(t.cloneNode(f), t.identifier('locals')), s.locals)),
         ret,
       ],

@@ -13,6 +13,7 @@ import { checkWorkflow } from './check.js';
 import { Emitter, Label } from './emitter.js';
 import { CompileError, ErrorSink } from './errors.js';
 import { UnsupportedAwait } from './explode-await.js';
+import { fingerprints } from './fingerprint.js';
 import { findWorkflows, type WorkflowSite } from './find-workflows.js';
 import { Helpers } from './helpers.js';
 import { addHelperImport, registerModuleClasses, replaceWorkflow } from './emit-module.js';
@@ -46,7 +47,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   const promiseIsGlobal = !moduleNames(program).has('Promise');
 
   const metas: WorkflowMeta[] = [];
-  const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression }[] = [];
+  const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression; e: Emitter; envLayout: BindingsPlan['envLayout'] }[] = [];
   for (const site of sites) {
     if (!checkWorkflow(site, errors)) continue;
     if (!opts.typesStripped) stripTypes(site.fn);
@@ -66,7 +67,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
       const code = stepCode(step);
       checkParses(code, site, errors);
       const meta = workflowMeta({ name: site.name, file: opts.file, fn: site.fn, code, e, origin: names.origin, envLayout: plan.envLayout });
-      done.push({ site, meta, step });
+      done.push({ site, meta, step, e, envLayout: plan.envLayout });
       metas.push(meta);
     } catch (err) {
       if (err instanceof UnsupportedAwait) errors.at(err.node, err.message);
@@ -74,6 +75,12 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
     }
   }
   if (errors.items.length) throw new CompileError(errors.items);
+  // After every version is known: a point's fingerprint names the versions of the module's workflows its continuation calls.
+  const versions = new Map(done.map((d) => [d.meta.name, d.meta.version]));
+  for (const d of done) {
+    const others = new Map([...versions].filter(([n]) => n !== d.meta.name));
+    d.meta.fingerprints = fingerprints({ e: d.e, name: d.meta.name, ...(d.envLayout ? { envLayout: d.envLayout } : {}), workflowVersions: others });
+  }
   for (const { site, meta, step } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step);
   if (done.length) registerModuleClasses(program, helpers, opts.file);
   if (done.length) addHelperImport(program, helpers, opts.importSource);

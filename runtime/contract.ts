@@ -46,6 +46,19 @@ export interface SuspensionMeta {
   live: string[];
 }
 
+/**
+ * What a resume at one suspension point depends on, hashed (compiler/fingerprint.ts):
+ * a state saved at `pc` of one build may resume at a point of another build
+ * with the same `fp`, its locals renamed pairwise through `locals`.
+ */
+export interface PointFingerprint {
+  pc: number;
+  line: number;
+  fp: string;
+  /** The live locals in canonical order: locals[i] of one build is locals[i] of the other. */
+  locals: string[];
+}
+
 export interface WorkflowMeta {
   /** The function's name; unique among the workflows a worker registers. */
   name: string;
@@ -68,6 +81,8 @@ export interface WorkflowMeta {
   display?: Record<string, string>;
   /** Environment objects of the workflow's own scopes (see EnvLayout). */
   envLayout?: EnvLayout;
+  /** Per suspension point, in pc order: what a resume there depends on (versions across deploys). */
+  fingerprints?: PointFingerprint[];
 }
 
 /**
@@ -261,6 +276,8 @@ export interface SiteMeta {
   display?: Record<string, string>;
   /** Environment objects of the function's own scopes. */
   envLayout?: EnvLayout;
+  /** async only: as WorkflowMeta.fingerprints. */
+  fingerprints?: PointFingerprint[];
 }
 
 /**
