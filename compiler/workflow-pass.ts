@@ -24,6 +24,7 @@ import { patternNames } from './refs.js';
 import { collectFileNames, NameGen, rewritePromiseCalls, stripTypes, unstableLocals } from './scope.js';
 import { analyse, moduleNames } from './scopes.js';
 import { checkParses } from './check-emitted.js';
+import { checkLiteralDurations } from './check-durations.js';
 
 export interface PassOptions {
   /** File name for metadata and error messages. */
@@ -39,6 +40,7 @@ export interface PassOptions {
 export function compileWorkflows(program: t.Program, opts: PassOptions): WorkflowMeta[] {
   const errors = new ErrorSink(opts.file, opts.source);
   const sites = findWorkflows(program, errors);
+  checkLiteralDurations(program, errors, opts.importSource);
   if (sites.length === 0 && errors.items.length === 0) return [];
   const taken = collectFileNames(program);
   const names = new NameGen(taken);

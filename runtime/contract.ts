@@ -135,7 +135,7 @@ export type CompiledWorkflow<F extends (...args: never[]) => Promise<unknown> = 
 /** Brand on every command object (commands are plain data plus this brand). */
 export const COMMAND: unique symbol = Symbol.for('reawait.command');
 
-export type Duration = number | `${number}${'ms' | 's' | 'm' | 'h' | 'd'}`;
+export type { Duration } from './duration.js';
 
 export interface BackoffOptions {
   type: 'fixed' | 'exponential';
@@ -143,6 +143,7 @@ export interface BackoffOptions {
   delay: number;
 }
 
+/** A call's options as a command carries them: durations resolved to ms (the stub's options are in workflow.ts). */
 export interface ActivityOptions {
   /** Retries after the first attempt (default 0). */
   retries?: number;

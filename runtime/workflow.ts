@@ -9,13 +9,12 @@
 import {
   COMMAND,
   WORKFLOW,
-  type ActivityOptions,
+  type ActivityOptions as CallOptions,
   type CallCommand,
   type ChildCommand,
   type Command,
   type CompiledWorkflow,
   type CompiledWorkflowRecord,
-  type Duration,
   type LeafCommand,
   type SignalCommand,
   type SleepCommand,
@@ -24,10 +23,12 @@ import {
 } from './contract.js';
 import { activeScheduler, type DurablePromise } from './promises.js';
 import { checkUserId } from './ids.js';
+import { parseDuration, type Duration } from './duration.js';
 
 import { serializable } from './serializable.js';
 
-export type { ActivityOptions, Duration, CompiledWorkflow } from './contract.js';
+export type { CompiledWorkflow } from './contract.js';
+export { parseDuration, type Duration, type DurationUnit } from './duration.js';
 export { serializable, type SerializableOptions } from './serializable.js';
 
 // ---------------------------------------------------------------------------
@@ -48,7 +49,7 @@ serializable(CancelledError, 'CancelledError');
 // ---------------------------------------------------------------------------
 
 export interface NativeHost {
-  call(activity: string, args: unknown[], options: ActivityOptions): Promise<unknown>;
+  call(activity: string, args: unknown[], options: CallOptions): Promise<unknown>;
   sleep(ms: number): Promise<void>;
   signal(name: string, timeoutMs: number | undefined): Promise<unknown>;
   child(workflow: string, args: unknown[]): Promise<unknown>;
@@ -127,21 +128,43 @@ export type ActivityStubs<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 };
 
+/** What `proxyActivities` takes; an unknown option is a type error and a run-time error naming it. */
+export interface ActivityOptions {
+  /** Retries after the first attempt (default 0). */
+  retries?: number;
+  /** The wait before each retry: a fixed delay or one that doubles (default: none). */
+  backoff?: { type: 'fixed' | 'exponential'; delay: Duration };
+  /** Per-attempt time limit; the activity's AbortSignal fires when it passes (e.g. '30s', '5 minutes'). */
+  timeout?: Duration;
+}
+
+const OPTION_NAMES: readonly (keyof ActivityOptions)[] = ['retries', 'backoff', 'timeout'];
+/** Options of other workflow engines people carry over, and what they are called here. */
+const OPTION_HINTS: Readonly<Record<string, string>> = {
+  startToCloseTimeout: 'timeout',
+  scheduleToCloseTimeout: 'timeout',
+  scheduleToStartTimeout: 'timeout',
+  retry: 'retries and backoff',
+  retryPolicy: 'retries and backoff',
+  maxRetries: 'retries',
+  maxAttempts: 'retries (retries after the first attempt)',
+};
+
 /**
  * Typed stubs for activities. Inside a workflow, calling one yields a durable
  * call command; the runtime runs the activity on a worker.
  *
- *   const { encodeVideo } = proxyActivities<typeof acts>({ retries: 3 });
+ *   const { encodeVideo } = proxyActivities<typeof acts>({ retries: 3, timeout: '5 minutes' });
  */
 export function proxyActivities<T extends Record<string, AnyFn | unknown>>(options: ActivityOptions = {}): ActivityStubs<T> {
-  validateActivityOptions(options);
+  const resolved = resolveActivityOptions(options, 'proxyActivities');
   const cache = new Map<string, (...args: unknown[]) => unknown>();
   return new Proxy({} as ActivityStubs<T>, {
     get(_t, prop) {
       if (typeof prop !== 'string' || prop === 'then') return undefined;
       let stub = cache.get(prop);
       if (!stub) {
-        stub = (...args: unknown[]) => durable<CallCommand>({ kind: 'call', activity: prop, args, options });
+        stub = (...args: unknown[]) => durable<CallCommand>({ kind: 'call', activity: prop, args, options: resolved });
         cache.set(prop, stub);
       }
       return stub;
@@ -149,29 +172,39 @@ export function proxyActivities<T extends Record<string, AnyFn | unknown>>(optio
   });
 }
 
-function validateActivityOptions(o: ActivityOptions): void {
-  if (o.retries !== undefined && !(Number.isInteger(o.retries) && o.retries >= 0))
-    throw new TypeError(`proxyActivities: retries must be a non-negative integer, got ${String(o.retries)}`);
-  if (o.timeout !== undefined && !(typeof o.timeout === 'number' && o.timeout > 0))
-    throw new TypeError(`proxyActivities: timeout must be a positive number of ms, got ${String(o.timeout)}`);
+/** Checks a stub's options (naming any unknown one) and resolves its durations to ms, as commands carry them. */
+export function resolveActivityOptions(o: ActivityOptions, where: string): CallOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${where}: options must be an object, got ${String(o)}`);
+  for (const key of Object.keys(o))
+    if (!(OPTION_NAMES as readonly string[]).includes(key)) {
+      const hint = OPTION_HINTS[key];
+      throw new TypeError(`${where}: unknown option '${key}'${hint ? ` (reawait calls it ${hint})` : ''}; the options are ${OPTION_NAMES.join(', ')}`);
+    }
+  const out: CallOptions = {};
+  if (o.retries !== undefined) {
+    if (!(Number.isInteger(o.retries) && o.retries >= 0)) throw new TypeError(`${where}: retries must be a non-negative integer, got ${String(o.retries)}`);
+    out.retries = o.retries;
+  }
+  if (o.timeout !== undefined) {
+    const ms = durationOption(o.timeout, `${where}: timeout`);
+    if (ms <= 0) throw new TypeError(`${where}: timeout must be more than 0, got ${String(o.timeout)}`);
+    out.timeout = ms;
+  }
   if (o.backoff !== undefined) {
     const b = o.backoff;
-    if ((b.type !== 'fixed' && b.type !== 'exponential') || !(typeof b.delay === 'number' && b.delay >= 0))
-      throw new TypeError(`proxyActivities: backoff must be { type: 'fixed' | 'exponential', delay: ms }`);
+    if (typeof b !== 'object' || b === null || (b.type !== 'fixed' && b.type !== 'exponential') || b.delay === undefined)
+      throw new TypeError(`${where}: backoff must be { type: 'fixed' | 'exponential', delay: a duration }`);
+    out.backoff = { type: b.type, delay: durationOption(b.delay, `${where}: backoff.delay`) };
   }
+  return out;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parse `250`, `'250ms'`, `'10s'`, `'5m'`, `'2h'`, `'1d'` into milliseconds. */
-export function parseDuration(d: Duration): number {
-  if (typeof d === 'number') {
-    if (!Number.isFinite(d) || d < 0) throw new TypeError(`invalid duration ${d}: expected a non-negative number of ms`);
-    return d;
+function durationOption(d: Duration, where: string): number {
+  try {
+    return parseDuration(d);
+  } catch (e) {
+    throw new TypeError(`${where}: ${(e as Error).message}`);
   }
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(String(d));
-  if (!m) throw new TypeError(`invalid duration '${String(d)}': expected e.g. 500, '500ms', '10s', '5m', '2h', '1d'`);
-  return Number(m[1]) * UNIT_MS[m[2]!]!;
 }
 
 /** A durable timer: the workflow resumes after `duration`, even across restarts. */
