@@ -95,6 +95,12 @@ export interface Frame {
   fn: string;
   pc: number;
   locals: Record<string, unknown>;
+  /**
+   * The version of `fn` this frame runs (a workflow function's; absent: the
+   * state's version for the root, the current build for others). Several
+   * builds may run side by side in one state (runtime/upgrade.ts).
+   */
+  v?: string;
 }
 
 /** What a frame is resumed with: the settled value of what it awaited. */
@@ -211,6 +217,11 @@ export interface StateDoc {
    * `at` says it).
    */
   fibers: (number | string)[][];
+  /**
+   * The version each non-root workflow function's fibers run, by function
+   * name; a fiber running another version writes its fn as `name@version`.
+   */
+  fv?: Record<string, string>;
   /** `[graph, nextId, rows]`; see state-codec.ts. Only runtime/state-codec.ts reads or writes it. */
   data: unknown;
 }

@@ -11,6 +11,8 @@ export { localBackend, type LocalBackendOptions } from './local/backend.js';
 export { FolderLockedError } from './local/dir-lock.js';
 export { activityContext, type ActivityContext } from './activity-context.js';
 export { serializable, type SerializableOptions } from './serializable.js';
+export { upgrade, type UpgradeFn, type UpgradeTarget } from './upgrade.js';
+export { DuplicateWorkflowError } from './definitions.js';
 export {
   ActivityTimeoutError,
   CancelledError,

@@ -32,6 +32,7 @@ import {
   type Scheduler,
 } from './promises.js';
 import { CancelledError, isThenable, registeredWorkflow } from './workflow.js';
+import { definitionAt } from './definitions.js';
 import { planWatches, type WatchPlan } from './watches.js';
 
 /** What a fiber runs: a workflow function or an async closure site. */
@@ -40,7 +41,8 @@ export interface StepRecord {
   meta: { name: string; file: string; line: number; column: number; suspensions: SuspensionMeta[]; display?: Record<string, string> };
 }
 
-export type Resolve = (name: string) => CompiledWorkflowRecord;
+/** A workflow's record by name, at `version` when given (an earlier build's, when this process has it). */
+export type Resolve = (name: string, version?: string) => CompiledWorkflowRecord;
 
 /** One running async function: its frame, its promise, and what it waits for between resumes. */
 export interface Fiber {
@@ -132,8 +134,13 @@ export interface AdvanceOptions {
   rev?: number;
 }
 
-export const defaultResolve: Resolve = (name) => {
+export const defaultResolve: Resolve = (name, version) => {
   const rec = registeredWorkflow(name);
+  if (version !== undefined && rec?.meta.version !== version) {
+    const earlier = definitionAt(name, version);
+    if (earlier) return earlier;
+    if (rec) throw new VersionMismatchError(name, version, rec.meta.version);
+  }
   if (!rec) throw new UnknownWorkflowError(name);
   return rec;
 };
@@ -149,13 +156,13 @@ export function start(record: CompiledWorkflowRecord, args: readonly unknown[], 
 }
 
 /** The step record of a fiber's function: a workflow by name, or an async closure site (`wf/3`). */
-export function stepRecord(fn: string, resolve: Resolve): StepRecord {
+export function stepRecord(fn: string, resolve: Resolve, version?: string): StepRecord {
   if (fn.includes('/')) {
     const site = closureSite(fn);
     if (!site || site.meta.kind !== 'async') throw new UnknownWorkflowError(fn);
     return { step: (site as { step: StepFn }).step, meta: siteMeta(site.meta) };
   }
-  return resolve(fn);
+  return resolve(fn, version);
 }
 
 function siteMeta(m: SiteMeta): StepRecord['meta'] {
@@ -196,10 +203,16 @@ class Execution implements Scheduler {
     for (const op of state.ops) this.outstanding.set(op.id, op);
   }
 
-  record(fn: string): StepRecord {
-    let r = this.records.get(fn);
-    if (!r) this.records.set(fn, (r = stepRecord(fn, this.resolveFn)));
+  /** The code a fiber runs: the root at the state's version, others at their frame's (fn@v). */
+  record(fn: string, v?: string): StepRecord {
+    const k = v === undefined ? fn : `${fn}@${v}`;
+    let r = this.records.get(k);
+    if (!r) this.records.set(k, (r = stepRecord(fn, this.resolveFn, v)));
     return r;
+  }
+
+  private fiberRecord(f: Fiber): StepRecord {
+    return this.record(f.frame.fn, f.id === 0 ? this.state.version : f.frame.v);
   }
 
   private next(): number {
@@ -294,7 +307,7 @@ class Execution implements Scheduler {
 
   /** Run a fiber's step function from its frame with `input`, then handle what it awaits or returns. */
   private runFiber(fiber: Fiber, input: ResumeInput): void {
-    const rec = this.record(fiber.frame.fn);
+    const rec = this.fiberRecord(fiber);
     let r: StepResult;
     const outer = this.running;
     this.running = fiber;
@@ -376,7 +389,7 @@ class Execution implements Scheduler {
     const p = new DurablePromise(this.next(), kind);
     const f = this.running;
     if (f) {
-      const rec = this.record(f.frame.fn);
+      const rec = this.fiberRecord(f);
       p.site = `${rec.meta.file}:${rec.meta.suspensions[f.frame.pc]?.line ?? rec.meta.line}`;
     }
     return p;
@@ -410,9 +423,9 @@ class Execution implements Scheduler {
     return p;
   }
 
-  startFiber(fn: string, locals: Record<string, unknown>, args: unknown[]): DurablePromise {
+  startFiber(fn: string, locals: Record<string, unknown>, args: unknown[], v?: string): DurablePromise {
     const p = this.entry('fiber');
-    const fiber: Fiber = { id: p.id, frame: { fn, pc: 0, locals }, p };
+    const fiber: Fiber = { id: p.id, frame: { fn, pc: 0, locals, ...(v !== undefined && p.id !== 0 ? { v } : {}) }, p };
     this.fibers.set(fiber.id, fiber);
     this.runFiber(fiber, { ok: true, value: args });
     return p;
@@ -512,9 +525,9 @@ class Execution implements Scheduler {
       fiber = next;
       depth++;
     }
-    const rec = this.record(fiber.frame.fn);
+    const rec = this.fiberRecord(fiber);
     const sp = rec.meta.suspensions[fiber.frame.pc];
-    return { fn: fiber.frame.fn, version: this.state.version, pc: fiber.frame.pc, file: rec.meta.file, line: sp?.line ?? rec.meta.line, column: sp?.column ?? rec.meta.column, depth };
+    return { fn: fiber.frame.fn, version: fiber.id === 0 ? this.state.version : (fiber.frame.v ?? this.state.version), pc: fiber.frame.pc, file: rec.meta.file, line: sp?.line ?? rec.meta.line, column: sp?.column ?? rec.meta.column, depth };
   }
 }
 
@@ -562,7 +575,7 @@ export function describeEntry(p: DurablePromise): string {
 export async function advance(state: MachineState, inputs: ResumeInputs, options: AdvanceOptions = {}): Promise<Advance> {
   const resolve = options.resolve ?? defaultResolve;
   if (options.checkVersion !== false) {
-    const root = resolve(state.workflow);
+    const root = resolve(state.workflow, state.version);
     if (root.meta.version !== state.version) throw new VersionMismatchError(state.workflow, state.version, root.meta.version);
   }
   const ex = new Execution(state, resolve, options.executionId ?? 'test', options.rev ?? 0);

@@ -64,7 +64,8 @@ export interface Scheduler {
   /** Start a durable operation (activity call, timer, signal wait, child). */
   op(cmd: LeafCommand): DurablePromise;
   /** Call a workflow function or an async closure: its first segment runs now; the fiber's promise is returned. */
-  startFiber(fn: string, locals: Record<string, unknown>, args: unknown[]): DurablePromise;
+  /** `v`: the version of workflow function `fn` to run (the calling build's). */
+  startFiber(fn: string, locals: Record<string, unknown>, args: unknown[], v?: string): DurablePromise;
   group(mode: CombinatorMode, items: Iterable<unknown>): DurablePromise;
   resolve(value: unknown): DurablePromise;
   reject(reason: unknown): DurablePromise;

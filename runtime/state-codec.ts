@@ -3,6 +3,7 @@
  * fibers and promise table as JSON.
  *
  *   fibers = [[pc, line?] (the root, fiber 0), [id, fn, pc, line?], …]
+ *   fv     = { fn: version } of the non-root workflow functions (fn@version: a fiber on another one)
  *   data   = [graph, nextId, rows]
  *   graph  = one codec payload of [locals of each fiber, vals]
  *   row    = [id, kind, state (+4 when handled), reactions, extra, val, site]
@@ -180,6 +181,9 @@ export function encodeState(state: MachineState, resolve: Resolve = defaultResol
     if (e instanceof Refusal) throw explainStateFailure(state, e, resolve);
     throw e;
   }
+  // The version each non-root workflow function runs: once per function (fv), `fn@v` for a fiber on another one.
+  const fv: Record<string, string> = {};
+  for (const f of state.fibers) if (f.id !== 0 && f.frame.v !== undefined && !(f.frame.fn in fv)) fv[f.frame.fn] = f.frame.v;
   const header: Omit<StateDoc, 'data'> = {
     v: STATE_VERSION,
     workflow: state.workflow,
@@ -187,10 +191,12 @@ export function encodeState(state: MachineState, resolve: Resolve = defaultResol
     fibers: state.fibers.map((f, i) => {
       if (i === 0 && (f.id !== 0 || f.frame.fn !== state.workflow)) throw new Error(`reawait: the first fiber of a state must be the root, got fiber ${f.id} ('${f.frame.fn}')`);
       // A root that waits on an op itself is where the execution waits: the store's `at` has its line already.
-      const line = i === 0 && f.w?.kind !== 'fiber' ? undefined : lineOf(f, resolve);
+      const line = i === 0 && f.w?.kind !== 'fiber' ? undefined : lineOf(f, resolve, i === 0 ? state.version : f.frame.v);
       const at = line === undefined ? [f.frame.pc] : [f.frame.pc, line];
-      return i === 0 ? at : [f.id, f.frame.fn, ...at];
+      const fn = f.frame.v !== undefined && fv[f.frame.fn] !== f.frame.v ? `${f.frame.fn}@${f.frame.v}` : f.frame.fn;
+      return i === 0 ? at : [f.id, fn, ...at];
     }),
+    ...(Object.keys(fv).length ? { fv } : {}),
   };
   return `${JSON.stringify(header).slice(0, -1)},"data":[${graph},${state.nextId},${JSON.stringify(rows)}]}`;
 }
@@ -211,12 +217,15 @@ export function decodeState(text: string): MachineState {
   if (typeof doc.version !== 'string') throw new CorruptStateError(`missing or invalid 'version' of workflow '${doc.workflow}'`);
   if (!Array.isArray(doc.fibers) || doc.fibers.length === 0) throw new CorruptStateError(`'fibers' must be a non-empty array`);
   const workflow = doc.workflow;
+  if (doc.fv !== undefined && (!isRecord(doc.fv) || !Object.values(doc.fv).every((x) => typeof x === 'string'))) throw new CorruptStateError(`'fv' must map function names to versions`);
+  const fv = doc.fv as Record<string, string> | undefined;
   const heads = doc.fibers.map((f: unknown, i: number) => {
     const ok = Array.isArray(f) && f.every((x, j) => (i > 0 && j === 1 ? typeof x === 'string' && x !== '' : Number.isInteger(x) && (x as number) >= 0));
     const [id, fn, pc] = !ok ? [] : i === 0 ? [0, workflow, f[0]] : [f[0], f[1], f[2]];
     if (!ok || typeof pc !== 'number' || (i === 0 ? f.length > 2 : f.length < 3 || f.length > 4))
       throw new CorruptStateError(`fiber ${i} must be ${i === 0 ? '[pc, line?] (the root)' : '[id, fn, pc, line?]'}, got ${JSON.stringify(f)}`);
-    return { id: id as number, fn: fn as string, pc };
+    const [name, v] = splitVersion(fn as string);
+    return { id: id as number, fn: name, pc, v: v ?? (i > 0 && fv ? fv[name] : undefined) };
   });
   if (!Array.isArray(doc.data) || doc.data.length !== 3 || !Number.isInteger(doc.data[1]) || !Array.isArray(doc.data[2]))
     throw new CorruptStateError(`'data' must hold [graph, nextId, rows]`);
@@ -247,7 +256,7 @@ export function decodeState(text: string): MachineState {
     const p = entry(h.id);
     p.kind = 'fiber';
     filled.add(h.id);
-    return { id: h.id, frame: { fn: h.fn, pc: h.pc, locals }, p };
+    return { id: h.id, frame: { fn: h.fn, pc: h.pc, locals, ...(h.v !== undefined ? { v: h.v } : {}) }, p };
   });
   const fiberById = new Map(fibers.map((f) => [f.id, f]));
   const val = (r: unknown, id: number): unknown => (r === NONE || r === undefined ? undefined : typeof r === 'number' && r >= 0 && r < vals.length ? vals[r] : bad(id));
@@ -355,10 +364,16 @@ function reactionsFrom(t: unknown[], id: number, fibers: Map<number, Fiber>, ent
   return out;
 }
 
+/** `name@version` → [name, version]; a name without one → [name]. */
+function splitVersion(fn: string): [string, string?] {
+  const at = fn.lastIndexOf('@');
+  return at > 0 ? [fn.slice(0, at), fn.slice(at + 1)] : [fn];
+}
+
 /** The source line of the await fiber `f` waits at, if its code is known here. */
-function lineOf(f: Fiber, resolve: Resolve): number | undefined {
+function lineOf(f: Fiber, resolve: Resolve, version?: string): number | undefined {
   try {
-    return stepRecord(f.frame.fn, resolve).meta.suspensions[f.frame.pc]?.line;
+    return stepRecord(f.frame.fn, resolve, version).meta.suspensions[f.frame.pc]?.line;
   } catch {
     return undefined;
   }
@@ -374,9 +389,9 @@ export function headerLines(text: string): (number | undefined)[] {
 }
 
 /** Where fiber `f` is suspended, for messages. */
-function siteOf(f: Fiber, resolve: Resolve): AwaitSite | undefined {
+function siteOf(f: Fiber, resolve: Resolve, rootVersion: string): AwaitSite | undefined {
   try {
-    const rec = stepRecord(f.frame.fn, resolve);
+    const rec = stepRecord(f.frame.fn, resolve, f.id === 0 ? rootVersion : f.frame.v);
     const s = rec.meta.suspensions[f.frame.pc];
     return s ? { fn: f.frame.fn, file: rec.meta.file, line: s.line, column: s.column, ...(rec.meta.display ? { display: rec.meta.display } : {}) } : undefined;
   } catch {
@@ -387,7 +402,7 @@ function siteOf(f: Fiber, resolve: Resolve): AwaitSite | undefined {
 /** The first local that cannot be saved (the user's own variables before compiler temporaries), with its fiber's await. */
 function explainStateFailure(state: MachineState, cause: Refusal, resolve: Resolve): Error {
   for (const fiber of [...state.fibers].reverse()) {
-    const site = siteOf(fiber, resolve);
+    const site = siteOf(fiber, resolve, state.version);
     const names = Object.keys(fiber.frame.locals);
     const isTemp = (n: string): boolean => /\s/.test(site?.display?.[n] ?? '');
     for (const name of [...names.filter((n) => !isTemp(n)), ...names.filter(isTemp)]) {
@@ -397,5 +412,5 @@ function explainStateFailure(state: MachineState, cause: Refusal, resolve: Resol
   }
   // Not a local: a value or callback of a pending promise (a then-callback kept across the await).
   const root = state.fibers[0];
-  return new StateEncodeError(root?.frame.fn ?? state.workflow, '(a pending promise callback)', cause.found, cause.path, root && siteOf(root, resolve), cause.hint);
+  return new StateEncodeError(root?.frame.fn ?? state.workflow, '(a pending promise callback)', cause.found, cause.path, root && siteOf(root, resolve, state.version), cause.hint);
 }

@@ -26,6 +26,7 @@ import { checkUserId } from './ids.js';
 import { parseDuration, type Duration } from './duration.js';
 
 import { serializable } from './serializable.js';
+import { currentDefinition, defineCurrent } from './definitions.js';
 
 export type { CompiledWorkflow } from './contract.js';
 export { parseDuration, type Duration, type DurationUnit } from './duration.js';
@@ -242,21 +243,14 @@ export function startChild<F extends (...args: never[]) => Promise<unknown>>(
 // Helpers the compiled code calls
 // ---------------------------------------------------------------------------
 
-const registry = new Map<string, CompiledWorkflowRecord>();
-
-/** Attach metadata and the step function to a compiled workflow, and register it by name. */
+/** Attach metadata and the step function to a compiled workflow, and register it by name and version (definitions.ts). */
 export function defineWorkflow(fn: (...args: never[]) => unknown, meta: WorkflowMeta, step: StepFn): void {
   const record: CompiledWorkflowRecord = { meta, step };
   Object.defineProperty(fn, WORKFLOW, { value: record, enumerable: false });
-  const prev = registry.get(meta.name);
-  // Re-importing the same module (tests, hot reload) re-registers the same code; that is fine.
-  if (prev && prev.meta.version !== meta.version && prev.meta.file !== meta.file) {
-    throw new Error(
-      `reawait: two different workflows are named '${meta.name}' (${prev.meta.file}:${prev.meta.line} and ${meta.file}:${meta.line}); workflow names must be unique`,
-    );
-  }
-  registry.set(meta.name, record);
+  defineCurrent(record);
 }
+
+export { defineEarlierWorkflow } from './definitions.js';
 
 /**
  * The body of every compiled workflow function: inside a running workflow,
@@ -264,13 +258,13 @@ export function defineWorkflow(fn: (...args: never[]) => unknown, meta: Workflow
  * function's does) and returns the fiber's promise.
  */
 export function call(fn: (...args: never[]) => unknown, args: unknown[]): unknown {
-  const name = workflowRecord(fn).meta.name;
+  const { name, version } = workflowRecord(fn).meta;
   const s = activeScheduler();
   if (!s)
     throw new TypeError(
       `reawait: workflow '${name}' was called outside a running workflow; start it with client.start(${name}, args) or runWorkflow(${name}, args), or call it from workflow code`,
     );
-  return s.startFiber(name, {}, [...args]);
+  return s.startFiber(name, {}, [...args], version);
 }
 
 /** The compiled record of a workflow function; a clear error if it was not compiled. */
@@ -287,7 +281,7 @@ export function workflowRecord(fn: unknown): CompiledWorkflowRecord {
 
 /** Look up a registered workflow by name (the workflows of every imported compiled module). */
 export function registeredWorkflow(name: string): CompiledWorkflowRecord | undefined {
-  return registry.get(name);
+  return currentDefinition(name);
 }
 
 export function isCompiledWorkflow(fn: unknown): fn is CompiledWorkflow {

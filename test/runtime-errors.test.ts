@@ -27,10 +27,10 @@ for (const kind of BACKENDS) {
     describe('bad input fails one execution or call with a clear error; the worker keeps serving', () => {
       it('unknown workflow, unknown activity, non-data args', async () => {
         const { mod, client } = await setup();
+        // A workflow no worker here has is left for one that has it (issue 13), never failed.
         const unknown = await client.start('noSuchWorkflow', [1]);
-        const e1 = (await unknown.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
-        expect(e1.name).toBe('UnknownWorkflowError');
-        expect(e1.message).toMatch(/unknown workflow 'noSuchWorkflow'.*registered: .*quick/);
+        await expect.poll(async () => (await unknown.describe()).problem, { timeout: 5000 }).toMatch(/unknown workflow 'noSuchWorkflow'.*registered: .*quick/);
+        expect((await unknown.describe()).status).toBe('ready');
 
         const missing = await client.start(mod.callsMissing as never, [] as never);
         const e2 = (await missing.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
@@ -149,7 +149,7 @@ for (const kind of BACKENDS) {
         return (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
       }
 
-      it('a worker with other code refuses to resume, says why, and leaves it for a worker that has the code', async () => {
+      it('a worker with a newer build resumes a state whose code after its point changed on the build that wrote it (pinned, same process)', async () => {
         const v1 = await build(1);
         const v2 = await build(2);
         const prefix = h.prefix();
@@ -158,15 +158,9 @@ for (const kind of BACKENDS) {
         const handle = await client.start(v1.versioned as never, [] as never);
         await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
         await w1.close(1000);
-        const w2 = await h.worker({ prefix, workflows: v2, activities: {} });
+        await h.worker({ prefix, workflows: v2, activities: {} });
         await handle.signal('go', 21);
-        await expect.poll(async () => (await handle.describe()).problem, { timeout: 5000 }).toMatch(/was suspended by version \w+ but this process has version \w+/);
-        const d = await handle.describe();
-        expect(d.status).toBe('ready');
-        expect(d.history.map((e) => e.type)).toContain('problem');
-        await w2.close(1000);
-        await h.worker({ prefix, workflows: v1, activities: {} });
-        expect(await handle.result({ timeoutMs: 5000 })).toBe(21);
+        expect(await handle.result({ timeoutMs: 5000 })).toBe(21); // v1's code: 21 * 1
         expect((await handle.describe()).problem).toBeUndefined();
       });
     });

@@ -6,7 +6,9 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompiledWorkflowRecord } from '../contract.js';
-import { UnknownWorkflowError } from '../errors.js';
+import { DuplicateWorkflowError, definitionAt } from '../definitions.js';
+import { UnknownWorkflowError, VersionMismatchError } from '../errors.js';
+import type { Builds } from '../upgrade.js';
 import { isCompiledWorkflow, registeredWorkflow, workflowRecord } from '../workflow.js';
 
 export type ActivityFn = (...args: never[]) => unknown;
@@ -26,6 +28,9 @@ export class WorkflowRegistry {
   add(fnOrModule: unknown): void {
     if (isCompiledWorkflow(fnOrModule)) {
       const rec = workflowRecord(fnOrModule);
+      const have = this.byName.get(rec.meta.name);
+      // Names are unique among what one worker runs: executions name their workflow by name alone.
+      if (have && have !== rec && have.meta.file !== rec.meta.file) throw new DuplicateWorkflowError(rec.meta.name, [`${have.meta.file}:${have.meta.line}`, `${rec.meta.file}:${rec.meta.line}`]);
       this.byName.set(rec.meta.name, rec);
       return;
     }
@@ -52,10 +57,21 @@ export class WorkflowRegistry {
    * module does not export). Which executions a worker takes is decided by
    * get(), on the given ones only.
    */
-  resolve = (name: string): CompiledWorkflowRecord => {
+  resolve = (name: string, version?: string): CompiledWorkflowRecord => {
     const rec = this.byName.get(name) ?? registeredWorkflow(name);
+    if (version !== undefined && rec?.meta.version !== version) {
+      const earlier = definitionAt(name, version);
+      if (earlier) return earlier;
+      if (rec) throw new VersionMismatchError(name, version, rec.meta.version);
+    }
     if (!rec) throw new UnknownWorkflowError(name, this.names());
     return rec;
+  };
+
+  /** The builds upgrade planning sees: the current one by name (as resolve), any by version. */
+  readonly builds: Builds = {
+    current: (name) => this.byName.get(name) ?? registeredWorkflow(name),
+    at: (name, version) => (this.byName.get(name)?.meta.version === version ? this.byName.get(name) : definitionAt(name, version)),
   };
 
   names(): string[] {

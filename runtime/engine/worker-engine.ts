@@ -16,6 +16,7 @@ import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.
 import { idempotencyKey } from '../queue.js';
 import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
 import { buildOutbox, dispatch, dispatchedEvent } from './dispatch.js';
+import { planUpgrade, type UpgradePlan } from '../upgrade.js';
 import { decodeOutbox, emptyOutbox, encodeOutbox, loneCall, type Outbox } from '../outbox.js';
 import { notifyParent } from './parent.js';
 import { decodePayload, encodeError, encodePayload } from './payload.js';
@@ -130,20 +131,18 @@ export class WorkerEngine {
     const { store } = this.o;
     const cancelPending = rec.cancel !== undefined && !rec.cancel.delivered;
     const workflow = this.o.workflows.get(rec.workflow);
-    if (!workflow) return this.end(rec, 'failed', new UnknownWorkflowError(rec.workflow, this.o.workflows.names()), false);
-    if (rec.version !== '' && rec.version !== workflow.meta.version) {
-      const err = new VersionMismatchError(rec.workflow, rec.version, workflow.meta.version);
-      // Leave it ready for a worker that has the right code; the sweep pushes it again.
-      await store.noteProblem(rec.id, rec.rev, err.message, ev('problem', { message: err.message }));
-      return;
-    }
+    if (!workflow) return this.leave(rec, new UnknownWorkflowError(rec.workflow, this.o.workflows.names()));
+    // Started by a build this worker does not run as current: its first step runs on that build when loaded.
+    const first = rec.version === '' || rec.version === workflow.meta.version ? workflow : this.o.workflows.builds.at(rec.workflow, rec.version);
+    if (rec.state === undefined && !first) return this.leave(rec, new VersionMismatchError(rec.workflow, rec.version, workflow.meta.version));
 
     if (rec.state === undefined && cancelPending) return this.end(rec, 'cancelled', this.cancelledError(rec), true);
     let state: MachineState;
     let inputs: ResumeInputs;
+    const upgraded: HistoryEvent[] = [];
     try {
       if (rec.state === undefined) {
-        state = initialState(workflow);
+        state = initialState(first!);
         inputs = { start: decodePayload(rec.args ?? encodeValue([])) as unknown[] };
       } else {
         state = decodeState(rec.state);
@@ -154,8 +153,19 @@ export class WorkerEngine {
       // Corrupt state, undecodable args or settlements: this execution cannot go on.
       return this.end(rec, 'failed', error, cancelPending);
     }
+    if (rec.state !== undefined) {
+      // Each fiber runs on its own build, the current one when a resume there is the same, or as upgrade() says.
+      let plan: UpgradePlan;
+      try {
+        plan = planUpgrade(state, this.o.workflows.builds, rec.at && rec.at.depth === 1 ? rec.at.line : undefined);
+      } catch (error) {
+        return this.leave(rec, error);
+      }
+      if (plan.problem) return this.leave(rec, plan.problem);
+      for (const u of plan.events) if (u.how !== 'pinned') upgraded.push(ev('upgraded', { ...u }));
+    }
     // Written with this step's commit (one write); a step that never commits did not resume.
-    const resumed = rec.state !== undefined ? [ev('resumed', { rev: rec.rev, settlements: stored.length })] : [];
+    const resumed = rec.state !== undefined ? [...upgraded, ev('resumed', { rev: rec.rev, settlements: stored.length })] : [];
     const children = cancelPending ? state.ops.filter((p) => p.op?.kind === 'child').map((p) => p.op!.child!) : [];
 
     let result: Advance;
@@ -188,6 +198,17 @@ export class WorkerEngine {
       case 'suspended':
         return this.suspend(rec, result, outbox, cancelPending, events, chain);
     }
+  }
+
+  /**
+   * This worker cannot step `rec` (it lacks its workflow or the build its
+   * state needs): the execution stays ready with the problem noted (shown by
+   * describe()), for a worker that can; the sweeps push its resume again.
+   */
+  private async leave(rec: ExecutionRecord, problem: unknown): Promise<void> {
+    const text = message(problem);
+    if (rec.problem !== text) this.o.onError(problem, `leaving execution '${rec.id}' of workflow '${rec.workflow}' for another worker`);
+    await this.o.store.noteProblem(rec.id, rec.rev, text, ev('problem', { message: text }));
   }
 
   private cancelledError(rec: ExecutionRecord): CancelledError {

@@ -1,0 +1,156 @@
+/**
+ * Upgrade planning: before a resume, decide for each fiber of a state which
+ * build of its function it runs on (issue 13).
+ *
+ *   current   the fiber's version is the current build's: run it
+ *   auto      the current build has a point with the same fingerprint as
+ *             the fiber's point in its build: move it there (pc mapped,
+ *             compiler temporaries renamed pairwise)
+ *   migrate   an explicit upgrade registered for (workflow, version, line)
+ *             maps the old locals to a line and locals of the current build
+ *   pinned    the fiber's build is loaded (kept by `reawait compile`): it
+ *             keeps running on the exact code that suspended it
+ *   else      VersionMismatchError naming workflow, versions, line and where
+ *             earlier builds are kept; the execution stays ready
+ *
+ * Invariant: a fiber only moves to other code when a resume there is
+ * provably the same (equal fingerprints) or the user said how (upgrade()).
+ * Planning never runs workflow code except an explicit upgrade function.
+ */
+import type { CompiledWorkflowRecord, PointFingerprint, WorkflowMeta } from './contract.js';
+import { VersionMismatchError } from './errors.js';
+import type { Fiber, MachineState } from './machine.js';
+import { isCompiledWorkflow, workflowRecord } from './workflow.js';
+
+/** What an explicit upgrade returns: where in the current build the fiber resumes, with which locals. */
+export interface UpgradeTarget {
+  /** A line of the current build with a suspension point (its first point on that line). */
+  line: number;
+  locals: Record<string, unknown>;
+}
+export type UpgradeFn = (oldLocals: Record<string, unknown>) => UpgradeTarget;
+
+interface RegisteredUpgrade {
+  workflow: string;
+  version: string;
+  line: number;
+  fn: UpgradeFn;
+}
+const upgrades: RegisteredUpgrade[] = [];
+
+/**
+ * Register an explicit upgrade: a fiber of `workflow` suspended by build
+ * `from.version` at line `from.line` resumes on the current build at the
+ * line and with the locals `fn` returns.
+ */
+export function upgrade(workflow: string | ((...args: never[]) => unknown), from: { version: string; line: number }, fn: UpgradeFn): void {
+  const name = typeof workflow === 'string' ? workflow : isCompiledWorkflow(workflow) ? workflowRecord(workflow).meta.name : workflow.name;
+  if (typeof fn !== 'function') throw new TypeError(`reawait: upgrade() of workflow '${name}' needs a function (old locals) => ({ line, locals })`);
+  if (typeof from?.version !== 'string' || !Number.isInteger(from.line)) throw new TypeError(`reawait: upgrade() of workflow '${name}' needs { version: string, line: number } of the old build`);
+  const i = upgrades.findIndex((u) => u.workflow === name && u.version === from.version && u.line === from.line);
+  const entry = { workflow: name, version: from.version, line: from.line, fn };
+  if (i >= 0) upgrades[i] = entry;
+  else upgrades.push(entry);
+}
+
+/** The explicit upgrades registered in this process (for checks and `reawait versions`). */
+export function registeredUpgrades(): readonly RegisteredUpgrade[] {
+  return upgrades;
+}
+
+export type UpgradeHow = 'auto' | 'migrate' | 'pinned';
+export interface UpgradeEvent {
+  fn: string;
+  from: string;
+  to: string;
+  how: UpgradeHow;
+  /** The line the fiber waited at in its build, and where it resumes. */
+  line?: number;
+  toLine?: number;
+}
+
+export interface UpgradePlan {
+  /** Fibers moved to the current build, or kept on theirs (history events `upgraded`). */
+  events: UpgradeEvent[];
+  /** Set when some fiber can run on no build here: the state is left untouched. */
+  problem?: VersionMismatchError;
+}
+
+/** How a worker finds builds: the current one by name, any by name and version. */
+export interface Builds {
+  current(name: string): CompiledWorkflowRecord | undefined;
+  at(name: string, version: string): CompiledWorkflowRecord | undefined;
+  /** Where this worker looks for earlier builds (for the error's hint). */
+  keptIn?: string;
+}
+
+/**
+ * Plan (and apply, when every fiber has a way) the upgrade of `state`.
+ * `rootLine`: where the root waits when no build of its version is loaded
+ * (the execution record's `at`).
+ */
+export function planUpgrade(state: MachineState, builds: Builds, rootLine?: number): UpgradePlan {
+  const moves: (() => void)[] = [];
+  const events: UpgradeEvent[] = [];
+  for (const f of state.fibers) {
+    if (f.frame.fn.includes('/')) continue; // async closure sites are not versioned yet
+    const version = f.id === 0 ? state.version : f.frame.v;
+    const cur = builds.current(f.frame.fn);
+    if (version === undefined || !cur || cur.meta.version === version) continue;
+    const old = builds.at(f.frame.fn, version);
+    const oldPoint = old?.meta.fingerprints?.[f.frame.pc];
+    const line = old?.meta.suspensions[f.frame.pc]?.line ?? (f.id === 0 ? rootLine : undefined);
+    const same = oldPoint && cur.meta.fingerprints?.find((p) => p.fp === oldPoint.fp);
+    if (same) {
+      moves.push(() => move(state, f, cur.meta, same.pc, renamed(f.frame.locals, oldPoint, same)));
+      events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'auto', ...(line !== undefined ? { line } : {}), toLine: same.line });
+      continue;
+    }
+    const explicit = line === undefined ? undefined : upgrades.find((u) => u.workflow === f.frame.fn && u.version === version && u.line === line);
+    if (explicit) {
+      moves.push(() => {
+        const target = explicit.fn(f.frame.locals);
+        const point = cur.meta.suspensions.find((s) => s.id > 0 && s.line === target?.line);
+        if (!point)
+          throw new Error(`reawait: the upgrade of workflow '${f.frame.fn}' from version ${version} line ${line} returned line ${String(target?.line)}, which has no await in the current build (${cur.meta.file})`);
+        move(state, f, cur.meta, point.id, { ...target.locals });
+      });
+      events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'migrate', ...(line !== undefined ? { line } : {}) });
+      continue;
+    }
+    if (old) {
+      events.push({ fn: f.frame.fn, from: version, to: version, how: 'pinned', ...(line !== undefined ? { line } : {}) });
+      continue;
+    }
+    return { events: [], problem: mismatch(f.frame.fn, version, cur.meta, line, builds.keptIn) };
+  }
+  for (const m of moves) m();
+  return { events };
+}
+
+function move(state: MachineState, f: Fiber, meta: WorkflowMeta, pc: number, locals: Record<string, unknown>): void {
+  f.frame.pc = pc;
+  f.frame.locals = locals;
+  if (f.id === 0) state.version = meta.version;
+  else f.frame.v = meta.version;
+}
+
+/** The locals under the new build's names: locals[i] of one point is locals[i] of the other. */
+function renamed(locals: Record<string, unknown>, from: PointFingerprint, to: PointFingerprint): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  from.locals.forEach((name, i) => {
+    if (name in locals) out[to.locals[i]!] = locals[name];
+  });
+  return out;
+}
+
+function mismatch(fn: string, version: string, cur: WorkflowMeta, line: number | undefined, keptIn: string | undefined): VersionMismatchError {
+  const err = new VersionMismatchError(fn, version, cur.version);
+  const at = line !== undefined ? ` at line ${line}` : '';
+  err.message =
+    `workflow '${fn}' was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
+    `whose code after that point differs, and no build of version ${version} is loaded` +
+    (keptIn ? ` (earlier builds are looked for in ${keptIn})` : '') +
+    `; keep the earlier builds next to the compiled workflows ('reawait compile' does), or register an upgrade() for that version and line`;
+  return err;
+}

@@ -1,0 +1,127 @@
+/**
+ * Deploys in one process, on both backends (issue 13): an execution started
+ * on build v1 waits on a signal; a worker with build v2 (v1 still loaded by
+ * version) resumes it (a) on v2 when only code before the wait changed
+ * (auto-upgrade, recorded in the history), (b) on v1 when code after it
+ * changed (pinned), (c) through an explicit upgrade() when its live locals
+ * changed. A worker that lacks a workflow leaves its executions ready with a
+ * problem, and a worker that has it runs them.
+ */
+import { describe, expect, it } from 'vitest';
+import { upgrade } from '../runtime/index.js';
+import type { WorkflowMeta } from '../runtime/contract.js';
+import { compileAndImport } from './support/compile-fixture.js';
+import { BACKENDS, useRuntime } from './support/runtime-harness.js';
+
+const HEAD = `import { proxyActivities, signal } from 'reawait/workflow';
+const { note } = proxyActivities<{ note(s: string): Promise<string> }>();
+`;
+const V1 = `${HEAD}
+export async function before(x: number) {
+  'use workflow';
+  const a = await note('before-v1:' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after';
+}
+export async function after(x: number) {
+  'use workflow';
+  const a = await note('a' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after-v1';
+}
+export async function locals(x: number) {
+  'use workflow';
+  const a = await note('abc' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|v1';
+}
+`;
+const V2 = `${HEAD}
+export async function before(x: number) {
+  'use workflow';
+  const a = await note('before-v2:' + (x + 1));
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after';
+}
+export async function after(x: number) {
+  'use workflow';
+  const a = await note('a' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after-v2';
+}
+export async function locals(x: number) {
+  'use workflow';
+  const n = (await note('abc' + x)).length;
+  const s = await signal<string>('go');
+  return n + '|' + s + '|v2';
+}
+`;
+const OTHER = `${HEAD}
+export async function onlyHere(x: number) {
+  'use workflow';
+  return note('only:' + x);
+}
+`;
+const activities = { note: async (s: string) => s };
+
+const signalLine = (m: WorkflowMeta): number => m.suspensions.find((s) => s.line > 0 && s.id === 2)!.line;
+
+describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
+  const h = useRuntime(kind);
+
+  it('auto-upgrades, pins, migrates; the history says how', async () => {
+    const v1 = await compileAndImport(V1, `test/runtime/deploy-v1-${kind}.ts`);
+    const v2 = await compileAndImport(V2, `test/runtime/deploy-v2-${kind}.ts`);
+    const meta = (c: typeof v1, name: string) => c.workflows.find((w) => w.name === name)!;
+    upgrade(v2.module.locals as never, { version: meta(v1, 'locals').version, line: signalLine(meta(v1, 'locals')) }, (old) => ({
+      line: signalLine(meta(v2, 'locals')),
+      locals: { n: String(old.a).length },
+    }));
+
+    const prefix = h.prefix();
+    const w1 = await h.worker({ prefix, workflows: v1.module, activities });
+    const client = h.client(prefix);
+    const names = ['before', 'after', 'locals'];
+    const handles = await Promise.all(names.map((n) => client.start(v1.module[n] as never, [7] as never)));
+    for (const [i, handle] of handles.entries())
+      await expect.poll(async () => (await handle.describe()).waitingAt?.line, { timeout: 20_000, interval: 50 }).toBe(signalLine(meta(v1, names[i]!)));
+    await w1.close(1000);
+
+    await h.worker({ prefix, workflows: v2.module, activities });
+    for (const handle of handles) await handle.signal('go', 'go');
+    const [a, b, c] = await Promise.all(handles.map((x) => x.result({ timeoutMs: 20_000 })));
+    expect(a).toBe('before-v1:7|go|after'); // the code before the wait ran on v1, the rest on v2
+    expect(b).toBe('a7|go|after-v1'); // pinned to v1
+    expect(c).toBe('4|go|v2'); // migrated: n = 'abc7'.length
+    const how = async (i: number) => (await handles[i]!.describe()).history.filter((e) => e.type === 'upgraded').map((e) => e.how);
+    expect(await how(0)).toEqual(['auto']);
+    expect(await how(1)).toEqual([]);
+    expect(await how(2)).toEqual(['migrate']);
+    expect((await handles[0]!.describe()).history.find((e) => e.type === 'upgraded')).toMatchObject({ fn: 'before', from: meta(v1, 'before').version, to: meta(v2, 'before').version });
+  }, 60_000);
+
+  it('two modules that each define a workflow of one name import fine; one worker given both names both', async () => {
+    const v1 = await compileAndImport(V1, `test/runtime/deploy-dup1-${kind}.ts`);
+    const v2 = await compileAndImport(V2, `test/runtime/deploy-dup2-${kind}.ts`);
+    const err = await h.worker({ prefix: h.prefix(), workflows: [v1.module, v2.module], activities }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).toBe('DuplicateWorkflowError');
+    expect((err as Error).message).toMatch(new RegExp(`'before' \\(test/runtime/deploy-dup1-${kind}.ts:\\d+ and test/runtime/deploy-dup2-${kind}.ts:\\d+\\)`));
+  });
+
+  it('a worker that lacks a workflow leaves its execution ready; one that has it runs it', async () => {
+    const other = await compileAndImport(OTHER, `test/runtime/deploy-other-${kind}.ts`);
+    const v1 = await compileAndImport(V1, `test/runtime/deploy-v1b-${kind}.ts`);
+    const prefix = h.prefix();
+    const errors: string[] = [];
+    const w1 = await h.worker({ prefix, workflows: v1.module, activities, onError: (e) => errors.push(String(e)) });
+    const client = h.client(prefix);
+    const handle = await client.start('onlyHere', [3]);
+    await expect.poll(async () => (await handle.describe()).problem, { timeout: 20_000, interval: 50 }).toMatch(/unknown workflow 'onlyHere'/);
+    expect((await handle.describe()).status).toBe('ready');
+    expect(errors.join('\n')).toMatch(/onlyHere/);
+    await w1.close(1000);
+    await h.worker({ prefix, workflows: other.module, activities });
+    expect(await handle.result({ timeoutMs: 20_000 })).toBe('only:3');
+  }, 60_000);
+});
