@@ -1,6 +1,9 @@
 /**
  * Compile a source folder into an output folder: every `.ts`/`.mts`/`.js`
- * (not `.d.ts`) becomes `.js` + `.js.map` at the same relative path. File
+ * (not `.d.ts`) becomes `.js` + `.js.map` at the same relative path, and a
+ * TypeScript source also gets a `.d.ts` that re-exports its source's types
+ * (so an app importing the compiled module is typed exactly as the source,
+ * with no declaration emit and no type checker here). File
  * names in metadata and errors are relative to the working directory, so
  * errors read `src/video.ts:12:3`. All errors of all files are collected.
  */
@@ -57,6 +60,8 @@ export async function compileDir(srcDir: string, outDir: string, options: Compil
         await writeFile(`${output}.map`, JSON.stringify(map));
       }
       await writeFile(output, result.map ? `${result.code}\n//# sourceMappingURL=${mapName}\n` : `${result.code}\n`);
+      const dts = declarationsFor(source, output, result.code);
+      if (dts) await writeFile(dts.file, dts.text);
       files.push(output);
       options.onFile?.({ source, output, errors: [] });
     } catch (err) {
@@ -69,6 +74,22 @@ export async function compileDir(srcDir: string, outDir: string, options: Compil
     }
   }
   return { files, errors };
+}
+
+/**
+ * `out/video.d.ts` for `src/video.ts`: `export * from '../src/video.js'` (TypeScript
+ * resolves the `.js` specifier to the `.ts` source), plus the default export
+ * when the module has one (`export *` leaves it out). None for JavaScript sources.
+ */
+export function declarationsFor(source: string, output: string, compiledCode: string): { file: string; text: string } | null {
+  const m = /\.(m?)ts$/.exec(source);
+  if (!m) return null;
+  let spec = path.relative(path.dirname(output), source).split(path.sep).join('/').replace(/\.(m?)ts$/, '.$1js');
+  if (!spec.startsWith('.')) spec = `./${spec}`;
+  const hasDefault = /^export default /m.test(compiledCode) || /^export \{[^}]*\bas default\b/m.test(compiledCode);
+  const lines = [`// The types of ${path.basename(source)}: its compiled module exports the same functions, typed as written.`, `export * from '${spec}';`];
+  if (hasDefault) lines.push(`export { default } from '${spec}';`);
+  return { file: output.replace(/\.js$/, '.d.ts'), text: lines.join('\n') + '\n' };
 }
 
 /** Babel syntax errors carry `loc`; report them like our own errors. */

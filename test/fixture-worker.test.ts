@@ -110,7 +110,7 @@ describe('a child awaited again on a Worker', () => {
     };
     const prefix = h.prefix();
     await h.worker({ prefix, workflows: mod, activities });
-    const handle = await h.client(prefix).start(mod.awaitsChildAgain as never, [4] as never, { id: 'parent' });
+    const handle = await h.client(prefix).start(mod.awaitsChildAgain, [4], { id: 'parent' });
     expect(await handle.result({ timeoutMs: 10_000 })).toEqual([12, 12]);
     expect(runs).toEqual(['triple 4', 'child completed with 12']);
   });

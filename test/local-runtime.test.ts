@@ -42,7 +42,7 @@ describe('reopening the folder recovers (the embedded backend)', () => {
   it('a sleep whose time came while the folder was closed fires on reopen', async () => {
     const dir = h.dir(h.prefix());
     const a = await open(dir);
-    const handle = await a.client.start(a.mod.napper as never, [600] as never, { id: 'nap' });
+    const handle = await a.client.start(a.mod.napper, [600], { id: 'nap' });
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
     await a.close();
     await sleep(800); // due while nothing has the folder open
@@ -66,7 +66,7 @@ describe('reopening the folder recovers (the embedded backend)', () => {
       },
     };
     const a = await open(dir, acts);
-    const handle = await a.client.start(a.mod.inspectMe as never, [1] as never, { id: 'mid' });
+    const handle = await a.client.start(a.mod.inspectMe, [1], { id: 'mid' });
     await expect.poll(() => runs.length, { timeout: 5000 }).toBe(3);
     await expect.poll(async () => (await handle.describe()).calls?.done, { timeout: 5000 }).toBe(1);
     await a.close(50); // the slow calls never finish: abandoned, as a kill -9 would
@@ -91,7 +91,7 @@ describe('reopening the folder recovers (the embedded backend)', () => {
   it('corrupt state on disk fails the execution with CorruptStateError', async () => {
     const dir = h.dir(h.prefix());
     const a = await open(dir);
-    const handle = await a.client.start(a.mod.twoSignals as never, [] as never, { id: 'corrupt-me' });
+    const handle = await a.client.start(a.mod.twoSignals, [], { id: 'corrupt-me' });
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
     await a.close();
     const file = path.join(dir, 'executions', `${fileKey('corrupt-me')}.json`);
@@ -117,7 +117,7 @@ describe('one folder in one process', () => {
     // a client closing does not stop the worker of the same folder
     const c2 = new Client({ store: 'local', dir });
     await c2.close();
-    const handle = await a.client.start(a.mod.child as never, [5] as never);
+    const handle = await a.client.start(a.mod.child, [5]);
     expect(await handle.result({ timeoutMs: 5000 })).toBe(10);
     await a.close();
     await (await LocalStore.open({ dir })).close(); // every handle closed: the lock is free
@@ -126,7 +126,7 @@ describe('one folder in one process', () => {
   it("the holder's inbox carries out what a client may ask, and refuses anything else", async () => {
     const dir = h.dir(h.prefix());
     const a = await open(dir);
-    const handle = await a.client.start(a.mod.child as never, [4] as never);
+    const handle = await a.client.start(a.mod.child, [4]);
     expect(await handle.result({ timeoutMs: 5000 })).toBe(8);
     const ask = (target: 'store' | 'queue', method: string, args: unknown[]) => callInbox(path.resolve(dir), { target, method, args }, process.pid, 5000);
     expect(await ask('store', 'load', [handle.id])).toMatchObject({ id: handle.id, status: 'completed' });
@@ -141,7 +141,7 @@ describe('one folder in one process', () => {
     const dir = h.dir(h.prefix());
     let runs = 0;
     const a = await open(dir, { double: async (x: number) => (runs++, x * 2) });
-    const handle = await a.client.start(a.mod.child as never, [3] as never);
+    const handle = await a.client.start(a.mod.child, [3]);
     expect(await handle.result({ timeoutMs: 5000 })).toBe(6);
     const before = await handle.describe();
     const pusher = await localBackend({ dir });
@@ -165,7 +165,7 @@ describe('one folder in one process', () => {
     await h.worker({ prefix, workflows: mod, activities: groupActivities, concurrency: 100 });
     const client = h.client(prefix);
     const t0 = Date.now();
-    const handle = await client.start(mod.sumOfDoubles as never, [10_000] as never);
+    const handle = await client.start(mod.sumOfDoubles, [10_000]);
     expect(await handle.result({ timeoutMs: 60_000 })).toBe(10_000 * 9_999);
     const ms = Date.now() - t0;
     const d = await handle.describe();

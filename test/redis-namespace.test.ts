@@ -36,7 +36,7 @@ describe('ids reawait reserves', () => {
     // User executions named as children were once named (`<parent>:<rev>:<slot>`), and as they are now but without '~': all waiting forever.
     const decoys = ['order:1:0', 'order:1:1', 'order:0:0', 'c:order:1', 'c:order:2', 'order:1', 'order:2'];
     for (const id of decoys) await client.start('approval', [], { id });
-    const handle = await client.start(mod.parent as never, [[1, 2]] as never, { id: 'order' });
+    const handle = await client.start(mod.parent, [[1, 2]], { id: 'order' });
     expect(await handle.result({ timeoutMs: 15_000 })).toEqual({ results: [2, 4], failed: 'RangeError: too big: 2000' });
     for (const id of decoys) {
       const d = await (await client.get(id))!.describe();

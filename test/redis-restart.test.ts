@@ -38,7 +38,7 @@ describe('Redis restart with AOF mid-run', () => {
     await h.worker({ prefix, workflows: mod, activities, onError: (e) => errors.push(String(e)) });
     const client = h.client(prefix);
     const n = 25;
-    const handle = await client.start(mod.steady as never, [n] as never, { id: 'steady-1' });
+    const handle = await client.start(mod.steady, [n], { id: 'steady-1' });
     await expect.poll(() => effects.size, { timeout: 10_000, interval: 10 }).toBeGreaterThanOrEqual(8);
     await h.server.kill();
     await new Promise((r) => setTimeout(r, 400));

@@ -27,7 +27,7 @@ async function setup() {
 describe('durable timers and recovery on Redis + bee-queue', () => {
   it('keeps a sleep as a timer in Redis that fires after the worker is stopped and restarted', async () => {
     const { mod, prefix, worker, client } = await setup();
-    const handle = await client.start(mod.napper as never, [800] as never);
+    const handle = await client.start(mod.napper, [800]);
     // wait until it suspended at the sleep, then stop the worker
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
     await worker.close(1000);
@@ -49,7 +49,7 @@ describe('durable timers and recovery on Redis + bee-queue', () => {
     let runs = 0;
     await h.worker({ prefix, workflows: mod, activities: { double: async (x: number) => (runs++, x * 2) } });
     const client = h.client(prefix);
-    const handle = await client.start(mod.child as never, [3] as never);
+    const handle = await client.start(mod.child, [3]);
     expect(await handle.result({ timeoutMs: 5000 })).toBe(6);
     const before = await handle.describe();
     const pusher = new BeeQueueQueue({ redis: parseRedisUrl(h.url), prefix: `${prefix}:bq`, worker: false });

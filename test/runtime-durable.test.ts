@@ -21,7 +21,7 @@ for (const kind of BACKENDS) {
 
     it('buffers a signal sent before the wait, and resolves a timed-out signal to undefined', async () => {
       const { mod, client } = await setup();
-      const handle = await client.start(mod.approval as never, [] as never, { id: 'approval-1' });
+      const handle = await client.start(mod.approval, [], { id: 'approval-1' });
       await handle.signal('approve', 'early'); // may arrive before the workflow waits: buffered
       expect(await handle.result({ timeoutMs: 10_000 })).toEqual({ first: 'early', second: undefined });
       const types = (await handle.describe()).history.map((e) => e.type);
@@ -30,7 +30,7 @@ for (const kind of BACKENDS) {
 
     it('delivers several signals of one name in order, buffered while the workflow is busy', async () => {
       const { mod, client } = await setup();
-      const handle = await client.start(mod.twoSignals as never, [] as never);
+      const handle = await client.start(mod.twoSignals, []);
       await handle.signal('n', 1);
       await handle.signal('n', 2);
       await handle.signal('n', 3);
@@ -41,7 +41,7 @@ for (const kind of BACKENDS) {
     it('cancels: the workflow sees CancelledError at its await and compensates with activities', async () => {
       const { mod, client } = await setup();
       const c1 = `c1-${h.kind}`;
-      const handle = await client.start(mod.compensating as never, [c1] as never);
+      const handle = await client.start(mod.compensating, [c1]);
       await expect.poll(async () => (await handle.describe()).waitingAt?.line, { timeout: 5000 }).toBe(lineOf("await signal('never')"));
       await handle.cancel('user asked');
       const err = await handle.result({ timeoutMs: 10_000 }).catch((e: unknown) => e);
@@ -67,7 +67,7 @@ for (const kind of BACKENDS) {
         concurrency: 1,
         activities: { double: async (x: number) => (await blocked, x * 2), slow: async (_ms: number, v: string) => (ran.push(v), v) },
       });
-      const handle = await client.start(mod.inspectMe as never, [1] as never);
+      const handle = await client.start(mod.inspectMe, [1]);
       await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
       await handle.cancel();
       await expect(handle.result({ timeoutMs: 10_000 })).rejects.toBeInstanceOf(CancelledError);
@@ -98,7 +98,7 @@ for (const kind of BACKENDS) {
         },
       });
       const client = h.client(prefix);
-      const handle = await client.start(mod.inspectMe as never, [1] as never);
+      const handle = await client.start(mod.inspectMe, [1]);
       await expect.poll(() => started, { timeout: 5000 }).toBe(true);
       await handle.cancel();
       await expect(handle.result({ timeoutMs: 5000 })).rejects.toBeInstanceOf(CancelledError);
@@ -112,7 +112,7 @@ for (const kind of BACKENDS) {
       const slowDouble = async (x: number) => (runs++, await new Promise((r) => setTimeout(r, 300)), x * 2);
       const w = await h.worker({ prefix, workflows: mod, activities: { double: slowDouble } });
       const client = h.client(prefix);
-      const handle = await client.start(mod.child as never, [4] as never);
+      const handle = await client.start(mod.child, [4]);
       await expect.poll(() => runs, { timeout: 5000, interval: 10 }).toBe(1);
       await w.close(5000);
       expect((await handle.describe()).status).toBe('ready'); // settled before close returned; the resume waits for a worker
@@ -123,7 +123,7 @@ for (const kind of BACKENDS) {
 
     it('runs child workflows as separate executions and awaits their results and errors', async () => {
       const { mod, client } = await setup();
-      const handle = await client.start(mod.parent as never, [[1, 2, 3]] as never, { id: 'parent-1' });
+      const handle = await client.start(mod.parent, [[1, 2, 3]], { id: 'parent-1' });
       expect(await handle.result({ timeoutMs: 10_000 })).toEqual({ results: [2, 4, 6], failed: 'RangeError: too big: 2000' });
       const children = (await client.list({ workflow: 'child' })).items.map((i) => i.id).sort();
       // A child's id is reserved ('~c:' + parent + op id): user ids cannot collide with it.
@@ -135,7 +135,7 @@ for (const kind of BACKENDS) {
 
     it('cancelling a parent cancels the child it waits for', async () => {
       const { mod, client } = await setup();
-      const handle = await client.start(mod.sleepyParent as never, [] as never, { id: 'cp' });
+      const handle = await client.start(mod.sleepyParent, [], { id: 'cp' });
       await expect.poll(async () => (await client.get('~c:cp:1'))?.describe().then((d) => d.status), { timeout: 5000 }).toBe('waiting');
       await handle.cancel('stop all');
       await expect(handle.result({ timeoutMs: 5000 })).rejects.toBeInstanceOf(CancelledError);
@@ -146,8 +146,8 @@ for (const kind of BACKENDS) {
 
     it('starts idempotently by id', async () => {
       const { mod, client } = await setup();
-      const a = await client.start(mod.child as never, [5] as never, { id: 'same-id' });
-      const b = await client.start(mod.child as never, [6] as never, { id: 'same-id' });
+      const a = await client.start(mod.child, [5], { id: 'same-id' });
+      const b = await client.start(mod.child, [6], { id: 'same-id' });
       expect(b.id).toBe(a.id);
       expect(await b.result({ timeoutMs: 10_000 })).toBe(10);
       expect((await client.list({ workflow: 'child' })).items.filter((i) => i.id === 'same-id')).toHaveLength(1);
@@ -155,7 +155,7 @@ for (const kind of BACKENDS) {
 
     it('describes a waiting execution: source line, live locals, calls done of total', async () => {
       const { mod, client } = await setup();
-      const handle = await client.start(mod.inspectMe as never, [4] as never);
+      const handle = await client.start(mod.inspectMe, [4]);
       await expect.poll(async () => (await handle.describe()).calls?.done, { timeout: 5000 }).toBe(1);
       const d = await handle.describe();
       expect(d.status).toBe('waiting');

@@ -21,14 +21,14 @@ async function setup(extra: { maxPayloadBytes?: number } = {}) {
 describe('bad input on Redis', () => {
   it('corrupt state fails the execution with CorruptStateError', async () => {
     const { mod, prefix, client } = await setup();
-    const handle = await client.start(mod.waitsOnce as never, [] as never);
+    const handle = await client.start(mod.waitsOnce, []);
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
     await h.redis.set(`${prefix}:{${handle.id}}:v`, '{"v":1,"workflow":"waitsOnce"'); // the state's key
     await handle.signal('go');
     const err = (await handle.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
     expect(err.name).toBe('CorruptStateError');
     expect(err.message).toMatch(/corrupt workflow state: not JSON/);
-    const ok = await client.start(mod.quick as never, [1] as never);
+    const ok = await client.start(mod.quick, [1]);
     expect(await ok.result({ timeoutMs: 5000 })).toBe(1);
     await client.close();
   });

@@ -10,7 +10,7 @@ import { compile } from '../compiler/index.js';
 import { Client, PayloadTooLargeError, ValueEncodeError } from '../runtime/index.js';
 import { aborted, activities, attempts, Receipt, SOURCE, THROWN } from './support/error-workflows.js';
 import { exactDifference } from './support/exact-equal.js';
-import { BACKENDS, useRuntime, workflowModule } from './support/runtime-harness.js';
+import { BACKENDS, useRuntime, workflowModule, type SourceWorkflow } from './support/runtime-harness.js';
 
 for (const kind of BACKENDS) {
   describe(`errors and activity options (${kind})`, () => {
@@ -32,35 +32,35 @@ for (const kind of BACKENDS) {
         await expect.poll(async () => (await unknown.describe()).problem, { timeout: 5000 }).toMatch(/unknown workflow 'noSuchWorkflow'.*registered: .*quick/);
         expect((await unknown.describe()).status).toBe('ready');
 
-        const missing = await client.start(mod.callsMissing as never, [] as never);
+        const missing = await client.start(mod.callsMissing, []);
         const e2 = (await missing.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
         expect(e2.name).toBe('UnknownActivityError');
         expect(e2.message).toMatch(/unknown activity 'noSuchActivity'; available activities: echo, bigResult/);
 
-        await expect(client.start(mod.quick as never, [() => 1] as never)).rejects.toBeInstanceOf(ValueEncodeError);
-        const fn = await client.start(mod.passesFunction as never, [] as never);
+        await expect(client.start(mod.quick, [() => 1])).rejects.toBeInstanceOf(ValueEncodeError);
+        const fn = await client.start(mod.passesFunction, []);
         const e3 = (await fn.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
         expect(e3.message).toMatch(/cannot encode the arguments of activity 'echo'.*holds a function/);
 
         // the same worker still serves
-        const ok = await client.start(mod.quick as never, [42] as never);
+        const ok = await client.start(mod.quick, [42]);
         expect(await ok.result({ timeoutMs: 5000 })).toBe(42);
         await client.close();
       });
 
       it('oversize payloads: args refused at start, a result fails its call (configurable limit)', async () => {
         const { mod, client } = await setup({ maxPayloadBytes: 2000 });
-        await expect(client.start(mod.quick as never, ['y'.repeat(5000)] as never)).rejects.toBeInstanceOf(PayloadTooLargeError);
-        const h1 = await client.start(mod.big as never, [5000] as never);
+        await expect(client.start(mod.quick, ['y'.repeat(5000)])).rejects.toBeInstanceOf(PayloadTooLargeError);
+        const h1 = await client.start(mod.big, [5000]);
         expect(await h1.result({ timeoutMs: 5000 })).toMatch(/^caught PayloadTooLargeError: the result of activity 'bigResult' is \d+ bytes encoded, over the limit of 2000 bytes/);
-        const h2 = await client.start(mod.big as never, [100] as never);
+        const h2 = await client.start(mod.big, [100]);
         expect(await h2.result({ timeoutMs: 5000 })).toBe('x'.repeat(100));
         await client.close();
       });
 
       it('the default limit is 1 MiB', async () => {
         const { mod, client } = await setup();
-        const h1 = await client.start(mod.big as never, [1024 * 1024 + 10] as never);
+        const h1 = await client.start(mod.big, [1024 * 1024 + 10]);
         expect(await h1.result({ timeoutMs: 5000 })).toMatch(/over the limit of 1048576 bytes/);
         await client.close();
       });
@@ -71,11 +71,11 @@ for (const kind of BACKENDS) {
       it('an activity that throws a string, number, object, undefined, null or a registered instance: the workflow catches exactly that', async () => {
         const { mod, client } = await setup();
         for (const kind of Object.keys(THROWN)) {
-          const handle = await client.start(mod.catchesThrown as never, [kind] as never);
+          const handle = await client.start(mod.catchesThrown, [kind]);
           const { caught } = (await handle.result({ timeoutMs: 5000 })) as { caught: unknown };
           expect(exactDifference(caught, THROWN[kind]!()), kind).toBeUndefined();
         }
-        const handle = await client.start(mod.catchesThrown as never, ['registered'] as never);
+        const handle = await client.start(mod.catchesThrown, ['registered']);
         expect(((await handle.result({ timeoutMs: 5000 })) as { caught: unknown }).caught).toBeInstanceOf(Receipt);
         await client.close();
       });
@@ -83,7 +83,7 @@ for (const kind of BACKENDS) {
       it("after retries the last attempt's value fails the workflow, and result() rejects with it as thrown (undefined too)", async () => {
         const { mod, client } = await setup();
         for (const kind of ['undefined', 'object']) {
-          const handle = await client.start(mod.letsThrownEscape as never, [kind] as never);
+          const handle = await client.start(mod.letsThrownEscape, [kind]);
           const outcome = await handle.result({ timeoutMs: 5000 }).then(
             () => 'resolved',
             (e: unknown) => ({ rejected: e }),
@@ -99,7 +99,7 @@ for (const kind of BACKENDS) {
 
       it('an instance of an unregistered class arrives as an error naming the class and how to register it', async () => {
         const { mod, client } = await setup();
-        const handle = await client.start(mod.catchesThrown as never, ['unregistered'] as never);
+        const handle = await client.start(mod.catchesThrown, ['unregistered']);
         const { caught } = (await handle.result({ timeoutMs: 5000 })) as { caught: Error };
         expect(caught).toBeInstanceOf(ValueEncodeError);
         expect(caught.message).toMatch(/^cannot encode the error thrown by activity 'throwsValue': it holds an Unregistered instance, .*serializable\(Unregistered\)/);
@@ -110,7 +110,7 @@ for (const kind of BACKENDS) {
     describe('activity options', () => {
       it('retries with backoff; the idempotency key is stable across attempts', async () => {
         const { mod, client } = await setup();
-        const handle = await client.start(mod.retrying as never, [`r1-${h.kind}`] as never);
+        const handle = await client.start(mod.retrying, [`r1-${h.kind}`]);
         expect(await handle.result({ timeoutMs: 5000 })).toBe('ok after 3');
         const seen = attempts.get(`r1-${h.kind}`)!;
         expect(seen.map((a) => a.attempt)).toEqual([1, 2, 3]);
@@ -123,7 +123,7 @@ for (const kind of BACKENDS) {
 
       it('a timeout fails the call with ActivityTimeoutError and aborts the activity', async () => {
         const { mod, client } = await setup();
-        const handle = await client.start(mod.timesOut as never, [] as never);
+        const handle = await client.start(mod.timesOut, []);
         expect(await handle.result({ timeoutMs: 5000 })).toBe("ActivityTimeoutError: activity 'hang' timed out after 100 ms (attempt 1)");
         expect((aborted.by as Error).name).toBe('ActivityTimeoutError');
         await client.close();
@@ -140,13 +140,13 @@ for (const kind of BACKENDS) {
     }
     `;
       /** Two builds of the same workflow (same name and file), as two deployments would have. */
-      async function build(k: number): Promise<Record<string, unknown>> {
+      async function build(k: number): Promise<Record<string, SourceWorkflow>> {
         const out = compile(src(k), { filename: 'test/runtime/versioned.ts' });
         const dir = path.join(process.cwd(), 'test/.compiled/test/runtime');
         mkdirSync(dir, { recursive: true });
         const file = path.join(dir, `versioned-v${k}.js`);
         writeFileSync(file, out.code);
-        return (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
+        return (await import(/* @vite-ignore */ file)) as Record<string, SourceWorkflow>;
       }
 
       it('a worker with a newer build resumes a state whose code after its point changed on the build that wrote it (pinned, same process)', async () => {
@@ -155,7 +155,7 @@ for (const kind of BACKENDS) {
         const prefix = h.prefix();
         const w1 = await h.worker({ prefix, workflows: v1, activities: {} });
         const client = h.client(prefix);
-        const handle = await client.start(v1.versioned as never, [] as never);
+        const handle = await client.start(v1.versioned, []);
         await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
         await w1.close(1000);
         await h.worker({ prefix, workflows: v2, activities: {} });

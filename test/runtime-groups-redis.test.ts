@@ -18,7 +18,7 @@ describe('groups on Redis + bee-queue', () => {
     // Redis commands (scripts' inner calls included) per call, for a group of n
     const perCallFor = async (n: number) => {
       const c0 = await commands();
-      const handle = await client.start(mod.sumOfDoubles as never, [n] as never);
+      const handle = await client.start(mod.sumOfDoubles, [n]);
       expect(await handle.result({ timeoutMs: 60_000 })).toBe(n * (n - 1));
       return { handle, perCall: ((await commands()) - c0) / n };
     };

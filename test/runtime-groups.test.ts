@@ -16,7 +16,7 @@ for (const kind of BACKENDS) {
       const prefix = h.prefix();
       await h.worker({ prefix, workflows: mod, activities, concurrency: 20 });
       const client = h.client(prefix);
-      const handle = await client.start(mod.modes as never, [] as never);
+      const handle = await client.start(mod.modes, []);
       const r = (await handle.result({ timeoutMs: 15_000 })) as Record<string, unknown>;
       expect(r.settled).toEqual([
         { status: 'fulfilled', value: 2 },

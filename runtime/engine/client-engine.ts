@@ -97,7 +97,11 @@ export class ClientEngine {
     let version = '';
     if (typeof workflow === 'string') name = workflow;
     else if (isCompiledWorkflow(workflow)) ({ name, version } = workflowRecord(workflow).meta);
-    else throw new TypeError(`start: expected a compiled workflow function or a workflow name, got ${typeof workflow === 'function' ? `uncompiled function '${workflow.name}'` : typeof workflow}`);
+    else if (typeof workflow === 'function')
+      throw new TypeError(
+        `start: '${workflow.name || '<anonymous>'}' was not compiled: import it from the output of 'npx reawait compile', or run the app with 'node --import reawait/register' or the 'reawait/vite' plugin (which compile on load); or start it by name`,
+      );
+    else throw new TypeError(`start: expected a workflow function or a workflow name, got ${typeof workflow}`);
     if (!Array.isArray(args)) throw new TypeError(`start: the arguments of workflow '${name}' must be an array, got ${typeof args}`);
     if (options.id !== undefined) checkUserId(options.id, 'start');
     const id = options.id ?? randomUUID();

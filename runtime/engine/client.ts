@@ -1,5 +1,4 @@
 /** `new Client({ redis })`: start, inspect, signal and cancel executions. */
-import type { CompiledWorkflow } from '../contract.js';
 import type { ExecutionSummary, ListFilter } from '../store.js';
 import { openBackend, type Backend, type BackendOptions } from './backend.js';
 import { ClientEngine, type ExecutionHandle, type StartOptions } from './client-engine.js';
@@ -7,6 +6,8 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
 
 export type ClientOptions = BackendOptions;
 
+/** A workflow as the app imports it: its source function (typed as written) or its compiled output (the same type). */
+export type WorkflowFunction = (...args: never[]) => Promise<unknown>;
 type WorkflowResult<W> = W extends (...args: never[]) => Promise<infer R> ? R : unknown;
 type WorkflowArgs<W> = W extends (...args: infer A) => Promise<unknown> ? A : unknown[];
 
@@ -26,8 +27,14 @@ export class Client {
     return (await this.opened).engine;
   }
 
-  /** Start `workflow` (a compiled workflow function or its name) with `args`; an existing id returns that execution. */
-  async start<W extends CompiledWorkflow | string>(workflow: W, args: W extends string ? unknown[] : WorkflowArgs<W>, options: StartOptions = {}): Promise<ExecutionHandle<W extends string ? unknown : WorkflowResult<W>>> {
+  /**
+   * Start `workflow` with `args`; an existing id returns that execution.
+   * `workflow` is the function as imported (typed from its source: the
+   * arguments and `handle.result()` follow it) or a workflow's name. At run
+   * time it must be the compiled function (compiled output, the Node loader
+   * or the Vite plugin); a function that was not compiled is refused, saying so.
+   */
+  async start<W extends WorkflowFunction | string>(workflow: W, args: W extends string ? unknown[] : WorkflowArgs<W>, options: StartOptions = {}): Promise<ExecutionHandle<W extends string ? unknown : WorkflowResult<W>>> {
     return (await this.engine()).start(workflow, args as unknown[], options) as Promise<ExecutionHandle<W extends string ? unknown : WorkflowResult<W>>>;
   }
 

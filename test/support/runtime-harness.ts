@@ -112,12 +112,15 @@ export function useRedisRuntime(options: { appendonly?: boolean } = {}): Harness
   return h;
 }
 
-const modules = new Map<string, Promise<Record<string, unknown>>>();
+/** A compiled workflow of a test's source string (its own types are not known here). */
+export type SourceWorkflow = (...args: any[]) => Promise<unknown>; // any: the source's types are not known here
+
+const modules = new Map<string, Promise<Record<string, SourceWorkflow>>>();
 /** Compile a workflow module from source (once per name) and import it. */
-export function workflowModule(source: string, name: string): Promise<Record<string, unknown>> {
+export function workflowModule(source: string, name: string): Promise<Record<string, SourceWorkflow>> {
   let m = modules.get(name);
   if (!m) {
-    m = compileAndImport(source, `test/runtime/${name}.ts`).then((r) => r.module);
+    m = compileAndImport(source, `test/runtime/${name}.ts`).then((r) => r.module as Record<string, SourceWorkflow>);
     modules.set(name, m);
   }
   return m;
