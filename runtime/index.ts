@@ -29,3 +29,4 @@ export { InvalidExecutionIdError } from './ids.js';
 export type { ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from './store.js';
 export type { Queue } from './queue.js';
 export type { RedisInput } from './redis/connection.js';
+export { RedisUnavailableError } from './redis/unavailable.js';

@@ -52,7 +52,7 @@ describe('Redis URL', () => {
   it('parses host, port, db and password for bee-queue', () => {
     expect(parseRedisUrl('redis://:s%40cret@10.0.0.5:6390/3')).toEqual({ host: '10.0.0.5', port: 6390, db: 3, password: 's@cret' });
     expect(parseRedisUrl('redis://localhost')).toEqual({ host: 'localhost', port: 6379, db: 0 });
-    expect(() => parseRedisUrl('http://x')).toThrow(/only redis:\/\//);
+    expect(() => parseRedisUrl('http://x')).toThrow(/redis:\/\/ or rediss:\/\//);
   });
 
   it('defaults to --redis, then REDIS_URL, then localhost', () => {

@@ -1,6 +1,6 @@
 /** `reawait worker --workflows <module…> --activities <module…>`: serve Redis until SIGINT/SIGTERM (options: bin/commands.ts). */
 import { Worker } from '../engine/worker.js';
-import { redisUrlFrom } from '../redis/connection.js';
+import { redactUrl, redisUrlFrom } from '../redis/connection.js';
 import { intOption, type ParsedArgs } from './args.js';
 import type { CliIO } from './command.js';
 
@@ -10,6 +10,9 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   const concurrency = intOption('concurrency', args.values.get('concurrency'));
   const stall = intOption('stall-interval', args.values.get('stall-interval'));
   const sweep = intOption('sweep-interval', args.values.get('sweep-interval'));
+  const startTimeout = intOption('start-timeout', args.values.get('start-timeout'));
+  const connectTimeout = intOption('connect-timeout', args.values.get('connect-timeout'));
+  const grace = intOption('grace', args.values.get('grace')) ?? 5000;
   const worker = new Worker({
     redis: url,
     workflows: args.lists.get('workflows') ?? [],
@@ -18,16 +21,23 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
     ...(concurrency ? { concurrency } : {}),
     ...(stall ? { stallInterval: stall } : {}),
     ...(sweep ? { sweepIntervalMs: sweep } : {}),
+    ...(startTimeout ? { startTimeoutMs: startTimeout } : {}),
+    ...(connectTimeout ? { connectTimeoutMs: connectTimeout } : {}),
   });
-  await worker.run();
-  io.err(`reawait worker: serving on ${url} (pid ${process.pid})\n`);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  // Listen first: a SIGTERM while it still waits for Redis ends it too.
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
   });
-  io.err('reawait worker: stopping (finishing running jobs)\n');
-  await worker.close();
+  const shown = redactUrl(url);
+  io.err(`reawait worker: connecting to ${shown} (pid ${process.pid})\n`);
+  const started = worker.run().then(() => io.err(`reawait worker: serving on ${shown} (pid ${process.pid})\n`));
+  const first = await Promise.race([started.then(() => 'serving' as const), stopped.then(() => 'stop' as const)]);
+  if (first === 'serving') await stopped;
+  io.err(`reawait worker: stopping (finishing running jobs, at most ${grace} ms)\n`);
+  // The grace period holds whatever Redis does: past it, the process exits anyway.
+  setTimeout(() => process.exit(process.exitCode ?? 0), grace + 2000).unref();
+  await worker.close(grace);
   // Activity modules may hold connections open; a stopped worker process must still exit.
   setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
   return 0;

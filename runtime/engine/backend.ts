@@ -10,6 +10,10 @@ import type { RedisInput } from '../redis/connection.js';
 export interface Backend {
   store: Store;
   queue: Queue;
+  /** Resolves once the backend can serve; rejects (RedisUnavailableError) if it cannot within `timeoutMs`. */
+  ready?(timeoutMs: number): Promise<void>;
+  /** Where it keeps its data, for messages (a Redis URL with the password redacted). */
+  address?: string;
 }
 
 export interface BackendOptions {
@@ -25,6 +29,12 @@ export interface BackendOptions {
   prefix?: string;
   /** Redis backend: ms after which a stalled job is redelivered (default 5000). */
   stallInterval?: number;
+  /**
+   * Redis backend: how long a Client call (or a CLI command) waits for an
+   * unreachable Redis before it fails with RedisUnavailableError, and how long
+   * a worker waits for each connection attempt (default 5000 ms).
+   */
+  connectTimeoutMs?: number;
   /** Encoded size limit of args, results, states and signal payloads (default 1 MiB). */
   maxPayloadBytes?: number;
 }
@@ -53,6 +63,7 @@ export async function openBackend(o: BackendOptions, worker: boolean, onError?: 
       redis: o.redis,
       ...(o.prefix ? { prefix: o.prefix } : {}),
       ...(o.stallInterval ? { stallInterval: o.stallInterval } : {}),
+      ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
       ...(onError ? { onError } : {}),
     },
     worker,

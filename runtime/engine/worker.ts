@@ -1,8 +1,9 @@
 /** `new Worker({ redis, workflows, activities })`: serves resumes, activity calls and timers. */
 import { openBackend, type Backend, type BackendOptions } from './backend.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
-import { loadActivities, loadWorkflows, type ActivitySource, type WorkflowSource } from './registry.js';
+import { loadActivities, loadWorkflows, type ActivityFn, type ActivitySource, type WorkflowRegistry, type WorkflowSource } from './registry.js';
 import { WorkerEngine } from './worker-engine.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, RedisUnavailableError } from '../redis/unavailable.js';
 
 export interface WorkerOptions extends BackendOptions {
   /** Compiled workflow functions, modules holding them, or module paths. */
@@ -15,12 +16,24 @@ export interface WorkerOptions extends BackendOptions {
   sweepIntervalMs?: number;
   /** How often a running activity checks whether it is still wanted; a cancel aborts its AbortSignal (default 1000 ms). */
   liveCheckMs?: number;
+  /**
+   * A worker started while Redis is unreachable retries with backoff (each
+   * attempt reported to onError) for this long, then run() rejects with
+   * RedisUnavailableError (default 60 s).
+   */
+  startTimeoutMs?: number;
   /** Called with errors the worker survives (default: printed to stderr). */
   onError?: (error: unknown, where: string) => void;
 }
 
+/** Backoff between connection attempts at start: 250 ms doubling up to 5 s. */
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 5000;
+
 export class Worker {
   private running: Promise<{ backend: Backend; engine: WorkerEngine }> | undefined;
+  private closing = false;
+  private wakeRetry: () => void = () => {};
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -30,12 +43,43 @@ export class Worker {
     return this.running.then(() => undefined);
   }
 
+  private onError(): (e: unknown, where: string) => void {
+    return this.options.onError ?? ((e: unknown, where: string) => process.stderr.write(`reawait worker: ${where}: ${e instanceof Error ? e.message : String(e)}\n`));
+  }
+
   private async open(): Promise<{ backend: Backend; engine: WorkerEngine }> {
     const o = this.options;
-    const onError = o.onError ?? ((e: unknown, where: string) => process.stderr.write(`reawait worker: ${where}: ${e instanceof Error ? e.message : String(e)}\n`));
+    const onError = this.onError();
     const workflows = await loadWorkflows(Array.isArray(o.workflows) ? o.workflows : [o.workflows]);
     const activities = await loadActivities(o.activities);
-    const backend = await openBackend(o, true, (e) => onError(e, 'queue'));
+    const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
+    let wait = FIRST_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      const backend = await openBackend(o, true, (e) => onError(e, 'queue'));
+      try {
+        return { backend, engine: await this.serve(backend, workflows, activities, onError, deadline) };
+      } catch (error) {
+        await closeBackend(backend, 0);
+        // Only a Redis that cannot be reached is worth waiting for.
+        if (!backend.ready || this.closing) throw error;
+        const left = deadline - Date.now();
+        const reason = error instanceof Error ? error.message : String(error);
+        if (left <= 0) throw error instanceof RedisUnavailableError ? error : new RedisUnavailableError(backend.address ?? 'Redis', reason);
+        const pause = Math.min(wait, left);
+        onError(new Error(`${reason}; attempt ${attempt} failed, retrying in ${pause} ms (giving up in ${Math.ceil(left / 1000)} s)`), 'connecting');
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, pause);
+          this.wakeRetry = () => (clearTimeout(t), resolve());
+        });
+        if (this.closing) throw new Error('reawait worker: closed before it could connect');
+        wait = Math.min(wait * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
+  private async serve(backend: Backend, workflows: WorkflowRegistry, activities: Map<string, ActivityFn>, onError: (e: unknown, where: string) => void, deadline: number): Promise<WorkerEngine> {
+    const o = this.options;
+    if (backend.ready) await backend.ready(Math.max(1, Math.min(o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, deadline - Date.now())));
     const engine = new WorkerEngine({
       ...backend,
       workflows,
@@ -46,15 +90,36 @@ export class Worker {
       ...(o.liveCheckMs ? { liveCheckMs: o.liveCheckMs } : {}),
       onError,
     });
-    await engine.start();
-    return { backend, engine };
+    try {
+      await engine.start();
+    } catch (error) {
+      await engine.stop(0).catch(() => {});
+      throw error;
+    }
+    return engine;
   }
 
-  /** Stop taking jobs and wait up to `timeoutMs` for running ones; unfinished jobs are redelivered to other workers. */
+  /**
+   * Stop taking jobs and wait up to `timeoutMs` for running ones; unfinished
+   * jobs are redelivered to other workers. Returns within about `timeoutMs`
+   * even when Redis is gone (the connections are then cut).
+   */
   async close(timeoutMs = 5000): Promise<void> {
+    this.closing = true;
+    this.wakeRetry();
     if (!this.running) return;
-    const { backend, engine } = await this.running;
-    await engine.stop(timeoutMs);
-    await backend.store.close();
+    const opened = await this.running.catch(() => undefined);
+    if (!opened) return;
+    const { backend, engine } = opened;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([engine.stop(timeoutMs).catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs + 1000)))]);
+    clearTimeout(timer);
+    await closeBackend(backend, timeoutMs);
   }
+}
+
+/** Close a backend's queue and store, never waiting past `timeoutMs` (+ a little) for a Redis that is gone. */
+async function closeBackend(backend: Backend, timeoutMs: number): Promise<void> {
+  await backend.queue.close(timeoutMs).catch(() => {});
+  await backend.store.close().catch(() => {});
 }

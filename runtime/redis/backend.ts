@@ -1,7 +1,8 @@
 /** The Redis backend: a RedisStore and a BeeQueueQueue on one Redis location. */
-import { connect, type RedisInput } from './connection.js';
+import { connect, DEFAULT_CONNECT_TIMEOUT_MS, RedisUnavailableError, reasonOf, whenReady, type RedisInput } from './connection.js';
 import { RedisStore } from './redis-store.js';
 import { BeeQueueQueue } from './beequeue-queue.js';
+import { bounded, type RedisHealth } from './bounded.js';
 import type { Backend } from '../engine/backend.js';
 
 export interface RedisBackendOptions {
@@ -11,6 +12,8 @@ export interface RedisBackendOptions {
   /** ms after which a job whose worker stopped heartbeating is redelivered (default 5000). */
   stallInterval?: number;
   historyCap?: number;
+  /** A client's calls fail with RedisUnavailableError after waiting this long for an unreachable Redis (default 5000). */
+  connectTimeoutMs?: number;
   onError?: (error: Error) => void;
 }
 
@@ -25,5 +28,14 @@ export function redisBackend(options: RedisBackendOptions, worker: boolean): Bac
     ...(options.stallInterval ? { stallInterval: options.stallInterval } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
-  return { store, queue };
+  const health: RedisHealth = {
+    ready: (ms) => whenReady(conn, ms),
+    connected: () => conn.redis.status === 'ready' && queue.connected(),
+    unavailable: (waited) => new RedisUnavailableError(conn.address, reasonOf(conn.lastError() ?? new Error('no reply')), waited),
+  };
+  const ready = (ms: number): Promise<void> => whenReady(conn, ms);
+  // A worker waits out a Redis restart (its jobs resume after it); a client's caller must hear of it.
+  if (worker) return { store, queue, ready, address: conn.address };
+  const timeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  return { store: bounded(store, health, timeout), queue: bounded(queue, health, timeout), ready, address: conn.address };
 }

@@ -26,47 +26,83 @@ export interface BeeQueueOptions {
 }
 
 type Kind = 'activities' | 'resumes' | 'timers';
+const KINDS: readonly Kind[] = ['activities', 'resumes', 'timers'];
 
 /** Retries for resume/timer jobs that hit a Redis error (the sweep covers the rest). */
 const INFRA_RETRIES = 8;
 
+/** node_redis clients a bee-queue instance may hold (internal fields, read to check and to end them). */
+interface BeeClients {
+  client?: NodeRedisClient;
+  bclient?: NodeRedisClient;
+  eclient?: NodeRedisClient;
+}
+interface NodeRedisClient {
+  connected?: boolean;
+  on(ev: string, f: (...a: unknown[]) => void): void;
+  end(flush: boolean): void;
+}
+
 export class BeeQueueQueue implements Queue {
-  private readonly queues: Record<Kind, BeeQueue>;
+  private readonly queues: Partial<Record<Kind, BeeQueue>> = {};
+  /** Queues whose connection failed before it was ready: bee-queue never retries those, so they are made again. */
+  private readonly dead = new WeakSet<BeeQueue>();
   private readonly stallInterval: number;
 
   constructor(private readonly options: BeeQueueOptions) {
     this.stallInterval = options.stallInterval ?? 5000;
-    const make = (kind: Kind): BeeQueue => {
-      const q = new BeeQueue(kind, {
-        prefix: options.prefix ?? 'reawait:bq',
-        redis: { ...options.redis },
-        isWorker: options.worker,
-        getEvents: false,
-        sendEvents: false,
-        storeJobs: false,
-        removeOnSuccess: true,
-        removeOnFailure: true,
-        activateDelayedJobs: options.worker,
-        stallInterval: this.stallInterval,
-        // Timers are few and must fire on time; debounce delayed activation little.
-        delayedDebounce: 50,
-      });
-      q.on('error', (e: Error) => (options.onError ?? defaultOnError)(e));
-      void q.ready().then(
-        () => {
-          // After a Redis restart the script cache is empty and bee-queue's EVALSHA fails: reload on every reconnect.
-          const client = (q as unknown as { client: { on(ev: 'ready', f: () => void): void } }).client;
-          client.on('ready', () => void beeLua.buildCache(client).catch((e: Error) => (options.onError ?? defaultOnError)(e)));
-        },
-        () => {},
-      );
-      return q;
-    };
-    this.queues = { activities: make('activities'), resumes: make('resumes'), timers: make('timers') };
+    // Queues are made at their first use, which the backend holds back until the store's connection is ready:
+    // node_redis would report a failed login by 'error' events that nobody can listen to.
+  }
+
+  private onError(e: Error): void {
+    (this.options.onError ?? defaultOnError)(e);
+  }
+
+  /** The live queue of `kind`: a dead one (its connection failed at start) is replaced. */
+  private queue(kind: Kind): BeeQueue {
+    const existing = this.queues[kind];
+    if (existing && !this.dead.has(existing)) return existing;
+    if (existing) endClients(existing);
+    const options = this.options;
+    const q = new BeeQueue(kind, {
+      prefix: options.prefix ?? 'reawait:bq',
+      redis: { ...options.redis },
+      isWorker: options.worker,
+      getEvents: false,
+      sendEvents: false,
+      storeJobs: false,
+      removeOnSuccess: true,
+      removeOnFailure: true,
+      activateDelayedJobs: options.worker,
+      stallInterval: this.stallInterval,
+      // Timers are few and must fire on time; debounce delayed activation little.
+      delayedDebounce: 50,
+    });
+    q.on('error', (e: Error) => this.onError(e));
+    void q.ready().then(
+      () => {
+        // After a Redis restart the script cache is empty and bee-queue's EVALSHA fails: reload on every reconnect.
+        const client = (q as unknown as BeeClients).client!;
+        client.on('ready', () => void beeLua.buildCache(client).catch((e: Error) => this.onError(e)));
+      },
+      () => this.dead.add(q),
+    );
+    this.queues[kind] = q;
+    return q;
+  }
+
+  /** Whether every queue's command connection is up (or will be made at its next use). */
+  connected(): boolean {
+    return KINDS.every((k) => {
+      const q = this.queues[k];
+      // A dead queue is made again at its next use; it holds no connection to wait for.
+      return q === undefined || this.dead.has(q) || (q as unknown as BeeClients).client?.connected === true;
+    });
   }
 
   async pushActivities(jobs: readonly ActivityJob[]): Promise<void> {
-    const q = this.queues.activities;
+    const q = this.queue('activities');
     const BATCH = 2000;
     for (let i = 0; i < jobs.length; i += BATCH) {
       const batch = jobs.slice(i, i + BATCH).map((j) => {
@@ -80,12 +116,12 @@ export class BeeQueueQueue implements Queue {
   }
 
   async pushResume(job: ResumeJob): Promise<void> {
-    const j = this.queues.resumes.createJob(job).setId(resumeJobId(job)).retries(INFRA_RETRIES).backoff('exponential', 100);
+    const j = this.queue('resumes').createJob(job).setId(resumeJobId(job)).retries(INFRA_RETRIES).backoff('exponential', 100);
     await j.save();
   }
 
   async pushTimers(timers: readonly { job: TimerJob; at: number }[]): Promise<void> {
-    const q = this.queues.timers;
+    const q = this.queue('timers');
     const jobs = timers.map(({ job, at }) => q.createJob(job).setId(timerJobId(job)).delayUntil(at).retries(INFRA_RETRIES).backoff('exponential', 100));
     await this.saveAll(q, jobs);
   }
@@ -98,7 +134,7 @@ export class BeeQueueQueue implements Queue {
   }
 
   async process(handlers: QueueHandlers, options: ProcessOptions): Promise<void> {
-    const { activities, resumes, timers } = this.queues;
+    const [activities, resumes, timers] = KINDS.map((k) => this.queue(k)) as [BeeQueue, BeeQueue, BeeQueue];
     const n = Math.max(1, options.concurrency);
     activities.process(n, async (job: BeeQueue.Job<ActivityJob>) => {
       const total = job.data.options.retries ?? 0;
@@ -113,8 +149,32 @@ export class BeeQueueQueue implements Queue {
     await Promise.all([activities.ready(), resumes.ready(), timers.ready()]);
   }
 
+  /** Stop taking jobs, wait up to `timeoutMs` for running ones; a close that Redis being gone holds up is cut off then. */
   async close(timeoutMs = 5000): Promise<void> {
-    await Promise.all(Object.values(this.queues).map((q) => q.close(timeoutMs).catch(() => {})));
+    const queues = KINDS.map((k) => this.queues[k]).filter((q): q is BeeQueue => q !== undefined);
+    await Promise.all(
+      queues.map(async (q) => {
+        let timer: NodeJS.Timeout | undefined;
+        const cutOff = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs + 500)));
+        await Promise.race([q.close(timeoutMs).catch(() => {}), cutOff]);
+        clearTimeout(timer);
+        endClients(q);
+      }),
+    );
+  }
+}
+
+/** End a queue's connections now (pending commands fail; they already have error listeners). */
+function endClients(q: BeeQueue): void {
+  const c = q as unknown as BeeClients;
+  for (const client of [c.client, c.bclient, c.eclient]) {
+    if (!client) continue;
+    client.on('error', () => {});
+    try {
+      client.end(true);
+    } catch {
+      // already ended
+    }
   }
 }
 

@@ -279,7 +279,12 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     if (this.options.ownsClient === false) return;
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // QUIT waits for a reply a Redis that is gone never sends: cut it off.
+    if (this.redis.status !== 'ready') return this.redis.disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.redis.quit().catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
+    this.redis.disconnect();
   }
 }
 

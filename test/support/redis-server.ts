@@ -12,6 +12,9 @@ import path from 'node:path';
 
 export interface RedisServer {
   url: string;
+  /** `rediss://127.0.0.1:<tls port>` when started with `tls`. */
+  tlsUrl?: string;
+  tlsPort?: number;
   port: number;
   /** Graceful stop (SHUTDOWN NOSAVE semantics via SIGTERM). */
   stop(): Promise<void>;
@@ -23,9 +26,15 @@ export interface RedisServer {
 
 export interface RedisServerOptions {
   appendonly?: boolean;
+  /** Listen on this port (e.g. one a worker already tries), not a fresh one. */
+  port?: number;
+  /** More redis-server arguments (e.g. ['--requirepass', 'pw']). */
+  args?: string[];
+  /** Also serve TLS on a port of its own (`tlsUrl`), with these PEM files. */
+  tls?: { cert: string; key: string; ca: string };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -42,12 +51,12 @@ function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-async function waitUntilUp(port: number, child: ChildProcess): Promise<void> {
+async function waitUntilUp(port: number, child: ChildProcess, password?: string): Promise<void> {
   const { Redis } = await import('ioredis');
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server on port ${port} exited with code ${child.exitCode}`);
-    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password ? { password } : {}) });
     r.on('error', () => {});
     try {
       await r.connect();
@@ -72,21 +81,27 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     };
     return { url, port, stop: async () => {}, kill: unsupported, restart: unsupported };
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   if (port === 6379) throw new Error('refusing to run tests on the default Redis port');
   const dir = mkdtempSync(path.join(tmpdir(), 'reawait-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--logfile', path.join(dir, 'redis.log')];
   if (options.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+  const tlsPort = options.tls ? await freePort() : undefined;
+  if (options.tls) args.push('--tls-port', String(tlsPort), '--tls-cert-file', options.tls.cert, '--tls-key-file', options.tls.key, '--tls-ca-cert-file', options.tls.ca, '--tls-auth-clients', 'no');
+  args.push(...(options.args ?? []));
+  const pw = options.args?.[options.args.indexOf('--requirepass') + 1];
+  const password = options.args?.includes('--requirepass') ? pw : undefined;
   let child: ChildProcess;
   const launch = async () => {
     child = spawn('redis-server', args, { stdio: 'ignore' });
-    await waitUntilUp(port, child);
+    await waitUntilUp(port, child, password);
   };
   const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise<void>((res) => c.once('exit', () => res())));
   await launch();
   const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    ...(tlsPort ? { tlsUrl: `rediss://127.0.0.1:${tlsPort}`, tlsPort } : {}),
     async stop() {
       child.kill('SIGTERM');
       await exited(child);
