@@ -37,7 +37,7 @@ export function compileFast(input: FastInput): { code: string; map: object | nul
     const stripped = stripTypeScript(file);
     if (!stripped) return null;
     // Before the pass, as in the core route (its traversal rewrites them before reawait's Program exit).
-    if (input.rewriteImportExtensions) rewriteImportExtensionsIn(file.program, /\bimport\s*\(/.test(source));
+    if (input.rewriteImportExtensions) rewriteImportExtensionsIn(file.program, /\bimport\s*\(/.test(source), path.resolve(filename));
     let workflows: WorkflowMeta[] = [];
     if (source.includes(DIRECTIVE))
       workflows = compileWorkflows(file.program, {
