@@ -68,12 +68,18 @@ export interface BindingsOptions {
    * an environment (their reads from a closure made earlier are not checked).
    */
   keepCodeBindings?: boolean;
+  /** Bindings closures capture (environments.ts): they live in environment objects too. */
+  captured?: ReadonlySet<Binding>;
+  /** Shared by the functions of one workflow, so that environment and helper names never repeat among them. */
+  counter?: { env: number; head: number };
+  /** Rename clashing block-scoped bindings (default true: the function is flattened into a step function). */
+  rename?: boolean;
 }
 
 export function prepareBindings(fn: t.Function, an: Analysis, o: BindingsOptions): BindingsPlan {
-  const c: Ctx = { fn, an, names: o.names, helpers: o.helpers, prefix: o.prefix, final: new Map(), env: new Map(), scopeEnv: new Map(), locals: [], envLayout: {}, scratch: null, counter: { env: 0, head: 0 } };
+  const c: Ctx = { fn, an, names: o.names, helpers: o.helpers, prefix: o.prefix, final: new Map(), env: new Map(), scopeEnv: new Map(), locals: [], envLayout: {}, scratch: null, counter: o.counter ?? { env: 0, head: 0 } };
   const own = an.scopes.filter((s) => s.fn === fn);
-  rename(c, own, o.claimed);
+  if (o.rename !== false) rename(c, own, o.claimed);
 
   // Decide, per binding of the function, what each reference is and where the binding lives.
   const status = new Map<Ref, Status>();
@@ -85,6 +91,7 @@ export function prepareBindings(fn: t.Function, an: Analysis, o: BindingsOptions
         status.set(r, st);
         if (st === 'unsure') c.env.set(b, '');
       }
+      if (o.captured?.has(b)) c.env.set(b, '');
     }
   for (const b of c.env.keys()) {
     let name = c.scopeEnv.get(b.scope);
@@ -281,7 +288,8 @@ function rewriteRef(c: Ctx, b: Binding, r: Ref, st: Status): void {
  */
 function restructure(c: Ctx, prologue: t.Statement[]): void {
   const fn = c.fn;
-  const params = c.an.root;
+  // The function's first own scope: its parameters (and body, unless a parameter holds an expression).
+  const params = c.an.scopes.find((s) => s.fn === fn && s.node === fn) ?? c.an.root;
   const scopeOf = new Map<t.Node, Scope>();
   for (const s of c.an.scopes) if (s.fn === fn) scopeOf.set(s.node, s);
   const bodyScope = fn.body.type === 'BlockStatement' ? (scopeOf.get(fn.body) ?? params) : params;
@@ -340,14 +348,34 @@ function restructure(c: Ctx, prologue: t.Statement[]): void {
     }
   };
 
+  /** A nested function declaration becomes an assignment of its value at the start of its block (as JS hoists it). */
+  const hoist = (d: t.FunctionDeclaration): t.Statement => {
+    const b = c.an.declared.get(d.id!);
+    const value = d as unknown as t.FunctionExpression;
+    value.type = 'FunctionExpression';
+    if (!b) return t.variableDeclaration('let', [t.variableDeclarator(t.identifier(d.id!.name), value)]);
+    const target = storage(c, b);
+    const s = target.type === 'Identifier' ? t.variableDeclaration('let', [t.variableDeclarator(target, value)]) : assign(target, value);
+    s.loc = d.loc ?? null;
+    return s;
+  };
+
   const list = (stmts: t.Statement[]): void => {
+    const hoisted: t.Statement[] = [];
     for (let i = 0; i < stmts.length; i++) {
-      const out = stmt(stmts[i]!);
+      const s0 = stmts[i]!;
+      if (s0.type === 'FunctionDeclaration') {
+        hoisted.push(hoist(s0));
+        stmts.splice(i--, 1);
+        continue;
+      }
+      const out = stmt(s0);
       if (out) {
         stmts.splice(i, 1, ...out);
         i += out.length - 1;
       }
     }
+    stmts.unshift(...hoisted);
   };
 
   const single = <K extends string>(holder: { [k in K]?: t.Statement | null }, key: K): void => {

@@ -17,7 +17,6 @@ const YIELD = `'yield' is not supported inside a workflow: workflows are async f
 const FOR_AWAIT = `'for await' is not supported inside a workflow: collect the items with activities and loop over an array with 'for … of' and 'await'`;
 const WITH = `'with' is not supported inside a workflow`;
 const AWAIT_IN_PARAMS = `'await' in a parameter default is not supported: give the parameter a plain default and await inside the body`;
-const NESTED_AWAIT = `'await' inside a nested function: async closures that await are not supported inside a workflow yet; await at the workflow's own level (e.g. 'await Promise.all(items.map((x) => activity(x)))')`;
 const CLASS_HERITAGE = `'await' in a class's 'extends' clause is not supported inside a workflow: await the base class into a const first`;
 const CLASS_KEY = `'await' in a computed class member name is not supported inside a workflow: await the key into a const before the class`;
 
@@ -31,32 +30,62 @@ export function checkWorkflow(site: WorkflowSite, errors: ErrorSink): boolean {
   return errors.items.length === before;
 }
 
+/** Whose `this` and `arguments` a point of the workflow sees. */
+type Owner =
+  /** The workflow's own (refused). */
+  | 'workflow'
+  /** A nested sync function's: native in its site's code, unless seen through an arrow (a site of its own). */
+  | 'sync'
+  /** A nested async function's: `this` is kept in its frame; `arguments` is refused. */
+  | 'async'
+  /** A class member's: class bodies stay native code. */
+  | 'class';
+
+interface Where {
+  owner: Owner;
+  /** An arrow stands between the point and the owner. */
+  viaArrow: boolean;
+  /** No function at all between the point and the workflow. */
+  ownFn: boolean;
+  inParams: boolean;
+}
+
 /**
- * One walk over the function, in source order. `ownThis`: `this` here is the
- * workflow's (no non-arrow function between); `ownFn`: no function at all
- * between. (`arguments` and `eval` cannot be bindings in a module.)
+ * One walk over the function, in source order, knowing for each point
+ * whose `this` it sees (`arguments` and `eval` cannot be bindings in a
+ * module).
  */
 export function refused(fn: t.Function): [t.Node, string][] {
   const found: [t.Node, string][] = [];
-  const walk = (n: t.Node, parent: t.Node, key: string, ownThis: boolean, ownFn: boolean, inParams: boolean): void => {
+  const implicit = (n: t.Node, w: Where, what: 'this' | 'arguments' | 'new.target' | 'super'): void => {
+    if (w.owner === 'class') return;
+    if (w.owner === 'workflow') {
+      found.push([n, what === 'this' ? THIS : what === 'arguments' ? ARGUMENTS : what === 'super' ? SUPER : NEW_TARGET]);
+      return;
+    }
+    if (what === 'super') found.push([n, SUPER]);
+    else if (w.viaArrow) found.push([n, `'${what}' inside an arrow function nested in a function of a workflow is not supported: every function of a workflow is made apart from the one around it; use a method or pass the value in`]);
+    else if (w.owner === 'async' && what !== 'this') found.push([n, `'${what}' inside an async function of a workflow is not supported${what === 'arguments' ? `: use a rest parameter ('...args') instead` : ''}`]);
+  };
+  const walk = (n: t.Node, parent: t.Node, key: string, w: Where): void => {
     switch (n.type) {
       case 'Identifier':
-        if (n.name === 'arguments' && ownThis && isReference(parent, key)) found.push([n, ARGUMENTS]);
+        if (n.name === 'arguments' && isReference(parent, key)) implicit(n, w, 'arguments');
         break;
       case 'CallExpression':
         if (n.callee.type === 'Identifier' && n.callee.name === 'eval') found.push([n, EVAL]);
         break;
       case 'ThisExpression':
-        if (ownThis) found.push([n, THIS]);
+        implicit(n, w, 'this');
         break;
       case 'Super':
-        if (ownThis) found.push([n, SUPER]);
+        implicit(n, w, 'super');
         break;
       case 'MetaProperty':
-        if (n.meta.name === 'new' && ownThis) found.push([n, NEW_TARGET]);
+        if (n.meta.name === 'new') implicit(n, w, 'new.target');
         break;
       case 'YieldExpression':
-        if (ownFn) found.push([n, YIELD]);
+        if (w.ownFn) found.push([n, YIELD]);
         break;
       case 'ForOfStatement':
         if (n.await) found.push([n, FOR_AWAIT]);
@@ -65,22 +94,24 @@ export function refused(fn: t.Function): [t.Node, string][] {
         found.push([n, WITH]);
         break;
       case 'AwaitExpression':
-        if (inParams) found.push([n, AWAIT_IN_PARAMS]);
-        else if (!ownFn) found.push([n, NESTED_AWAIT]);
+        if (w.inParams) found.push([n, AWAIT_IN_PARAMS]);
         break;
       case 'ClassDeclaration':
       case 'ClassExpression':
         // The heritage and computed keys are evaluated by the function around the class, which the lowering does not reach into.
-        if (ownFn && hasAwait(n.superClass)) found.push([n.superClass!, CLASS_HERITAGE]);
-        for (const m of n.body.body) if (ownFn && 'computed' in m && m.computed && 'key' in m && hasAwait(m.key)) found.push([m.key, CLASS_KEY]);
+        if (w.ownFn && hasAwait(n.superClass)) found.push([n.superClass!, CLASS_HERITAGE]);
+        for (const m of n.body.body) if (w.ownFn && 'computed' in m && m.computed && 'key' in m && hasAwait(m.key)) found.push([m.key, CLASS_KEY]);
         break;
     }
-    if (isFunctionNode(n)) {
+    if (n.type === 'ClassBody') {
+      eachChild(n, (c, k) => walk(c, n, k, { ...w, owner: 'class', viaArrow: false, ownFn: false }));
+    } else if (isFunctionNode(n)) {
       const arrow = n.type === 'ArrowFunctionExpression';
-      eachChild(n, (c, k) => (k === 'key' ? walk(c, n, k, ownThis, ownFn, inParams) : walk(c, n, k, arrow && ownThis, false, inParams)));
-    } else eachChild(n, (c, k) => walk(c, n, k, ownThis, ownFn, inParams));
+      const inner: Where = arrow ? { ...w, viaArrow: w.owner !== 'workflow' && w.owner !== 'class' ? true : w.viaArrow, ownFn: false } : { owner: w.owner === 'class' ? 'class' : n.async ? 'async' : 'sync', viaArrow: false, ownFn: false, inParams: w.inParams };
+      eachChild(n, (c, k) => (k === 'key' ? walk(c, n, k, w) : walk(c, n, k, inner)));
+    } else eachChild(n, (c, k) => walk(c, n, k, w));
   };
-  eachChild(fn, (c, key) => walk(c, fn, key, true, true, key === 'params'));
+  eachChild(fn, (c, key) => walk(c, fn, key, { owner: 'workflow', viaArrow: false, ownFn: true, inParams: key === 'params' }));
   return found;
 }
 

@@ -4,6 +4,7 @@
  *
  *   export function wf(...args) { return _rw_call(wf, args); }
  *   _rw_define(wf, { name, version, … }, function wf$step(f, r) { … });
+ *   _rw_site({ id: 'wf/1', … }, …);   (its closure sites: sites.ts)
  *
  * and adds the one import of the helpers.
  */
@@ -17,7 +18,7 @@ import type { Helpers } from './helpers.js';
  * would make every plugin of the traversal walk them again (most of the time
  * of a compile, measured).
  */
-export function replaceWorkflow(program: t.Program, site: WorkflowSite, helpers: Helpers, meta: t.Expression, step: t.FunctionExpression): void {
+export function replaceWorkflow(program: t.Program, site: WorkflowSite, helpers: Helpers, meta: t.Expression, step: t.FunctionExpression, sites: t.Statement[] = []): void {
   const { name, fn } = site;
   const args = t.identifier('args');
   const stubBody = t.blockStatement([t.returnStatement(helpers.call('call', [t.identifier(name), t.cloneNode(args)]))]);
@@ -31,7 +32,7 @@ export function replaceWorkflow(program: t.Program, site: WorkflowSite, helpers:
   const at = program.body.indexOf(site.statement);
   if (!site.holder) program.body[at] = stub as t.Statement;
   else (site.holder.node as unknown as Record<string, t.Node>)[site.holder.key] = stub; // `export function`, `const x = …`
-  program.body.splice(at + 1, 0, define);
+  program.body.splice(at + 1, 0, define, ...sites);
 }
 
 export function addHelperImport(program: t.Program, helpers: Helpers, source = 'reawait/workflow'): void {

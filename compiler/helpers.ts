@@ -24,6 +24,8 @@ const LOCAL_BASE = {
   forOfPark: '_rw_forOfPark',
   forOfUnpark: '_rw_forOfUnpark',
   serializable: '_rw_serializable',
+  defineSite: '_rw_site',
+  closure: '_rw_closure',
 } as const;
 
 export type HelperName = keyof typeof LOCAL_BASE;

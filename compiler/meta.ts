@@ -6,7 +6,7 @@ import type { Emitter } from './emitter.js';
 import { generate } from './generate.js';
 
 /** Display form of a parameter: its name, `...rest`, or the pattern's source. */
-function paramName(p: t.Node): string {
+export function paramName(p: t.Node): string {
   if (p.type === 'Identifier') return p.name;
   if (p.type === 'AssignmentPattern') return paramName(p.left);
   if (p.type === 'RestElement') return `...${paramName(p.argument)}`;

@@ -19,8 +19,10 @@ import { Helpers } from './helpers.js';
 import { addHelperImport, registerModuleClasses, replaceWorkflow } from './emit-module.js';
 import { computeLiveness } from './liveness.js';
 import { Lowerer } from './lower-statements.js';
-import { metaNode, stepCode, workflowMeta } from './meta.js';
-import { patternNames } from './refs.js';
+import { metaNode, paramName, stepCode, workflowMeta } from './meta.js';
+import { certainWrites, patternNames } from './refs.js';
+import { blockBodies, capturedBindings, siteFunctions } from './environments.js';
+import { convertSites } from './sites.js';
 import { collectFileNames, NameGen, rewritePromiseCalls, stripTypes, unstableLocals } from './scope.js';
 import { analyse, moduleNames } from './scopes.js';
 import { checkParses } from './check-emitted.js';
@@ -49,27 +51,51 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   const promiseIsGlobal = !moduleNames(program).has('Promise');
 
   const metas: WorkflowMeta[] = [];
-  const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression; e: Emitter; envLayout: BindingsPlan['envLayout'] }[] = [];
+  const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression; e: Emitter; envLayout: BindingsPlan['envLayout']; registrations: t.Statement[] }[] = [];
   for (const site of sites) {
     if (!checkWorkflow(site, errors)) continue;
     if (!opts.typesStripped) stripTypes(site.fn);
+    blockBodies(site.fn);
+    const infos = siteFunctions(site.fn, site.name);
+    // Parameters as written (closure conversion may move them into environments).
+    const shown = new Map<t.Function, string[]>([site.fn, ...infos.map((i) => i.node)].map((f) => [f, f.params.map(paramName)]));
     const an = analyse(site.fn);
     if (promiseIsGlobal) rewritePromiseCalls(site.fn, new Set(an.free.filter((r) => r.id.name === 'Promise').map((r) => r.id)), helpers);
     const claimed = new Set(an.free.map((r) => r.id.name));
-    const plan = prepareBindings(site.fn, an, { names, helpers, prefix, claimed, keepCodeBindings: true });
-    try {
+    // Outer functions first: a binding's references (in nested functions too) are rewritten by its own function's plan.
+    const common = { names, helpers, prefix, claimed, captured: capturedBindings(an), counter: { env: 0, head: 0 } };
+    const plan = prepareBindings(site.fn, an, common);
+    const plans = new Map<t.Node, BindingsPlan>();
+    for (const info of infos) plans.set(info.node, prepareBindings(info.node, an, { ...common, rename: info.async }));
+    const envNames = [plan, ...plans.values()].flatMap((p) => Object.keys(p.envLayout));
+    const lower = (fn: t.Function, p: BindingsPlan, entry: t.Statement[], name: string, more = ''): { step: t.FunctionExpression; meta: WorkflowMeta; e: Emitter } => {
       const e = new Emitter({
         internal: { frame: `${prefix}f`, input: `${prefix}r`, pc: `${prefix}pc`, loop: `${prefix}loop`, err: `${prefix}x`, prefix },
-        unstable: unstableLocals(site.fn),
+        unstable: unstableLocals(fn),
         helpers,
       });
-      lowerFunction(e, site, plan);
+      lowerFunction(e, fn, p, entry);
       computeLiveness(e);
-      const step = buildStep(e, site.name);
+      const step = buildStep(e, name);
       const code = stepCode(step);
       checkParses(code, site, errors);
-      const meta = workflowMeta({ name: site.name, file: opts.file, fn: site.fn, code, e, origin: names.origin, envLayout: plan.envLayout });
-      done.push({ site, meta, step, e, envLayout: plan.envLayout });
+      // The version names all the code that interprets a state: the workflow's step and its sites' (`more`).
+      const meta = workflowMeta({ name, file: opts.file, fn, code: more ? `${code}\n${more}` : code, e, origin: names.origin, envLayout: p.envLayout });
+      return { step, e, meta: { ...meta, params: shown.get(fn) ?? meta.params } };
+    };
+    try {
+      const converted = convertSites(infos, {
+        file: opts.file,
+        prefix,
+        helpers,
+        an,
+        errors,
+        plans,
+        envNames,
+        lowerAsync: (fn, p, entry, info) => lower(fn, p, entry, info.id.replace('/', '$')),
+      });
+      const { step, meta, e } = lower(site.fn, plan, [], site.name, converted.code);
+      done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations });
       metas.push(meta);
     } catch (err) {
       if (err instanceof UnsupportedAwait) errors.at(err.node, err.message);
@@ -83,16 +109,19 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
     const others = new Map([...versions].filter(([n]) => n !== d.meta.name));
     d.meta.fingerprints = fingerprints({ e: d.e, name: d.meta.name, ...(d.envLayout ? { envLayout: d.envLayout } : {}), workflowVersions: others });
   }
-  for (const { site, meta, step } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step);
+  for (const { site, meta, step, registrations } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step, registrations);
   if (done.length) registerModuleClasses(program, helpers, opts.file);
   if (done.length) addHelperImport(program, helpers, opts.importSource);
   return metas;
 }
 
-function lowerFunction(e: Emitter, site: WorkflowSite, plan: BindingsPlan): void {
-  const fn = site.fn;
+function lowerFunction(e: Emitter, fn: t.Function, plan: BindingsPlan, entry: t.Statement[]): void {
   e.mark(new Label());
   for (const name of plan.locals) e.declare(name);
+  for (const s of entry) {
+    for (const n of certainWrites(s)) e.declare(n);
+    e.emit(s);
+  }
   for (const s of plan.prologue) e.emit(s);
   const params = fn.params as (t.Identifier | t.Pattern | t.RestElement)[];
   for (const p of params) for (const n of patternNames(p)) e.declare(n);

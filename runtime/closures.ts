@@ -65,7 +65,8 @@ export function closure(id: string, ...envs: object[]): (...args: never[]) => un
   const site = sites.get(id);
   if (!site) throw new Error(`reawait: unknown closure site '${id}' (is the module that defines it imported?)`);
   let fn: (...args: never[]) => unknown;
-  if (site.meta.kind === 'sync') fn = (site as SyncSite).make(...envs);
+  // A sync function gets its source's name and length (the factory's may differ: an inferred name, a captured parameter).
+  if (site.meta.kind === 'sync') fn = named((site as SyncSite).make(...envs), site.meta);
   else {
     const s = site as AsyncSite;
     fn = s.meta.ownThis

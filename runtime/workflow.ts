@@ -27,6 +27,7 @@ import { parseDuration, type Duration } from './duration.js';
 
 import { serializable } from './serializable.js';
 import { currentDefinition, defineCurrent } from './definitions.js';
+import { setFiberStarter } from './closures.js';
 
 export type { CompiledWorkflow } from './contract.js';
 export { parseDuration, type Duration, type DurationUnit } from './duration.js';
@@ -325,6 +326,16 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
 // ---------------------------------------------------------------------------
 
 export { closure, constAssign, defineSite, TDZ, tdz } from './closures.js';
+
+// Calling an async closure inside a running workflow starts a fiber: its frame's locals hold the site's envs (and `$this`).
+setFiberStarter((site, envs, thisArg, args) => {
+  const s = activeScheduler();
+  if (!s) throw new TypeError(`reawait: async closure '${site.meta.name || site.meta.id}' (${site.meta.file}:${site.meta.line}) was called outside a running workflow`);
+  const locals: Record<string, unknown> = {};
+  site.meta.envs.forEach((name, i) => (locals[name] = envs[i]));
+  if (site.meta.ownThis) locals.$this = thisArg;
+  return s.startFiber(site.meta.id, locals, [...args]);
+});
 export { forOf, forOfClose, forOfDone, forOfNext, forOfPark, forOfUnpark, type ForOfCursor } from './for-of.js';
 
 /** `Promise.resolve(v)` inside a workflow: a durable promise (the same one, for a durable promise). */

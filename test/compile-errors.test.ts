@@ -44,12 +44,34 @@ describe('refused constructs', () => {
     { name: 'new.target', body: '  return new.target;', at: 'new.target', col: 10, message: /'new\.target' is not supported/ },
     { name: 'await in a parameter default', body: '  return x;', params: 'x = await f()', at: 'export async function', col: 30, message: /'await' (in a parameter default|is not allowed in async function parameters)/ },
     {
-      name: 'await inside a closure',
-      body: '  const xs = [1, 2];\n  return xs.map(async (x) => await f(x));',
-      at: 'xs.map',
-      col: 30,
-      message: /async closures that await are not supported inside a workflow yet/,
+      name: "'this' in an arrow inside a method (its own site, made apart from the method)",
+      body: '  const o = { n: 1, get() { return [1].map((x) => this.n + x); } };\n  return o.get();',
+      at: 'const o',
+      col: 51,
+      message: /'this' inside an arrow function nested in a function of a workflow is not supported/,
     },
+    {
+      name: "'arguments' inside an async closure",
+      body: '  const g = async function () { return arguments.length; };\n  return await g();',
+      at: 'const g',
+      col: 40,
+      message: /'arguments' inside an async function of a workflow is not supported: use a rest parameter/,
+    },
+    {
+      name: 'an async generator closure',
+      body: '  const g = async function* () { yield await f(); };\n  return g;',
+      at: 'const g',
+      col: 13,
+      message: /async generator functions are not supported inside a workflow/,
+    },
+    {
+      name: 'an async function expression calling itself by its own name',
+      body: '  const g = async function h(n: number): Promise<number> { return n ? await h(n - 1) : await f(); };\n  return await g(2);',
+      at: 'const g',
+      col: 77,
+      message: /async function expression that refers to itself by its own name \('h'\)/,
+    },
+    { name: "'super' in an object method", body: '  const o = { m() { return super.toString(); } };\n  return o.m();', at: 'const o', col: 28, message: /'super' is not supported inside a workflow/ },
     { name: 'await in a computed class member name', body: '  class K { [await f()]() { return 1; } }\n  return K;', at: 'class K', col: 14, message: /'await' in a computed class member name is not supported inside a workflow: await the key into a const before the class/ },
     { name: 'await in a class heritage', body: '  const K = class extends (await f()) {};\n  return K;', at: 'class extends', col: 28, message: /'await' in a class's 'extends' clause is not supported inside a workflow/ },
   ];
@@ -98,7 +120,7 @@ describe('refused constructs', () => {
   });
 
   it('reports every error of the file, in every workflow, not just the first', () => {
-    const source = `${HEAD}export async function a() {\n  'use workflow';\n  const t = this;\n  return arguments[0];\n}\nexport const b = async () => {\n  'use workflow';\n  return [1].map(async (x) => await f(x));\n};\n`;
+    const source = `${HEAD}export async function a() {\n  'use workflow';\n  const t = this;\n  return arguments[0];\n}\nexport const b = async () => {\n  'use workflow';\n  return [1].map(async (x) => arguments[0] + (await f(x)));\n};\n`;
     const errors = errorsOf(source, 'src/many.ts');
     expect(errors.map((e) => `${e.file}:${e.line}:${e.column}`)).toEqual(['src/many.ts:5:13', 'src/many.ts:6:10', 'src/many.ts:10:31']);
     let message = '';

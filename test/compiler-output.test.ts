@@ -43,14 +43,17 @@ export function untouched(a: number): number { return a + 1; }
   const out = compile(source, { filename: 'src/shape.ts' });
 
   it('keeps each workflow name and form, with a calling stub and a definition after it', () => {
-    expect(out.code).toMatch(/^import \{ defineWorkflow as _rw_define, call as _rw_call, group as _rw_group \} from "reawait\/workflow";/);
+    expect(out.code).toMatch(/^import \{ defineWorkflow as _rw_define, call as _rw_call, group as _rw_group, closure as _rw_closure, defineSite as _rw_site \} from "reawait\/workflow";/);
     expect(out.code).toContain('export function pipeline(...args) {\n  return _rw_call(pipeline, args);\n}\n_rw_define(pipeline, {');
     expect(out.code).toContain('export const arrow = function arrow(...args) {\n  return _rw_call(arrow, args);\n};\n_rw_define(arrow, {');
     expect(out.code).toContain('const hidden = function hidden(...args) {');
     expect(out.code).toContain('export default function main(...args) {');
     expect(out.code).toContain('function pipeline$step($f, $r) {');
     // Promise.all inside the workflow became a durable group; types are stripped everywhere
-    expect(out.code).toContain('_rw_group("all", files.map(f => encode(f)))');
+    expect(out.code).toContain('_rw_group("all", files.map(_rw_closure("pipeline/1")))');
+    // …and the arrow a closure site, registered after the workflow's definition
+    expect(out.code).toContain('_rw_site({\n  id: "pipeline/1",\n  kind: "sync",');
+    expect(out.code).toContain('}, () => f => {\n  return encode(f);\n});');
     expect(out.code).toContain('export function untouched(a) {\n  return a + 1;\n}');
     expect(out.code).not.toMatch(/: number|: string\[\]|as number|import type/);
   });

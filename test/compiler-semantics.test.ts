@@ -297,9 +297,11 @@ export async function semParams({ a, b = 2 }: { a: number; b?: number }, [c, ...
 
   it('a local that cannot be saved fails the suspension with its name and the await location', async () => {
     const { module } = await compileAndImport(
-      `${HEAD}export async function semBadLocal() {
+      // A function from outside the workflow: it has no site, so it cannot be saved.
+      `${HEAD}const named = function named() {};
+export async function semBadLocal() {
   'use workflow';
-  let handler = function named() {};
+  let handler = named;
   await sleep('1s');
   return typeof handler;
 }`,
