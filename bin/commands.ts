@@ -12,12 +12,15 @@ const ARGS = { name: 'args', kind: 'value', value: 'json', help: 'the workflow\'
 export const commands: readonly CommandSpec[] = [
   {
     name: 'compile',
-    summary: 'compile the workflows of a source folder into runnable JavaScript',
-    description: 'Every .ts/.js file under <src-dir> is written to --out: workflow functions (\'use workflow\') become resumable state machines, everything else has its types stripped. Every compile error is printed with file, line, column and a code frame.',
-    positionals: [{ name: 'src-dir', help: 'the folder of sources to compile.' }],
-    options: [{ name: 'out', short: 'o', kind: 'value', value: 'out-dir', required: true, help: 'the folder to write the compiled files to (created if missing).' }],
-    exits: { 1: 'at least one file has a compile error (all are printed; the other files are still written)' },
-    examples: ['npx reawait compile src --out build'],
+    summary: 'compile the workflows of a source folder (or one file) into runnable JavaScript',
+    description: "Every .ts/.mts/.js file under <src> is written to --out with a source map: workflow functions ('use workflow') become resumable state machines, everything else has its types stripped, relative imports are rewritten to the files written (extensionless and folder imports too), and each TypeScript source gets a .d.ts that re-exports its types. Every compile error is printed with file, line, column and a code frame.",
+    positionals: [{ name: 'src', help: 'the folder of sources to compile, or one source file.' }],
+    options: [
+      { name: 'out', short: 'o', kind: 'value', value: 'out-dir', required: true, help: 'the folder to write the compiled files to (created if missing).' },
+      { name: 'watch', short: 'w', kind: 'flag', help: 'after compiling, keep compiling each source file as it changes, until Ctrl+C.' },
+    ],
+    exits: { 0: 'compiled (with --watch: stopped by Ctrl+C)', 1: 'at least one file has a compile error (all are printed; the other files are still written)' },
+    examples: ['npx reawait compile src --out build', 'npx reawait compile src/workflow.ts --out build --watch'],
     load: () => import('./compile.js'),
   },
   {

@@ -33,7 +33,7 @@ async function sources(dir: string): Promise<string[]> {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
       if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) out.push(...(await sources(full)));
-    } else if (SOURCE.test(entry.name) && !/\.d\.m?ts$/.test(entry.name)) out.push(full);
+    } else if (isSourceFile(entry.name)) out.push(full);
   }
   return out.sort();
 }
@@ -42,38 +42,53 @@ export async function compileDir(srcDir: string, outDir: string, options: Compil
   const files: string[] = [];
   const errors: CompileErrorItem[] = [];
   for (const source of await sources(srcDir)) {
-    const rel = path.relative(srcDir, source);
-    const output = path.join(outDir, rel.replace(SOURCE, '.js'));
-    const filename = path.relative(process.cwd(), source).split(path.sep).join('/');
-    try {
-      const code = await readFile(source, 'utf8');
-      const result = compile(code, {
-        filename,
-        rewriteImportExtensions: true,
-        ...(options.importSource ? { importSource: options.importSource } : {}),
-      });
-      await mkdir(path.dirname(output), { recursive: true });
-      const mapName = `${path.basename(output)}.map`;
-      if (result.map) {
-        // The map's `sources` entry must resolve from the output folder back to the source.
-        const map = { ...(result.map as Record<string, unknown>), sources: [path.relative(path.dirname(output), source).split(path.sep).join('/')], file: path.basename(output) };
-        await writeFile(`${output}.map`, JSON.stringify(map));
-      }
-      await writeFile(output, result.map ? `${result.code}\n//# sourceMappingURL=${mapName}\n` : `${result.code}\n`);
-      const dts = declarationsFor(source, output, result.code);
-      if (dts) await writeFile(dts.file, dts.text);
-      files.push(output);
-      options.onFile?.({ source, output, errors: [] });
-    } catch (err) {
-      const items: CompileErrorItem[] =
-        err instanceof CompileError
-          ? err.errors
-          : [{ file: filename, line: lineOf(err), column: columnOf(err), message: err instanceof Error ? err.message : String(err), codeFrame: '' }];
-      errors.push(...items);
-      options.onFile?.({ source, output: null, errors: items });
-    }
+    const r = await compileFile(source, path.join(outDir, path.relative(srcDir, source).replace(SOURCE, '.js')), options);
+    if (r.output) files.push(r.output);
+    errors.push(...r.errors);
   }
   return { files, errors };
+}
+
+/** True for a file compileDir compiles (`.ts`/`.mts`/`.js`, not `.d.ts`). */
+export function isSourceFile(file: string): boolean {
+  return SOURCE.test(file) && !/\.d\.m?ts$/.test(file);
+}
+
+/** Where compileDir writes `source` (a file under `srcDir`). */
+export function outputFor(source: string, srcDir: string, outDir: string): string {
+  return path.join(outDir, path.relative(srcDir, source).replace(SOURCE, '.js'));
+}
+
+/** Compile one source file to `output` (`.js`, `.js.map` and, for TypeScript, `.d.ts`); its errors instead when it has any. */
+export async function compileFile(source: string, output: string, options: CompileDirOptions = {}): Promise<{ output: string | null; errors: CompileErrorItem[] }> {
+  const filename = path.relative(process.cwd(), source).split(path.sep).join('/');
+  try {
+    const code = await readFile(source, 'utf8');
+    const result = compile(code, {
+      filename,
+      rewriteImportExtensions: true,
+      ...(options.importSource ? { importSource: options.importSource } : {}),
+    });
+    await mkdir(path.dirname(output), { recursive: true });
+    const mapName = `${path.basename(output)}.map`;
+    if (result.map) {
+      // The map's `sources` entry must resolve from the output folder back to the source.
+      const map = { ...(result.map as Record<string, unknown>), sources: [path.relative(path.dirname(output), source).split(path.sep).join('/')], file: path.basename(output) };
+      await writeFile(`${output}.map`, JSON.stringify(map));
+    }
+    await writeFile(output, result.map ? `${result.code}\n//# sourceMappingURL=${mapName}\n` : `${result.code}\n`);
+    const dts = declarationsFor(source, output, result.code);
+    if (dts) await writeFile(dts.file, dts.text);
+    options.onFile?.({ source, output, errors: [] });
+    return { output, errors: [] };
+  } catch (err) {
+    const items: CompileErrorItem[] =
+      err instanceof CompileError
+        ? err.errors
+        : [{ file: filename, line: lineOf(err), column: columnOf(err), message: err instanceof Error ? err.message : String(err), codeFrame: '' }];
+    options.onFile?.({ source, output: null, errors: items });
+    return { output: null, errors: items };
+  }
 }
 
 /**

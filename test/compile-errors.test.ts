@@ -171,13 +171,13 @@ describe('reawait compile (CLI)', () => {
     const dir = tmp();
     let c = capture();
     expect(await main([], c.io)).toBe(2);
-    expect(c.err.join('')).toMatch(/missing <src-dir>[\s\S]*usage: npx reawait compile <src-dir> --out <out-dir>/);
+    expect(c.err.join('')).toMatch(/missing <src>[\s\S]*usage: npx reawait compile <src> --out <out-dir> \[options\]/);
     c = capture();
     expect(await main([dir], c.io)).toBe(2);
     expect(c.err.join('')).toContain('--out is required');
     c = capture();
     expect(await main([path.join(dir, 'nope'), '--out', path.join(dir, 'o')], c.io)).toBe(2);
-    expect(c.err.join('')).toMatch(/source folder '.*nope' does not exist/);
+    expect(c.err.join('')).toMatch(/source '.*nope' does not exist/);
     c = capture();
     expect(await main([dir, '--out'], c.io)).toBe(2);
     expect(c.err.join('')).toContain('--out needs a value');

@@ -4,6 +4,7 @@
  * compile() snippet returns what it says. Only the snippets' `vitest` import
  * is rewired (a test file cannot register tests from inside a test).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { encodeValue, roundTripValue } from '../runtime/codec.js';
 import { COMPILED_DIR } from './support/compile-fixture.js';
 import { ROOT } from './support/fixture-corpus.js';
 import { setupCommands } from './support/readme.js';
+import { ensureDist } from './support/global-setup.js';
 
 const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const blocks = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -64,7 +66,7 @@ describe('README', () => {
   });
 
   it('the embedded Client/Worker snippet runs the workflow to the result it shows', async () => {
-    const snippet = block((b) => b.includes("store: 'local'"), 'the embedded backend snippet');
+    const snippet = block((b) => b.includes("store: 'local'") && !b.startsWith('// src/'), 'the embedded backend snippet');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'reawait-readme-'));
     const rewired = snippet
       .replaceAll("'./build/", `'${path.join(HERE, 'build')}/`)
@@ -108,4 +110,33 @@ describe('README', () => {
     const listed = /workflows\[0\]: \{ ([^[]*)\[/.exec(snippet)![1]!.split(',').map((k) => k.split(':')[0]!.trim());
     expect(Object.keys(m.workflows[0]!)).toEqual(expect.arrayContaining(listed));
   });
+});
+
+describe('README: a new app in five minutes', () => {
+  const section = README.slice(README.indexOf('## A new app in five minutes'), README.indexOf('## Contents'));
+  const fenced = (lang: string) => [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+  const APP = path.join(COMPILED_DIR, 'quickstart');
+
+  it('its files type-check under its strict tsconfig, and its run command prints what app.ts says', async () => {
+    await ensureDist(); // 'reawait', 'reawait/workflow' and 'reawait/register' resolve to the built package
+    rmSync(APP, { recursive: true, force: true });
+    mkdirSync(path.join(APP, 'src'), { recursive: true });
+    const files = fenced('ts');
+    expect(files.map((f) => /^\/\/ (\S+):/.exec(f)?.[1])).toEqual(['src/activities.ts', 'src/greeting.ts', 'src/app.ts']);
+    for (const f of files) writeFileSync(path.join(APP, /^\/\/ (\S+):/.exec(f)![1]!), f);
+    const [tsconfig] = fenced('json');
+    writeFileSync(path.join(APP, 'tsconfig.json'), tsconfig!);
+
+    const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', APP], { cwd: APP, encoding: 'utf8' });
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
+    expect(tsc.status).toBe(0);
+
+    const [, run] = fenced('sh');
+    const command = run!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).find((l) => l.startsWith('node '))!;
+    expect(command).toBe('node --import reawait/register src/app.ts');
+    const r = spawnSync(process.execPath, command.split(' ').slice(1), { cwd: APP, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    const printed = /console\.log\(.*\); \/\/ (.*)$/m.exec(files[2]!)![1]!;
+    expect(r.stdout).toBe(`${printed}\n`);
+  }, 120_000);
 });
