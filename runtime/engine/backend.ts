@@ -14,6 +14,8 @@ export interface Backend {
   ready?(timeoutMs: number): Promise<void>;
   /** Where it keeps its data, for messages (a Redis URL with the password redacted). */
   address?: string;
+  /** What a worker should warn about once at start (e.g. a Redis that keeps nothing on disk). */
+  warnings?(): Promise<string[]>;
 }
 
 export interface BackendOptions {

@@ -8,7 +8,7 @@ import { decodeState, headerLines } from '../state-codec.js';
 import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
 import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from '../store.js';
-import { ExecutionNotFoundError, isTerminal } from '../store.js';
+import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { checkUserId } from '../ids.js';
 
@@ -68,10 +68,18 @@ export class ExecutionHandle<T = unknown> {
   signal(name: string, payload?: unknown): Promise<void> {
     return this.engine.signal(this.id, name, payload);
   }
-  cancel(reason?: string): Promise<void> {
+  /**
+   * Ask the workflow to stop (it sees CancelledError at its await).
+   * Resolves 'requested', or 'already requested' when an earlier cancel is
+   * still being carried out; rejects with ExecutionEndedError when the
+   * execution has already ended (nothing to cancel).
+   */
+  cancel(reason?: string): Promise<CancelResult> {
     return this.engine.cancel(this.id, reason);
   }
 }
+
+export type CancelResult = 'requested' | 'already requested';
 
 export class ExecutionTimeoutError extends Error {
   override name = 'ExecutionTimeoutError';
@@ -180,13 +188,18 @@ export class ClientEngine {
     if (outcome === 'ready') await this.pushIfReady(id);
   }
 
-  async cancel(id: string, reason?: string): Promise<void> {
+  async cancel(id: string, reason?: string): Promise<CancelResult> {
     const outcome = await this.o.store.requestCancel(id, encodePayload(reason ?? '', 'a cancel reason', this.o.maxPayloadBytes), {
       t: Date.now(),
       type: 'cancel requested',
       ...(reason ? { reason } : {}),
     });
     if (outcome === 'ready') await this.pushIfReady(id);
+    if (outcome !== 'noop') return 'requested';
+    // 'noop': it had ended, or a cancel was asked for before (an execution never leaves an end).
+    const rec = await this.mustLoad(id);
+    if (isTerminal(rec.status)) throw new ExecutionEndedError(id, `cancel (it is ${rec.status})`);
+    return 'already requested';
   }
 
   private async pushIfReady(id: string): Promise<void> {

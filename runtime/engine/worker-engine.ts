@@ -39,6 +39,8 @@ export interface WorkerEngineOptions {
 }
 
 const now = (): number => Date.now();
+/** What an activity call's race resolves to when its call is no longer wanted. */
+const ABANDONED: unique symbol = Symbol('abandoned');
 /** Steps one in-process resume may chain before handing the execution back to the queue. */
 const MAX_CHAIN = 100;
 const ev = (type: string, detail: Record<string, unknown> = {}): HistoryEvent => ({ t: now(), type, ...detail });
@@ -335,29 +337,41 @@ export class WorkerEngine {
     const controller = new AbortController();
     const timeoutMs = job.options.timeout;
     let timer: NodeJS.Timeout | undefined;
-    // A cancel (or another delivery settling the slot) aborts the activity's signal.
+    // A cancel (or another delivery settling the slot) aborts the activity's signal, and frees this
+    // worker's slot at once: an activity that ignores its signal keeps running, but nobody waits for it.
+    let abandon: () => void = () => {};
+    const abandoned = new Promise<typeof ABANDONED>((resolve) => (abandon = () => resolve(ABANDONED)));
     const liveCheck = setInterval(() => {
-      store.isLive(id, op).then(
-        (live) => live || controller.abort(new CancelledError(`call of activity '${activity}' is no longer wanted: its execution was cancelled or moved on`)),
-        () => {},
-      );
+      store.isLive(id, op).then((live) => {
+        if (live) return;
+        controller.abort(new CancelledError(`call of activity '${activity}' is no longer wanted: its execution was cancelled or moved on`));
+        abandon();
+      }, () => {});
     }, this.o.liveCheckMs ?? 1000);
     liveCheck.unref();
     let value: unknown;
     try {
       const run = runActivity(fn, args, { idempotencyKey: idempotencyKey(job), attempt: attempt.attempt, executionId: id, activity, signal: controller.signal });
-      value = await (timeoutMs === undefined
-        ? run
-        : Promise.race([
-            run,
-            new Promise<never>((_, reject) => {
-              timer = setTimeout(() => {
-                const err = new ActivityTimeoutError(activity, timeoutMs, attempt.attempt);
-                controller.abort(err);
-                reject(err);
-              }, timeoutMs);
-            }),
-          ]));
+      const outcome = await Promise.race([
+        run,
+        abandoned,
+        ...(timeoutMs === undefined
+          ? []
+          : [
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => {
+                  const err = new ActivityTimeoutError(activity, timeoutMs, attempt.attempt);
+                  controller.abort(err);
+                  reject(err);
+                }, timeoutMs);
+              }),
+            ]),
+      ]);
+      if (outcome === ABANDONED) {
+        run.catch(() => {}); // its late rejection is nobody's business
+        return; // not live: there is nothing to settle
+      }
+      value = outcome;
     } catch (error) {
       if (!attempt.final) {
         await store.appendHistory(id, ev('call retried', { op, activity, attempt: attempt.attempt, error: message(error) })).catch(() => {});

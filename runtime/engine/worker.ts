@@ -96,6 +96,7 @@ export class Worker {
       await engine.stop(0).catch(() => {});
       throw error;
     }
+    for (const w of (await backend.warnings?.().catch(() => [])) ?? []) onError(new Error(w), 'warning');
     return engine;
   }
 

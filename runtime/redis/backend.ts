@@ -4,6 +4,7 @@ import { RedisStore } from './redis-store.js';
 import { BeeQueueQueue } from './beequeue-queue.js';
 import { bounded, type RedisHealth } from './bounded.js';
 import type { Backend } from '../engine/backend.js';
+import { persistenceWarning } from './persistence.js';
 
 export interface RedisBackendOptions {
   redis: RedisInput;
@@ -35,7 +36,7 @@ export function redisBackend(options: RedisBackendOptions, worker: boolean): Bac
   };
   const ready = (ms: number): Promise<void> => whenReady(conn, ms);
   // A worker waits out a Redis restart (its jobs resume after it); a client's caller must hear of it.
-  if (worker) return { store, queue, ready, address: conn.address };
+  if (worker) return { store, queue, ready, address: conn.address, warnings: async () => [await persistenceWarning(conn.redis, conn.address)].filter((w): w is string => w !== undefined) };
   const timeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   return { store: bounded(store, health, timeout), queue: bounded(queue, health, timeout), ready, address: conn.address };
 }
