@@ -11,21 +11,34 @@ import { runActivity, type ActivityContext } from './activity-context.js';
 import { decodeValue, roundTripValue } from './codec.js';
 import { encodeError } from './thrown.js';
 import { ActivityTimeoutError, UnknownActivityError, UnknownWorkflowError } from './errors.js';
-import { advance, defaultResolve, initialState, type OpSettlement, type Resolve } from './machine.js';
+import { advance, defaultResolve, initialState, type MachineState, type OpSettlement, type Resolve, type ResumeInputs } from './machine.js';
 import { decodeState, encodeState } from './state-codec.js';
 import { WatchTable } from './watches.js';
-import { registeredWorkflow, setNativeHost, workflowRecord, type NativeHost } from './workflow.js';
+import { CancelledError, registeredWorkflow, setNativeHost, workflowRecord, type NativeHost } from './workflow.js';
+import { parseDuration, type Duration } from './duration.js';
+import { withVirtualDate } from './virtual-date.js';
 
 export interface SimOptions {
   /** Activity functions keyed by name (an `import * as acts` namespace works). */
   activities: object;
-  /** Signal payloads by name, available from the start. */
+  /** Signal payloads by name, available from the start (every wait for that name gets it). */
   signals?: Record<string, unknown>;
+  /**
+   * Signals (and for runWorkflow, a cancel) delivered at virtual times after
+   * the start, in order: a signal is buffered until the workflow waits for it,
+   * as the stores do; a cancel rejects the workflow's current awaits with
+   * CancelledError(reason).
+   */
+  timeline?: readonly TimelineEvent[];
+  /** The virtual clock's start, as `Date.now()` and `new Date()` inside the workflow (default: the real time when the run starts). */
+  startTime?: number | Date;
   /** Called before every activity attempt with the arguments the activity receives. */
   onCall?: (name: string, args: unknown[]) => void;
   /** Execution id shown to activities (activityContext().executionId); default `test-<n>`. */
   executionId?: string;
 }
+
+export type TimelineEvent = { at: Duration; signal: string; payload?: unknown } | { at: Duration; cancel: string };
 
 export interface RunWorkflowOptions extends SimOptions {
   /**
@@ -72,8 +85,17 @@ export class VirtualClock {
   private seq = 0;
   private scheduled = false;
   private disposed = false;
+  /** Counts every change (a timer set or fired, work started or done), so that an idle check can tell nothing happened meanwhile. */
+  progress = 0;
+  /** Called when no timer is set and no work is in flight. */
+  onIdle: (() => void) | undefined;
+
+  get idle(): boolean {
+    return this.inFlight === 0 && this.timers.length === 0;
+  }
 
   sleep(ms: number): Promise<void> {
+    this.progress++;
     return new Promise((fire) => {
       this.timers.push({ due: this.now + ms, seq: this.seq++, fire });
       this.kick();
@@ -83,10 +105,12 @@ export class VirtualClock {
   /** Count `work` as in flight: timers wait for it. */
   async track<T>(work: () => Promise<T>): Promise<T> {
     this.inFlight++;
+    this.progress++;
     try {
       return await work();
     } finally {
       this.inFlight--;
+      this.progress++;
       this.kick();
     }
   }
@@ -106,7 +130,9 @@ export class VirtualClock {
   }
 
   private tick(): void {
-    if (this.disposed || this.inFlight > 0 || this.timers.length === 0) return;
+    if (this.disposed || this.inFlight > 0) return;
+    if (this.timers.length === 0) return this.onIdle?.();
+    this.progress++;
     this.timers.sort((a, b) => a.due - b.due || a.seq - b.seq);
     const t = this.timers.shift()!;
     this.now = Math.max(this.now, t.due);
@@ -129,6 +155,18 @@ class Sim {
   private children = 0;
   /** Child executions by id: starting an id that runs or ran awaits that one (as the stores do). */
   readonly childRuns = new Map<string, Promise<unknown>>();
+  /** Timeline signals delivered before anyone waited, by name, in order. */
+  private readonly buffered = new Map<string, unknown[]>();
+  /** Signal waits not yet served, by name, in order; `timed`: it ends by itself. */
+  private readonly waiters = new Map<string, { deliver: (payload: unknown) => void; timed: boolean }[]>();
+  /** Signals the timeline has yet to deliver, by name. */
+  private readonly due = new Map<string, number>();
+  /** The root workflow's cancel hook (runWorkflow sets it). */
+  onCancel: ((error: CancelledError) => void) | undefined;
+  /** The workflow waits and only a settlement can wake it (runWorkflow knows; for the source, assumed after a pause). */
+  blocked: (() => boolean) | undefined;
+  /** The real time of virtual time 0. */
+  readonly epoch: number;
 
   constructor(
     readonly options: SimOptions,
@@ -138,6 +176,56 @@ class Sim {
   ) {
     this.fatal = new Promise<never>((_, reject) => (this.failRun = reject));
     this.fatal.catch(() => undefined); // observed through Promise.race by the driver
+    this.epoch = options.startTime === undefined ? Date.now() : Number(options.startTime);
+    for (const event of options.timeline ?? []) this.schedule(event);
+    this.clock.onIdle = () => this.checkStuck();
+  }
+
+  /** `Date.now()` inside the workflow: the virtual clock from the start time. */
+  now(): number {
+    return this.epoch + this.clock.now;
+  }
+
+  private schedule(event: TimelineEvent): void {
+    const at = parseDuration(event.at);
+    if ('signal' in event) {
+      this.due.set(event.signal, (this.due.get(event.signal) ?? 0) + 1);
+      void this.clock.sleep(at).then(() => {
+        this.due.set(event.signal, this.due.get(event.signal)! - 1);
+        const waiter = this.waiters.get(event.signal)?.shift();
+        if (waiter) waiter.deliver(event.payload);
+        else this.buffered.set(event.signal, [...(this.buffered.get(event.signal) ?? []), event.payload]);
+      });
+    } else {
+      void this.clock.sleep(at).then(() => {
+        if (!this.onCancel) return this.fail(new TypeError(`options.timeline: a cancel is delivered by runWorkflow only (${this.driver} runs the source, whose awaits it cannot reach)`));
+        this.onCancel(new CancelledError(event.cancel));
+      });
+    }
+  }
+
+  /**
+   * Nothing can happen any more (no timer, nothing in flight) while a signal
+   * wait without a timeout has no payload coming: the run would hang, so it
+   * fails naming the signal. Checked again a moment later, so that a workflow
+   * resuming right now (and a race another branch won) is not mistaken for it.
+   */
+  private checkStuck(): void {
+    const stuck = () => [...this.waiters].filter(([name, ws]) => ws.some((w) => !w.timed) && !this.due.get(name)).map(([name]) => name);
+    if (stuck().length === 0) return;
+    const progress = this.clock.progress;
+    setTimeout(() => {
+      const names = stuck();
+      if (!this.clock.idle || this.clock.progress !== progress || names.length === 0 || this.blocked?.() === false) return;
+      const given = Object.keys(this.options.signals ?? {});
+      this.fail(
+        new Error(
+          `workflow waits for signal '${names[0]}' which ${this.driver} was not given` +
+            (given.length ? ` (signals given: ${given.join(', ')})` : ' (no signals were given)') +
+            `; pass it in options.signals or options.timeline, or give the signal a timeout`,
+        ),
+      );
+    }, this.blocked ? 0 : 200).unref();
   }
 
   fail(error: unknown): void {
@@ -162,18 +250,22 @@ class Sim {
   }
 
   signal(name: string, timeoutMs: number | undefined): Promise<unknown> {
+    const what = `the payload of signal '${name}'`;
+    const buffered = this.buffered.get(name);
+    if (buffered?.length) return Promise.resolve(this.pass(buffered.shift(), what));
     const signals = this.options.signals ?? {};
-    if (Object.hasOwn(signals, name)) return Promise.resolve(this.pass(signals[name], `the payload of signal '${name}'`));
-    if (timeoutMs !== undefined) return this.clock.sleep(timeoutMs).then(() => undefined);
-    const given = Object.keys(signals);
-    this.fail(
-      new Error(
-        `workflow waits for signal '${name}' which ${this.driver} was not given` +
-          (given.length ? ` (signals given: ${given.join(', ')})` : ' (no signals were given)') +
-          `; pass it in options.signals or give the signal a timeout`,
-      ),
-    );
-    return new Promise<never>(() => undefined);
+    if (Object.hasOwn(signals, name)) return Promise.resolve(this.pass(signals[name], what));
+    return new Promise((resolve) => {
+      const waiter = { deliver: (payload: unknown) => resolve(this.pass(payload, what)), timed: timeoutMs !== undefined };
+      this.waiters.set(name, [...(this.waiters.get(name) ?? []), waiter]);
+      if (timeoutMs === undefined) return this.clock.onIdle?.();
+      void this.clock.sleep(timeoutMs).then(() => {
+        const ws = this.waiters.get(name) ?? [];
+        if (!ws.includes(waiter)) return; // the signal came first
+        this.waiters.set(name, ws.filter((w) => w !== waiter));
+        resolve(undefined);
+      });
+    });
   }
 
   /** One activity call: attempts with retries (virtual backoff), per-attempt timeout, the codec at its boundary. */
@@ -247,7 +339,7 @@ export async function runWorkflow<F extends (...args: never[]) => Promise<unknow
   const sim = new Sim(options, roundTrip, 'runWorkflow');
   const stats = { suspensions: 0, maxStateBytes: 0 };
   try {
-    const result = await Promise.race([runCompiled(record, args as unknown[], sim, stats, options.maxSuspensions ?? 100_000, sim.executionId), sim.fatal]);
+    const result = await Promise.race([runCompiled(record, args as unknown[], sim, stats, options.maxSuspensions ?? 100_000, sim.executionId, true), sim.fatal]);
     return { result: result as Awaited<ReturnType<F>>, suspensions: stats.suspensions, maxStateBytes: stats.maxStateBytes, virtualMs: sim.clock.now };
   } finally {
     sim.clock.dispose();
@@ -261,15 +353,29 @@ async function runCompiled(
   stats: { suspensions: number; maxStateBytes: number },
   maxSuspensions: number,
   executionId: string,
+  root = false,
 ): Promise<unknown> {
   const args = sim.pass(rawArgs, `the arguments of workflow '${record.meta.name}'`);
   const table = new WatchTable();
   /** Settlements recorded and not yet applied (op → outcome), in arrival order. */
   const arrived = new Map<number, OpSettlement>();
+  /** Ops a cancel gave up: their late settlements are dropped, as the stores drop them. */
+  const dropped = new Set<number>();
   let rev = 0;
   let waiting: { wake: () => void; where: string } | undefined;
+  let cancel: CancelledError | undefined;
+  if (root) {
+    sim.blocked = () => waiting !== undefined;
+    sim.onCancel = (error) => {
+      cancel = error;
+      const w = waiting;
+      waiting = undefined;
+      w?.wake();
+    };
+  }
+  const resume = (state: MachineState, inputs: ResumeInputs) => withVirtualDate(() => sim.now(), () => advance(state, inputs, { resolve: resolveRegistered, executionId, rev }));
   const settleOp = (op: number, ok: boolean, value: unknown): void => {
-    if (arrived.has(op)) return;
+    if (arrived.has(op) || dropped.has(op)) return;
     arrived.set(op, { op, ok, value });
     if (table.settle(op, ok) && waiting) {
       const w = waiting;
@@ -277,7 +383,7 @@ async function runCompiled(
       w.wake();
     }
   };
-  let step = await advance(initialState(record), { start: args }, { resolve: resolveRegistered, executionId, rev });
+  let step = await resume(initialState(record), { start: args });
   for (;;) {
     for (const { op, cmd } of step.effects.started) {
       serveOp(cmd, sim, executionId).then(
@@ -288,6 +394,7 @@ async function runCompiled(
     if (step.kind === 'completed') return step.value;
     if (step.kind === 'failed') throw step.error;
     for (const op of [...step.effects.consumed, ...step.effects.dropped]) table.forget(op);
+    for (const op of step.effects.dropped) (dropped.add(op), arrived.delete(op));
     rev++;
     let state = step.state;
     if (++stats.suspensions > maxSuspensions)
@@ -298,13 +405,15 @@ async function runCompiled(
       state = decodeState(text);
     }
     const unconsumed = new Map([...arrived.values()].map((s) => [s.op, s.ok]));
-    if (!table.apply(step.watches, unconsumed)) {
+    if (!table.apply(step.watches, unconsumed) && !cancel) {
       const where = `${record.meta.name} at ${step.at.file}:${step.at.line}`;
       await new Promise<void>((wake) => (waiting = { wake, where }));
     }
     const settlements = [...arrived.values()];
     arrived.clear();
-    step = await advance(state, { settlements }, { resolve: resolveRegistered, executionId, rev });
+    const inputs: ResumeInputs = cancel ? { settlements, cancel } : { settlements };
+    cancel = undefined;
+    step = await resume(state, inputs);
   }
 }
 
@@ -372,7 +481,7 @@ export async function runNative<F extends (...args: never[]) => Promise<unknown>
   setNativeHost(host);
   try {
     const callArgs = sim.pass(args as unknown[], 'the workflow arguments');
-    const run = (async () => (workflow as unknown as (...a: unknown[]) => Promise<unknown>)(...callArgs))();
+    const run = withVirtualDate(() => sim.now(), async () => (workflow as unknown as (...a: unknown[]) => Promise<unknown>)(...callArgs));
     const result = await Promise.race([run, sim.fatal]);
     return { result: result as Awaited<ReturnType<F>> };
   } finally {
