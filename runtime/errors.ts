@@ -148,6 +148,6 @@ export class ActivityTimeoutError extends Error {
 }
 
 // The runtime's own errors cross process boundaries (activity and workflow
-// failures, inbox replies) and come back as themselves.
+// failures) and come back as themselves.
 for (const E of [StateEncodeError, ValueEncodeError, CorruptStateError, UnknownWorkflowError, UnknownActivityError, PayloadTooLargeError, VersionMismatchError, ActivityTimeoutError])
   serializable(E, `reawait.${E.name}`);

@@ -1,14 +1,13 @@
 /**
  * `reawait`: the durable runtime. Client starts and inspects executions,
  * Worker runs them; on Redis + bee-queue (`{ redis }`) or on the embedded
- * backend (`{ store: 'local', dir }`: one process, state in a folder).
+ * backend (`{ store: 'local', dir }`: one SQLite file, any number of processes).
  */
 export { Client, type ClientOptions } from './engine/client.js';
 export { Worker, type WorkerOptions } from './engine/worker.js';
 export { ExecutionHandle, ExecutionTimeoutError, type Description, type StartOptions } from './engine/client-engine.js';
 export type { Backend, BackendOptions } from './engine/backend.js';
-export { localBackend, type LocalBackendOptions } from './local/backend.js';
-export { FolderLockedError } from './local/dir-lock.js';
+export { DatabaseDamagedError } from './sqlite/damage.js';
 export { activityContext, type ActivityContext } from './activity-context.js';
 export { serializable, type SerializableOptions } from './serializable.js';
 export { upgrade, type UpgradeFn, type UpgradeTarget } from './upgrade.js';

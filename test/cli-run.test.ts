@@ -1,16 +1,17 @@
 /**
  * `reawait run` as a user runs it (the built CLI, a child process): plain
  * progress lines when stderr is not a terminal, the result as JSON on stdout,
- * exit codes, clear errors, the folder lock between two runs, Ctrl+C with a
- * resume hint, and kill -9 mid-group followed by a resume that re-runs no
- * completed activity.
+ * exit codes, clear errors, two runs sharing one database, other commands
+ * reading and writing it while a run works, Ctrl+C with a resume hint, and
+ * kill -9 mid-group followed by a resume that re-runs no completed activity.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { fileKey } from '../runtime/local/durable-files.js';
+import { openDatabase } from '../runtime/sqlite/database.js';
+import { SqliteStore } from '../runtime/sqlite/sqlite-store.js';
 import { writeModule, writeWorkflowModule } from './support/child-worker.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
 
@@ -119,7 +120,8 @@ const count = (file: string, line: string) => lines(file).filter((l) => l === li
 describe('reawait run', () => {
   it('not on a terminal: one plain progress line per change on stderr, the result as JSON on stdout, exit 0', async () => {
     const { dir, runs } = fresh();
-    const r = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[3]', '--id', 'plain', '--dir', dir], { RUNS_FILE: runs });
+    // calls slow enough that the progress poll sees the execution waiting
+    const r = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[3]', '--id', 'plain', '--dir', dir], { RUNS_FILE: runs, FAST: '0', SLOW_MS: '400' });
     expect(await r.exited).toBe(0);
     expect(JSON.parse(r.stdout())).toEqual({ parts: [0, 10, 20], total: 30 });
     const err = r.stderr();
@@ -150,11 +152,11 @@ describe('reawait run', () => {
     expect(existsSync(`${dir}-typo`)).toBe(false);
   });
 
-  it('while reawait run holds the folder, status, list and signal from other processes reach it through its inbox', async () => {
+  it('while reawait run works, status, list and signal from other processes read and write the same database', async () => {
     const { dir, runs } = fresh();
     const r = run(['approval', '--workflows', wf, '--activities', acts, '--args', '[2]', '--id', 'ask', '--dir', dir], { RUNS_FILE: runs });
     onTestFinished(() => void (r.proc.exitCode === null && r.proc.kill('SIGKILL'))); // it waits for a signal: never leave it behind
-    await r.waitFor(/waiting at procs\/run-workflows\.ts:\d+, 0\/1 call/);
+    await r.waitFor(/waiting at procs\/run-workflows\.ts:\d+/);
     await expect.poll(async () => {
       const s = run(['ask', '--dir', dir], {}, 'status');
       return (await s.exited) === 0 ? (JSON.parse(s.stdout()) as { status: string; history: { type: string }[] }).history.some((e) => e.type === 'call completed') : false;
@@ -200,15 +202,16 @@ describe('reawait run', () => {
     expect(r2.stderr()).toContain('usage: npx reawait run <workflow> --workflows <module…> [options]');
   });
 
-  it('a second run on the same folder gets the lock error naming the folder and the pid', async () => {
+  it('a second run of the same --id on the same folder shares the work: both print the result, each call runs once', async () => {
     const { dir, runs } = fresh();
-    const first = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[2]', '--dir', dir], { RUNS_FILE: runs, FAST: '0', SLOW_MS: '30000' });
+    const args = ['fanOut', '--workflows', wf, '--activities', acts, '--args', '[2]', '--id', 'shared', '--dir', dir];
+    const first = run(args, { RUNS_FILE: runs, FAST: '0', SLOW_MS: '1500' });
     await first.waitFor(/0\/2 calls/);
-    const second = run(['fanOut', '--workflows', wf, '--activities', acts, '--args', '[2]', '--dir', dir], { RUNS_FILE: runs });
-    expect(await second.exited).toBe(1);
-    expect(second.stderr()).toContain(`the reawait folder '${dir}' is in use by process ${first.proc.pid}`);
-    first.proc.kill('SIGKILL');
-    await first.exited;
+    const second = run(args, { RUNS_FILE: runs, FAST: '0', SLOW_MS: '1500' });
+    expect([await first.exited, await second.exited]).toEqual([0, 0]);
+    expect(second.stderr()).toContain('reawait run: resuming fanOut as shared');
+    for (const r of [first, second]) expect(JSON.parse(r.stdout())).toEqual({ parts: [0, 10], total: 10 });
+    for (const op of [1, 2]) expect(count(runs, `start shared:${op}`)).toBe(1);
   });
 
   it('Ctrl+C stops gracefully and prints how to resume; the resume completes', async () => {
@@ -238,8 +241,9 @@ describe('reawait run', () => {
     r.proc.kill('SIGKILL');
     await r.exited;
     // what the folder says was settled at the kill (the settlement log; the calls are ops 1..6)
-    const log = readFileSync(path.join(dir, 'executions', `${fileKey('k9')}.log`), 'utf8');
-    const settled = [...log.matchAll(/"s":\{"op":(\d+)/g)].map((m) => Number(m[1])).sort();
+    const store = new SqliteStore(openDatabase({ file: path.join(dir, 'reawait.db') }));
+    const settled = (await store.loadForStep('k9'))!.settlements.map((s) => s.op).sort();
+    await store.close();
     expect(settled).toEqual([1, 2, 3]);
 
     const resumed = run(args, { RUNS_FILE: runs, FAST: '3', SLOW_MS: '10' });

@@ -1,4 +1,4 @@
-/** The client every subcommand uses: `--dir` (an embedded folder), else `--redis`, then REDIS_URL, then the default URL. */
+/** The client every subcommand uses: `--dir` (the embedded database in that folder), else `--redis`, then REDIS_URL, then the default URL. */
 import { existsSync } from 'node:fs';
 import { Client } from '../engine/client.js';
 import type { ExecutionHandle } from '../engine/client-engine.js';
@@ -9,7 +9,7 @@ import type { CliIO } from './command.js';
 export function clientFrom(args: ParsedArgs, options: { createDir?: boolean } = {}): Client {
   const dir = args.values.get('dir');
   if (dir !== undefined) {
-    if (args.values.has('redis') || args.values.has('prefix') || args.values.has('connect-timeout')) throw new UsageError('give either --dir (an embedded folder) or --redis/--prefix, not both');
+    if (args.values.has('redis') || args.values.has('prefix') || args.values.has('connect-timeout')) throw new UsageError('give either --dir (an embedded database) or --redis/--prefix, not both');
     // Reading a folder that is not there is a typo, not a new empty backend.
     if (!options.createDir && !existsSync(dir)) throw new UsageError(`--dir ${dir}: no such folder (reawait run or a Worker with { store: 'local', dir } creates it)`);
     return new Client({ store: 'local', dir });

@@ -4,7 +4,8 @@
  * this process, on the embedded backend, with a worker. Progress goes to
  * stderr, the result as JSON to stdout. Ctrl+C closes gracefully; run again
  * with the same --id (after Ctrl+C or a kill -9) and it resumes from the
- * folder, re-running no completed activity.
+ * database in the folder, re-running no completed activity. Other processes
+ * (`reawait worker --dir`, status, signal, a second run) share the database.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from '../engine/client.js';
@@ -59,7 +60,7 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
 
   const backend = { store: 'local' as const, dir };
   const worker = new Worker({ ...backend, workflows, activities, ...(concurrency ? { concurrency } : {}) });
-  await worker.run(); // takes the folder's lock: a second process fails here, clearly
+  await worker.run(); // opens (or creates) the database: a damaged one fails here, clearly
   const client = new Client(backend);
   const id = args.values.get('id') ?? `${workflow}-${randomUUID().slice(0, 8)}`;
   const err = io.err;
@@ -67,7 +68,7 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   let interrupted = false;
   let wake: () => void = () => {};
   const onSignal = () => {
-    if (interrupted) process.exit(INTERRUPTED); // a second Ctrl+C: the folder is consistent at every moment
+    if (interrupted) process.exit(INTERRUPTED); // a second Ctrl+C: the database is consistent at every moment
     interrupted = true;
     wake();
   };

@@ -1,7 +1,7 @@
 /**
  * A backend is a Store and a Queue. Client and Worker take `{ redis }` (the
- * Redis backend), `{ store: 'local', dir }` (the embedded one: no Redis, one
- * process, state in a folder) or `{ backend }` (any other).
+ * Redis backend), `{ store: 'local', dir }` (the embedded one: no Redis,
+ * one SQLite file that several processes may share) or `{ backend }` (any other).
  */
 import type { Queue } from '../queue.js';
 import type { Store } from '../store.js';
@@ -23,13 +23,19 @@ export interface BackendOptions {
   redis?: RedisInput;
   /** 'local': the embedded backend in `dir` instead of Redis. */
   store?: 'redis' | 'local';
-  /** Embedded backend: the data folder (default '.reawait'). Clients and Workers of one process share it. */
+  /** Embedded backend: the data folder (default '.reawait'), holding the database `reawait.db`. Any number of Clients and Workers, in any processes, may open it at once. */
   dir?: string;
+  /**
+   * Embedded backend: 'FULL' (default) puts every transition on disk before
+   * it returns; 'NORMAL' skips that fsync, so a power cut (not a crash of
+   * the process) may lose the last transitions, never consistency.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
   /** Another backend; a function receives whether the caller is a worker. */
   backend?: Backend | ((worker: boolean) => Backend | Promise<Backend>);
   /** Redis key prefix (default 'reawait'). */
   prefix?: string;
-  /** Redis backend: ms after which a stalled job is redelivered (default 5000). */
+  /** ms after which a stalled job (its worker died) is redelivered (default 5000; on the embedded backend, the job lease). */
   stallInterval?: number;
   /**
    * Redis backend: how long a Client call (or a CLI command) waits for an
@@ -45,16 +51,13 @@ export async function openBackend(o: BackendOptions, worker: boolean, onError?: 
   if (o.backend) return typeof o.backend === 'function' ? o.backend(worker) : o.backend;
   if (o.store === 'local') {
     if (o.redis !== undefined) throw new TypeError(`reawait: give either { store: 'local', dir } or { redis }, not both`);
-    const { localBackend } = await import('../local/backend.js');
-    const { FolderLockedError } = await import('../local/dir-lock.js');
-    try {
-      return await localBackend({ ...(o.dir !== undefined ? { dir: o.dir } : {}), ...(onError ? { onError: (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))) } : {}) });
-    } catch (e) {
-      // A client on a folder another process holds asks that process (a worker cannot share it).
-      if (worker || !(e instanceof FolderLockedError)) throw e;
-      const { remoteBackend } = await import('../local/remote.js');
-      return remoteBackend(e.dir, e);
-    }
+    const { sqliteBackend } = await import('../sqlite/backend.js');
+    return sqliteBackend({
+      ...(o.dir !== undefined ? { dir: o.dir } : {}),
+      ...(o.synchronous !== undefined ? { synchronous: o.synchronous } : {}),
+      ...(o.stallInterval ? { leaseMs: o.stallInterval } : {}),
+      ...(onError ? { onError: (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))) } : {}),
+    });
   }
   if (o.store !== undefined && o.store !== 'redis') throw new TypeError(`reawait: unknown store '${String(o.store)}' (use 'redis' or 'local')`);
   if (o.dir !== undefined) throw new TypeError(`reawait: { dir } needs { store: 'local' }`);

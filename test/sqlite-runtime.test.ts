@@ -1,20 +1,18 @@
 /**
- * The runtime on the embedded backend, for what only it can show: closing
- * every handle of a folder is a process ending (the in-memory queue is gone),
- * and reopening it recovers from the files alone — a timer due meanwhile
- * fires, a call that was running is pushed again, completed calls are not.
- * Also: Client and Worker of one process share the folder, duplicate jobs
- * are no-ops, corrupt state fails clearly, and a 10,000-call group resumes
- * once. (The behaviour shared with Redis is in runtime-*.test.ts.)
+ * The runtime on the embedded backend (SQLite), for what only it can show:
+ * closing every Worker and Client of a database is a process ending, and
+ * reopening it recovers from the file alone — a timer due meanwhile fires,
+ * a call that was running runs again, completed calls do not. Also:
+ * several Clients and Workers on one file, duplicate jobs are no-ops,
+ * corrupt state fails clearly and keeps the state, and a 10,000-call group
+ * resumes once. (The behaviour shared with Redis is in runtime-*.test.ts.)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Client, FolderLockedError, localBackend, Worker } from '../runtime/index.js';
+import { Client, Worker } from '../runtime/index.js';
 import { encodeValue } from '../runtime/codec.js';
-import { fileKey } from '../runtime/local/durable-files.js';
-import { callInbox } from '../runtime/local/inbox.js';
-import { LocalStore } from '../runtime/local/local-store.js';
+import { sqliteBackend } from '../runtime/sqlite/backend.js';
 import { activities, SOURCE } from './support/durable-workflows.js';
 import { activities as groupActivities, SOURCE as GROUP_SOURCE } from './support/group-workflows.js';
 import { useLocalRuntime, workflowModule } from './support/runtime-harness.js';
@@ -80,7 +78,7 @@ describe('reopening the folder recovers (the embedded backend)', () => {
 
   it('an execution left ready (its resume not yet run) resumes on open', async () => {
     const dir = h.dir(h.prefix());
-    const store = await LocalStore.open({ dir });
+    const { store } = sqliteBackend({ dir });
     await store.create({ id: 'left-ready', workflow: 'child', version: '', args: encodeValue([21]) });
     await store.close();
     const a = await open(dir);
@@ -88,16 +86,15 @@ describe('reopening the folder recovers (the embedded backend)', () => {
     await a.close();
   });
 
-  it('corrupt state on disk fails the execution with CorruptStateError', async () => {
+  it('corrupt state in the database fails the execution with CorruptStateError', async () => {
     const dir = h.dir(h.prefix());
     const a = await open(dir);
     const handle = await a.client.start(a.mod.twoSignals, [], { id: 'corrupt-me' });
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
     await a.close();
-    const file = path.join(dir, 'executions', `${fileKey('corrupt-me')}.json`);
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { state: string };
-    doc.state = '{"v":1,"workflow":"twoSignals"';
-    writeFileSync(file, JSON.stringify(doc));
+    const db = new Database(path.join(dir, 'reawait.db'));
+    db.prepare(`UPDATE states SET state = '{"v":1,"workflow":"twoSignals"' WHERE id = 'corrupt-me'`).run();
+    db.close();
     const b = await open(dir);
     const again = (await b.client.get('corrupt-me'))!;
     await again.signal('n', 1);
@@ -108,33 +105,19 @@ describe('reopening the folder recovers (the embedded backend)', () => {
   });
 });
 
-describe('one folder in one process', () => {
-  it('Client and Worker share the backend; another opener of the folder gets the lock error', async () => {
+describe('one database, several openers', () => {
+  it('two Workers and two Clients on one file: every execution completes, each call runs once', async () => {
     const dir = h.dir(h.prefix());
-    const a = await open(dir);
-    const other = (await LocalStore.open({ dir }).catch((e: unknown) => e)) as Error;
-    expect(other).toBeInstanceOf(FolderLockedError);
-    // a client closing does not stop the worker of the same folder
-    const c2 = new Client({ store: 'local', dir });
-    await c2.close();
-    const handle = await a.client.start(a.mod.child, [5]);
-    expect(await handle.result({ timeoutMs: 5000 })).toBe(10);
+    const calls = new Map<number, number>();
+    const acts = { double: async (x: number) => (calls.set(x, (calls.get(x) ?? 0) + 1), x * 2) };
+    const a = await open(dir, acts, 2);
+    const b = await open(dir, acts, 2);
+    const handles = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).client.start(a.mod.child, [i])));
+    expect(await Promise.all(handles.map((hd) => hd.result({ timeoutMs: 20_000 })))).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
+    expect([...calls.values()].every((n) => n === 1)).toBe(true);
+    expect(calls.size).toBe(20);
     await a.close();
-    await (await LocalStore.open({ dir })).close(); // every handle closed: the lock is free
-  });
-
-  it("the holder's inbox carries out what a client may ask, and refuses anything else", async () => {
-    const dir = h.dir(h.prefix());
-    const a = await open(dir);
-    const handle = await a.client.start(a.mod.child, [4]);
-    expect(await handle.result({ timeoutMs: 5000 })).toBe(8);
-    const ask = (target: 'store' | 'queue', method: string, args: unknown[]) => callInbox(path.resolve(dir), { target, method, args }, process.pid, 5000);
-    expect(await ask('store', 'load', [handle.id])).toMatchObject({ id: handle.id, status: 'completed' });
-    expect(await ask('store', 'load', ['nobody'])).toBeUndefined();
-    await expect(ask('store', 'close', [])).rejects.toThrow(/does not serve store\.close\(\)/);
-    await expect(ask('store', 'commitEnd', [handle.id, 1, {}, []])).rejects.toThrow(/does not serve store\.commitEnd\(\)/);
-    await expect(ask('store', 'signal', ['nobody', 'go', encodeValue(1), { t: 0, type: 'signal' }])).rejects.toMatchObject({ name: 'ExecutionNotFoundError' });
-    await a.close();
+    await b.close();
   });
 
   it('ignores duplicate and late deliveries of every job kind', async () => {
@@ -144,7 +127,7 @@ describe('one folder in one process', () => {
     const handle = await a.client.start(a.mod.child, [3]);
     expect(await handle.result({ timeoutMs: 5000 })).toBe(6);
     const before = await handle.describe();
-    const pusher = await localBackend({ dir });
+    const pusher = sqliteBackend({ dir });
     for (let i = 0; i < 2; i++) {
       await pusher.queue.pushResume({ executionId: handle.id, rev: 0 });
       await pusher.queue.pushResume({ executionId: handle.id, rev: 1 });
@@ -159,7 +142,7 @@ describe('one folder in one process', () => {
     await a.close();
   });
 
-  it('fans out a group of 10,000 calls and resumes once; the log is compacted after it', async () => {
+  it('fans out a group of 10,000 calls and resumes once; the history stays capped', async () => {
     const prefix = h.prefix();
     const mod = await workflowModule(GROUP_SOURCE, 'groups');
     await h.worker({ prefix, workflows: mod, activities: groupActivities, concurrency: 100 });
@@ -172,9 +155,9 @@ describe('one folder in one process', () => {
     expect(d.history.filter((e) => e.type === 'resumed')).toHaveLength(1);
     expect(d.history.filter((e) => e.type === 'call completed').length).toBeGreaterThan(100);
     expect(d.history.length).toBeLessThanOrEqual(200);
-    // The result is visible in memory as the end is being written: wait for the write that compacts the log.
-    const logLines = () => readFileSync(path.join(h.dir(prefix), 'executions', `${fileKey(handle.id)}.log`), 'utf8').trim().split('\n').length;
-    await expect.poll(logLines, { timeout: 5000, interval: 20 }).toBeLessThanOrEqual(200);
+    const db = new Database(path.join(h.dir(prefix), 'reawait.db'), { readonly: true });
+    expect((db.prepare('SELECT count(*) AS n FROM history WHERE exec = ?').get(handle.id) as { n: number }).n).toBeLessThanOrEqual(232);
+    db.close();
     console.log(`embedded backend: 10,000-call group in ${ms} ms`);
   }, 60_000);
 });

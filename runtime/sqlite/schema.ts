@@ -1,0 +1,106 @@
+/**
+ * The tables of the embedded database. They mirror the Redis keys of
+ * runtime/redis/redis-store.ts, one table per kind of key, so that every
+ * transition of runtime/redis/lua/ is one transaction here over the same
+ * data:
+ *   executions   the record (x): status, rev, counters, outbox flag, …;
+ *                `seq` orders executions by creation (list() is newest first)
+ *   states       the value (v): the args until the first suspension, then
+ *                the state (compacted: state-header.ts)
+ *   ops          outstanding ops and their watch tokens (x's `o:<op>`),
+ *                with the signal name of a signal wait (x's `waits`)
+ *   settlements  recorded, unconsumed settlements (s)
+ *   watches      multi-op watches and their counters (w)
+ *   signals      buffered signals nobody waited for yet (q:<name>)
+ *   history      the capped event history (h)
+ *   jobs         the queue: activity calls, resumes and timers, each with a
+ *                lease (runtime/sqlite/sqlite-queue.ts)
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE executions (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  workflow TEXT NOT NULL,
+  version TEXT NOT NULL,
+  status TEXT NOT NULL,
+  rev INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  completed_at INTEGER,
+  started INTEGER NOT NULL DEFAULT 0,
+  settled INTEGER NOT NULL DEFAULT 0,
+  at TEXT,
+  result TEXT,
+  error TEXT,
+  cancel TEXT,
+  cancel_delivered INTEGER NOT NULL DEFAULT 0,
+  problem TEXT,
+  parents TEXT,
+  notify INTEGER NOT NULL DEFAULT 0,
+  dispatch INTEGER,
+  lone INTEGER,
+  outbox TEXT,
+  history INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX executions_status ON executions (status, seq);
+CREATE INDEX executions_workflow ON executions (workflow, status, seq);
+CREATE INDEX executions_updated ON executions (status, updated_at);
+CREATE INDEX executions_dispatch ON executions (dispatch) WHERE dispatch IS NOT NULL;
+CREATE INDEX executions_notify ON executions (notify) WHERE notify = 1;
+CREATE TABLE states (
+  id TEXT PRIMARY KEY,
+  args TEXT,
+  state TEXT
+) WITHOUT ROWID;
+CREATE TABLE ops (
+  exec TEXT NOT NULL,
+  op INTEGER NOT NULL,
+  token TEXT NOT NULL DEFAULT '',
+  signal TEXT,
+  PRIMARY KEY (exec, op)
+) WITHOUT ROWID;
+CREATE INDEX ops_signal ON ops (exec, signal, op) WHERE signal IS NOT NULL;
+CREATE TABLE settlements (
+  exec TEXT NOT NULL,
+  op INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  ok INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY (exec, op)
+) WITHOUT ROWID;
+CREATE TABLE watches (
+  exec TEXT NOT NULL,
+  key TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  f INTEGER NOT NULL,
+  r INTEGER NOT NULL,
+  PRIMARY KEY (exec, key)
+) WITHOUT ROWID;
+CREATE TABLE signals (
+  seq INTEGER PRIMARY KEY,
+  exec TEXT NOT NULL,
+  name TEXT NOT NULL,
+  payload TEXT NOT NULL
+);
+CREATE INDEX signals_name ON signals (exec, name, seq);
+CREATE TABLE history (
+  seq INTEGER PRIMARY KEY,
+  exec TEXT NOT NULL,
+  event TEXT NOT NULL
+);
+CREATE INDEX history_exec ON history (exec, seq);
+CREATE TABLE jobs (
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  exec TEXT NOT NULL,
+  body TEXT NOT NULL,
+  avail INTEGER NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 1,
+  lease TEXT,
+  PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+CREATE INDEX jobs_avail ON jobs (kind, avail);
+`;

@@ -1,0 +1,253 @@
+/**
+ * The embedded Queue: jobs are rows of the `jobs` table, so every process
+ * on the database shares them. A worker claims a due job by moving its
+ * `avail` time one lease ahead under a claim token (in one IMMEDIATE
+ * transaction: two workers never claim the same row), renews the lease
+ * while the handler runs, and deletes the row when it is done. A worker
+ * that dies stops renewing: the job is due again when its lease runs out
+ * and another worker takes it (delivery is at least once; the store's
+ * guards make a duplicate a no-op). A job id exists once while its row
+ * does, as in bee-queue; timers are rows whose `avail` is their time.
+ *
+ * Queue writes commit without their own fsync (./database.ts): a lost push
+ * is pushed again by the recovery sweep from the store's outbox flag or
+ * 'ready' status, a lost claim or deletion means one more delivery.
+ * Pushes made in this process wake its workers at once; jobs pushed by
+ * another process are found by polling (`pollMs`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ActivityJob, Attempt, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
+import { activityJobId, backoffDelay, resumeJobId, timerJobId } from '../queue.js';
+import type { Opened } from './database.js';
+
+export interface SqliteQueueOptions {
+  /** How long a claimed job stays with its worker without a renewal (default 5 s): a dead worker's jobs run again after it. */
+  leaseMs?: number;
+  /** How often an idle worker looks for jobs pushed by other processes (default 50 ms). */
+  pollMs?: number;
+  onError?: (error: unknown, where: string) => void;
+}
+
+type Kind = 'a' | 'r' | 't';
+const KINDS: readonly Kind[] = ['r', 't', 'a'];
+const KIND_NAME: Record<Kind, string> = { a: 'activity', r: 'resume', t: 'timer' };
+
+interface Claimed {
+  kind: Kind;
+  id: string;
+  body: string;
+  attempt: number;
+  token: string;
+}
+
+/** Queues serving workers in this process, by database file: a push wakes them all (a Client and a Worker of one process have two connections). */
+const serving = new Map<string, Set<SqliteQueue>>();
+
+/** Retries of resume/timer jobs whose handler threw (a database error); the sweep covers the rest. */
+const INFRA_RETRIES = 8;
+
+export class SqliteQueue implements Queue {
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly q;
+  private handlers: QueueHandlers | undefined;
+  private concurrency = 1;
+  private readonly running: Record<Kind, number> = { a: 0, r: 0, t: 0 };
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly tokens = new Set<string>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private again = false;
+  private closed = false;
+  private readonly onError: (error: unknown, where: string) => void;
+
+  constructor(
+    private readonly d: Opened,
+    options: SqliteQueueOptions = {},
+  ) {
+    this.leaseMs = options.leaseMs ?? 5_000;
+    this.pollMs = options.pollMs ?? 50;
+    this.onError = options.onError ?? ((e, where) => process.stderr.write(`reawait: ${where}: ${e instanceof Error ? e.message : String(e)}\n`));
+    const p = (sql: string) => d.db.prepare(sql);
+    this.q = {
+      push: p('INSERT OR IGNORE INTO jobs (kind, id, exec, body, avail) VALUES (?, ?, ?, ?, ?)'),
+      due: p('SELECT 1 FROM jobs WHERE kind = ? AND avail <= ? LIMIT 1'),
+      take: p('SELECT id, body, attempt FROM jobs WHERE kind = ? AND avail <= ? ORDER BY avail LIMIT ?'),
+      lease: p('UPDATE jobs SET avail = ?, lease = ? WHERE kind = ? AND id = ?'),
+      renew: p('UPDATE jobs SET avail = ? WHERE lease = ?'),
+      release: p('UPDATE jobs SET avail = ?, lease = NULL WHERE lease = ?'),
+      done: p('DELETE FROM jobs WHERE kind = ? AND id = ? AND lease = ?'),
+      retry: p('UPDATE jobs SET attempt = attempt + 1, avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
+    };
+  }
+
+  async pushActivities(jobs: readonly ActivityJob[]): Promise<void> {
+    this.push(jobs.map((j) => ({ kind: 'a', id: activityJobId(j), exec: j.executionId, body: j, at: Date.now() })));
+  }
+
+  async pushResume(job: ResumeJob): Promise<void> {
+    this.push([{ kind: 'r', id: resumeJobId(job), exec: job.executionId, body: { executionId: job.executionId, rev: job.rev }, at: Date.now() }]);
+  }
+
+  async pushTimers(timers: readonly { job: TimerJob; at: number }[]): Promise<void> {
+    this.push(timers.map(({ job, at }) => ({ kind: 't', id: timerJobId(job), exec: job.executionId, body: job, at })));
+  }
+
+  private push(rows: { kind: Kind; id: string; exec: string; body: unknown; at: number }[]): void {
+    if (this.closed || rows.length === 0) return;
+    this.d.tx(false, () => {
+      for (const r of rows) this.q.push.run(r.kind, r.id, r.exec, JSON.stringify(r.body), r.at);
+    });
+    for (const q of serving.get(this.d.file) ?? []) q.wake();
+  }
+
+  async process(handlers: QueueHandlers, options: ProcessOptions): Promise<void> {
+    if (this.closed) throw new Error('reawait: this embedded queue is closed');
+    if (this.handlers) throw new Error('reawait: this embedded queue already serves a worker');
+    this.handlers = handlers;
+    this.concurrency = Math.max(1, options.concurrency);
+    this.renewTimer = setInterval(() => this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
+    let here = serving.get(this.d.file);
+    if (!here) serving.set(this.d.file, (here = new Set()));
+    here.add(this);
+    this.wake();
+  }
+
+  /** Look for due jobs now (and keep polling while serving). */
+  wake(): void {
+    if (!this.handlers || this.closed) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    queueMicrotask(() => {
+      try {
+        do {
+          this.again = false;
+          this.pump();
+        } while (this.again && this.handlers);
+      } catch (e) {
+        this.onError(e, 'claiming jobs');
+      } finally {
+        this.pumping = false;
+        this.schedulePoll();
+      }
+    });
+  }
+
+  private schedulePoll(): void {
+    if (!this.handlers || this.closed) return;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      this.wake();
+    }, this.pollMs);
+  }
+
+  private pump(): void {
+    const handlers = this.handlers;
+    if (!handlers) return;
+    const now = Date.now();
+    for (const kind of KINDS) {
+      const free = this.concurrency - this.running[kind];
+      if (free <= 0 || !this.q.due.get(kind, now)) continue;
+      const claimed = this.d.tx(false, () => {
+        const rows = this.q.take.all(kind, now, free) as { id: string; body: string; attempt: number }[];
+        return rows.map((r): Claimed => {
+          const token = randomUUID();
+          this.q.lease.run(now + this.leaseMs, token, kind, r.id);
+          return { kind, id: r.id, body: r.body, attempt: r.attempt, token };
+        });
+      });
+      for (const c of claimed) this.start(handlers, c);
+    }
+  }
+
+  private start(handlers: QueueHandlers, c: Claimed): void {
+    this.running[c.kind]++;
+    this.tokens.add(c.token);
+    const p = this.run(handlers, c)
+      .catch((e: unknown) => this.onError(e, `${KIND_NAME[c.kind]} job ${c.id}`))
+      .finally(() => {
+        this.running[c.kind]--;
+        this.tokens.delete(c.token);
+        this.inFlight.delete(p);
+        this.wake();
+      });
+    this.inFlight.add(p);
+  }
+
+  private async run(handlers: QueueHandlers, c: Claimed): Promise<void> {
+    let failure: unknown;
+    let retries = INFRA_RETRIES;
+    let wait = 100 * 2 ** (c.attempt - 1);
+    try {
+      if (c.kind === 'a') {
+        const job = JSON.parse(c.body) as ActivityJob;
+        retries = job.options.retries ?? 0;
+        wait = backoffDelay(job.options, c.attempt);
+        const attempt: Attempt = { attempt: c.attempt, final: c.attempt > retries };
+        await handlers.activity(job, attempt);
+      } else if (c.kind === 'r') await handlers.resume(JSON.parse(c.body) as ResumeJob);
+      else await handlers.timer(JSON.parse(c.body) as TimerJob);
+      if (!this.closed) this.d.tx(false, () => this.q.done.run(c.kind, c.id, c.token));
+      return;
+    } catch (error) {
+      failure = error;
+    }
+    // A closed queue leaves the job to its lease: it is delivered again, as after a crash.
+    if (this.closed) return;
+    if (c.attempt > retries) {
+      this.d.tx(false, () => this.q.done.run(c.kind, c.id, c.token));
+      this.onError(failure, `${KIND_NAME[c.kind]} job ${c.id}`);
+      return;
+    }
+    this.d.tx(false, () => this.q.retry.run(Date.now() + wait, c.kind, c.id, c.token));
+  }
+
+  /** Keep the leases of running jobs (a stuck handler keeps its job, as bee-queue's heartbeat does). */
+  private renew(): void {
+    if (this.closed || this.tokens.size === 0) return;
+    try {
+      const until = Date.now() + this.leaseMs;
+      this.d.tx(false, () => {
+        for (const t of this.tokens) this.q.renew.run(until, t);
+      });
+    } catch (e) {
+      this.onError(e, 'renewing job leases');
+    }
+  }
+
+  /**
+   * Stop taking jobs; wait up to `timeoutMs` for running ones. Jobs still
+   * running then are given back (due at once, for any worker); their
+   * handlers' late outcomes find the store closed (./sqlite-store.ts).
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    this.handlers = undefined;
+    serving.get(this.d.file)?.delete(this);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    if (this.tokens.size > 0 && !this.closed) {
+      const now = Date.now();
+      try {
+        this.d.tx(false, () => {
+          for (const t of this.tokens) this.q.release.run(now, t);
+        });
+      } catch (e) {
+        this.onError(e, 'giving back unfinished jobs');
+      }
+    }
+    this.closed = true;
+  }
+}

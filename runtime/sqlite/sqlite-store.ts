@@ -1,0 +1,549 @@
+/**
+ * The embedded Store on SQLite (tables: ./schema.ts). Every transition is
+ * one IMMEDIATE transaction doing what its Redis script does
+ * (runtime/redis/lua/<name>.lua, named on each method), with the same
+ * revision guard, so any number of processes may share one database file:
+ * the write lock orders their transitions as Redis orders scripts.
+ *
+ * What a caller relies on (create, commits, settlements, signals, cancels)
+ * commits durably; what the recovery sweep redoes (outbox and notify flags
+ * cleared, history-only events) commits without its own fsync (./database.ts).
+ */
+import type { GroupMode } from '../contract.js';
+import type { SuspendedAt } from '../machine.js';
+import { readyRule } from '../ready-rules.js';
+import { compactState, expandState } from '../state-header.js';
+import type {
+  CancelOutcome,
+  CommitOutcome,
+  Ending,
+  ExecutionRecord,
+  ExecutionStatus,
+  ExecutionSummary,
+  HistoryEvent,
+  ListFilter,
+  NewExecution,
+  ParentLink,
+  PendingWork,
+  SettleOutcome,
+  SignalOutcome,
+  Store,
+  StoredSettlement,
+  Suspension,
+} from '../store.js';
+import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, type HistoryEvents, type LoadedStep } from '../store.js';
+import type { Opened } from './database.js';
+
+export interface SqliteStoreOptions {
+  /** Events kept per execution (default 200, as on Redis). */
+  historyCap?: number;
+}
+
+interface Row {
+  seq: number;
+  id: string;
+  workflow: string;
+  version: string;
+  status: ExecutionStatus;
+  rev: number;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+  started: number;
+  settled: number;
+  at: string | null;
+  result: string | null;
+  error: string | null;
+  cancel: string | null;
+  cancel_delivered: number;
+  problem: string | null;
+  parents: string | null;
+  notify: number;
+  dispatch: number | null;
+  lone: number | null;
+  outbox: string | null;
+  history: number;
+}
+
+interface ValueRow {
+  args: string | null;
+  state: string | null;
+}
+
+/** History rows beyond the cap are trimmed in batches of this many. */
+const TRIM_SLACK = 32;
+
+export class SqliteStore implements Store {
+  private readonly cap: number;
+  private readonly q;
+  private closed = false;
+
+  constructor(
+    private readonly d: Opened,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.cap = options.historyCap ?? 200;
+    const p = (sql: string) => d.db.prepare(sql);
+    this.q = {
+      row: p('SELECT * FROM executions WHERE id = ?'),
+      value: p('SELECT args, state FROM states WHERE id = ?'),
+      insert: p(`INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, parents) VALUES (?, ?, ?, 'ready', 0, ?, ?, ?)`),
+      insertValue: p('INSERT INTO states (id, args) VALUES (?, ?)'),
+      setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
+      settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
+      suspend: p(
+        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ? WHERE id = ?`,
+      ),
+      putState: p('INSERT INTO states (id, args, state) VALUES (?, NULL, ?) ON CONFLICT (id) DO UPDATE SET args = NULL, state = excluded.state'),
+      end: p(
+        `UPDATE executions SET rev = rev + 1, status = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, at = NULL, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
+      ),
+      setOutbox: p('UPDATE executions SET dispatch = ?, lone = ?, outbox = ? WHERE id = ?'),
+      clearOutboxAt: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND dispatch = ?'),
+      clearLone: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND lone = ?'),
+      addOp: p('INSERT OR IGNORE INTO ops (exec, op, token, signal) VALUES (?, ?, ?, ?)'),
+      delOp: p('DELETE FROM ops WHERE exec = ? AND op = ?'),
+      delSettlement: p('DELETE FROM settlements WHERE exec = ? AND op = ?'),
+      op: p('SELECT token FROM ops WHERE exec = ? AND op = ?'),
+      setToken: p('UPDATE ops SET token = ? WHERE exec = ? AND op = ?'),
+      settlementOk: p('SELECT ok FROM settlements WHERE exec = ? AND op = ?'),
+      putWatch: p('INSERT INTO watches (exec, key, mode, n, f, r) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (exec, key) DO UPDATE SET mode = excluded.mode, n = excluded.n, f = excluded.f, r = excluded.r'),
+      delWatch: p('DELETE FROM watches WHERE exec = ? AND key = ?'),
+      watch: p('SELECT mode, n, f, r FROM watches WHERE exec = ? AND key = ?'),
+      bumpWatch: p('UPDATE watches SET f = f + ?, r = r + ? WHERE exec = ? AND key = ?'),
+      watches: p('SELECT mode, n, f, r FROM watches WHERE exec = ?'),
+      firesAlone: p(`SELECT 1 FROM settlements s JOIN ops o ON o.exec = s.exec AND o.op = s.op WHERE s.exec = ? AND o.token = '*' LIMIT 1`),
+      nextSeq: p('UPDATE executions SET settled = settled + 1 WHERE id = ? RETURNING settled - 1 AS seq'),
+      insertSettlement: p('INSERT INTO settlements (exec, op, seq, ok, payload) VALUES (?, ?, ?, ?, ?)'),
+      hasSettlement: p('SELECT 1 FROM settlements WHERE exec = ? AND op = ?'),
+      markReady: p(`UPDATE executions SET status = 'ready', updated_at = ? WHERE id = ?`),
+      popSignal: p('DELETE FROM signals WHERE seq = (SELECT seq FROM signals WHERE exec = ? AND name = ? ORDER BY seq LIMIT 1) RETURNING payload'),
+      pushSignal: p('INSERT INTO signals (exec, name, payload) VALUES (?, ?, ?)'),
+      waitFor: p('SELECT o.op, o.token FROM ops o WHERE o.exec = ? AND o.signal = ? AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.exec = o.exec AND s.op = o.op) ORDER BY o.op LIMIT 1'),
+      endOpsSettled: p('DELETE FROM ops WHERE exec = ? AND op IN (SELECT op FROM settlements WHERE exec = ?)'),
+      endSettlements: p('DELETE FROM settlements WHERE exec = ?'),
+      endState: p('DELETE FROM states WHERE id = ?'),
+      endWatches: p('DELETE FROM watches WHERE exec = ?'),
+      endSignals: p('DELETE FROM signals WHERE exec = ?'),
+      endWaits: p('UPDATE ops SET signal = NULL, token = ? WHERE exec = ?'),
+      cancel: p('UPDATE executions SET cancel = ?, updated_at = ? WHERE id = ?'),
+      problem: p('UPDATE executions SET problem = ?, updated_at = ? WHERE id = ?'),
+      clearNotify: p('UPDATE executions SET notify = 0 WHERE id = ? AND notify = 1'),
+      live: p('SELECT e.lone FROM ops o JOIN executions e ON e.id = o.exec WHERE o.exec = ? AND o.op = ? AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.exec = o.exec AND s.op = o.op)'),
+      outbox: p('SELECT outbox FROM executions WHERE id = ? AND dispatch = ?'),
+      addHistory: p('INSERT INTO history (exec, event) VALUES (?, ?)'),
+      countHistory: p('UPDATE executions SET history = history + ? WHERE id = ? RETURNING history'),
+      trimHistory: p('DELETE FROM history WHERE exec = ? AND seq <= (SELECT seq FROM history WHERE exec = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
+      setHistory: p('UPDATE executions SET history = ? WHERE id = ?'),
+      history: p('SELECT event FROM history WHERE exec = ? ORDER BY seq DESC LIMIT ?'),
+      readyAlone: p('SELECT o.token, e.status FROM ops o JOIN executions e ON e.id = o.exec WHERE o.exec = ? AND o.op = ?'),
+      ready: p(`SELECT id FROM executions WHERE status = 'ready'`),
+      dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
+      notify: p('SELECT id FROM executions WHERE notify = 1'),
+    };
+  }
+
+  // ---------------------------------------------------------------------------
+  // shared steps (lib.lua)
+  // ---------------------------------------------------------------------------
+
+  /** Append events; trim the history to its cap once it is TRIM_SLACK over. */
+  private addHistory(id: string, events: HistoryEvents | undefined): void {
+    if (events === undefined) return;
+    const list = eventList(events);
+    if (!list.length) return;
+    for (const e of list) this.q.addHistory.run(id, JSON.stringify(e));
+    const count = this.q.countHistory.get(list.length, id) as { history: number } | undefined;
+    if (count && count.history > this.cap + TRIM_SLACK) {
+      this.q.trimHistory.run(id, id, this.cap);
+      this.q.setHistory.run(this.cap, id);
+    }
+  }
+
+  private markReady(id: string, t: number): void {
+    this.q.markReady.run(t, id);
+  }
+
+  /** Record the settlement of outstanding op `op` (token `token`): O(watches of the op). Whether it fires a watch (lib.lua settle_op). */
+  private settleOp(id: string, op: number, ok: boolean, payload: string, token: string): boolean {
+    const { seq } = this.q.nextSeq.get(id) as { seq: number };
+    this.q.insertSettlement.run(id, op, seq, ok ? 1 : 0, payload);
+    if (token === '*') return true;
+    let fire = false;
+    for (const key of token.split(',')) {
+      if (key === '') continue;
+      const w = this.q.watch.get(id, key) as { mode: GroupMode; n: number; f: number; r: number } | undefined;
+      if (!w) continue;
+      this.q.bumpWatch.run(ok ? 1 : 0, ok ? 0 : 1, id, key);
+      if (ready(w.mode, w.n, w.f + (ok ? 1 : 0), w.r + (ok ? 0 : 1))) fire = true;
+    }
+    return fire;
+  }
+
+  /** Whether what is recorded already fires a watch (settlements a commit did not consume). */
+  private firesNow(id: string): boolean {
+    if (this.q.firesAlone.get(id)) return true;
+    for (const w of this.q.watches.all(id) as { mode: GroupMode; n: number; f: number; r: number }[]) if (ready(w.mode, w.n, w.f, w.r)) return true;
+    return false;
+  }
+
+  private setOutbox(id: string, rev: number, outbox: string, lone: number | undefined): void {
+    if (outbox !== '') this.q.setOutbox.run(rev, lone ?? null, outbox, id);
+    else this.q.setOutbox.run(null, null, null, id);
+  }
+
+  private removeOps(id: string, ops: readonly number[]): void {
+    for (const op of ops) {
+      this.q.delOp.run(id, op);
+      this.q.delSettlement.run(id, op);
+    }
+  }
+
+  private record(r: Row, v: ValueRow | undefined): ExecutionRecord {
+    const rec: ExecutionRecord = {
+      id: r.id,
+      workflow: r.workflow,
+      version: r.version,
+      status: r.status,
+      rev: r.rev,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      progress: { started: r.started, settled: r.settled },
+    };
+    if (r.completed_at !== null) rec.completedAt = r.completed_at;
+    if (r.at !== null) {
+      rec.at = JSON.parse(r.at) as SuspendedAt;
+      if (v?.state != null) rec.state = expandState(v.state, r.workflow, r.version);
+    } else if (v?.args != null && !isTerminal(r.status)) rec.args = v.args;
+    if (r.result !== null) rec.result = r.result;
+    if (r.error !== null) rec.error = r.error;
+    if (r.cancel !== null) rec.cancel = { reason: r.cancel, delivered: r.cancel_delivered === 1 };
+    if (r.problem !== null) rec.problem = r.problem;
+    if (r.parents !== null) rec.parents = JSON.parse(r.parents) as ParentLink[];
+    if (r.dispatch !== null) rec.dispatchPending = r.dispatch;
+    return rec;
+  }
+
+  private row(id: string): Row | undefined {
+    return this.q.row.get(id) as Row | undefined;
+  }
+
+  private readRecord(id: string): ExecutionRecord | undefined {
+    const r = this.row(id);
+    return r && this.record(r, this.q.value.get(id) as ValueRow | undefined);
+  }
+
+  private readStep(id: string): LoadedStep | undefined {
+    const record = this.readRecord(id);
+    if (!record) return undefined;
+    const settlements = (this.q.settlements.all(id) as { op: number; seq: number; ok: number; payload: string }[]).map((s): StoredSettlement => ({ op: s.op, seq: s.seq, ok: s.ok === 1, payload: s.payload }));
+    return { record, settlements };
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error(`reawait: the database '${this.d.file}' is closed`);
+  }
+
+  /** A read of several statements from one snapshot. */
+  private read<T>(body: () => T): T {
+    this.check();
+    return this.d.db.transaction(body)();
+  }
+
+  private write<T>(durable: boolean, body: () => T): T {
+    this.check();
+    return this.d.tx(durable, body);
+  }
+
+  // ---------------------------------------------------------------------------
+  // Store
+  // ---------------------------------------------------------------------------
+
+  /** create.lua */
+  async create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }> {
+    return this.write(true, () => {
+      const found = this.row(init.id);
+      if (found) {
+        const link = init.parent;
+        if (link && !isTerminal(found.status)) {
+          const links = found.parents ? (JSON.parse(found.parents) as ParentLink[]) : [];
+          if (!links.some((l) => l.id === link.id && l.op === link.op)) {
+            links.push(link);
+            this.q.setParents.run(JSON.stringify(links), init.id);
+          }
+        }
+        return { created: false, record: this.readRecord(init.id)! };
+      }
+      const t = Date.now();
+      this.q.insert.run(init.id, init.workflow, init.version, t, t, init.parent ? JSON.stringify([init.parent]) : null);
+      this.q.insertValue.run(init.id, init.args);
+      this.addHistory(init.id, { t, type: 'started', workflow: init.workflow });
+      return { created: true, record: this.readRecord(init.id)! };
+    });
+  }
+
+  async load(id: string): Promise<ExecutionRecord | undefined> {
+    return this.read(() => this.readRecord(id));
+  }
+
+  async loadForStep(id: string): Promise<LoadedStep | undefined> {
+    if (this.closed) return undefined;
+    return this.read(() => this.readStep(id));
+  }
+
+  /** commit_suspension.lua */
+  async commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome> {
+    if (this.closed) return 'stale';
+    return this.d.batch(true, (): CommitOutcome => {
+      const r = this.row(id);
+      if (!r || r.rev !== rev || r.status !== 'ready') return 'stale';
+      const t = Date.now();
+      this.q.suspend.run(s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, id);
+      this.q.putState.run(id, compactState(s.state, s.workflow, s.version));
+      this.setOutbox(id, rev + 1, s.outbox, s.lone);
+      for (const { op, signal } of s.started) this.q.addOp.run(id, op, '', signal ?? null);
+      this.removeOps(id, s.consumed);
+      this.removeOps(id, s.dropped);
+      const w = s.watches;
+      for (const [op, token] of w.tokens) this.q.setToken.run(token, id, op);
+      for (const def of w.set) {
+        // settlements recorded while the step ran, and not consumed by it, count too
+        let f = def.f;
+        let rj = def.r;
+        for (const op of def.ops) {
+          const st = this.q.settlementOk.get(id, op) as { ok: number } | undefined;
+          if (st) st.ok === 1 ? f++ : rj++;
+        }
+        this.q.putWatch.run(id, def.key, def.mode, def.n, f, rj);
+      }
+      for (const key of w.unset) this.q.delWatch.run(id, key);
+      this.addHistory(id, events);
+      // a signal sent before anyone waited for it settles the oldest new wait of its name
+      for (const { op, signal } of s.started) {
+        if (signal === undefined) continue;
+        const buffered = this.q.popSignal.get(id, signal) as { payload: string } | undefined;
+        if (!buffered) continue;
+        this.addHistory(id, { t, type: 'signal', name: signal, buffered: true });
+        const token = (this.q.op.get(id, op) as { token: string }).token;
+        this.settleOp(id, op, true, buffered.payload, token);
+      }
+      const cancelPending = r.cancel !== null && !(r.cancel_delivered === 1 || s.cancelDelivered);
+      if (this.firesNow(id) || cancelPending) {
+        this.markReady(id, t);
+        return 'ready';
+      }
+      return 'waiting';
+    });
+  }
+
+  /** commit_end.lua */
+  async commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean> {
+    if (this.closed) return false;
+    return this.d.batch(true, () => {
+      const r = this.row(id);
+      if (!r || r.rev !== rev || r.status !== 'ready') return false;
+      const t = Date.now();
+      const completed = end.status === 'completed';
+      this.q.end.run(end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
+      this.removeOps(id, end.consumed);
+      this.removeOps(id, end.dropped);
+      // ops that settled while the last step ran are over; detached ops stay, watched by nobody
+      this.q.endOpsSettled.run(id, id);
+      for (const op of end.detached) this.q.addOp.run(id, op, '', null);
+      this.q.endWaits.run('', id);
+      this.q.endSettlements.run(id);
+      this.q.endState.run(id);
+      this.q.endWatches.run(id);
+      this.q.endSignals.run(id);
+      this.setOutbox(id, rev + 1, end.outbox, end.lone);
+      this.addHistory(id, events);
+      return true;
+    });
+  }
+
+  async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
+    if (this.closed) return 'stale';
+    this.check();
+    return this.d.batch(true, () => this.settleIn(id, op, ok, payload, event));
+  }
+
+  /**
+   * settle.lua with its load. Settlements and commits go through group
+   * commit (./database.ts batch): the settlements of calls that end
+   * together share one fsync.
+   */
+  async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
+    if (this.closed) return { outcome: 'stale' };
+    // A settlement that makes the execution ready alone (read before the write: the fsync is chosen before the
+    // transaction begins) commits without its own fsync: the caller resumes at once and that commit's fsync
+    // covers it (one WAL, written in order). A kill -9 loses nothing; a power cut before the commit re-runs the
+    // call (activities run at least once).
+    const alone = this.q.readyAlone.get(id, op) as { token: string; status: string } | undefined;
+    const durable = !(alone?.token === '*' && alone.status === 'waiting');
+    return this.d.batch(durable, () => {
+      const outcome = this.settleIn(id, op, ok, payload, event);
+      if (outcome !== 'ready') return { outcome };
+      const loaded = this.readStep(id);
+      return loaded ? { outcome, loaded } : { outcome };
+    });
+  }
+
+  private settleIn(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): SettleOutcome {
+    const r = this.row(id);
+    if (!r) return 'stale';
+    const o = this.q.op.get(id, op) as { token: string } | undefined;
+    if (!o) return 'stale';
+    if (this.q.hasSettlement.get(id, op)) return 'duplicate';
+    if (isTerminal(r.status)) {
+      // a detached op (started, never awaited) ended after its workflow did: history only
+      this.q.delOp.run(id, op);
+      this.addHistory(id, event);
+      return 'stale';
+    }
+    const fire = this.settleOp(id, op, ok, payload, o.token);
+    this.addHistory(id, event);
+    if (fire && r.status === 'waiting') {
+      this.markReady(id, Date.now());
+      return 'ready';
+    }
+    return 'recorded';
+  }
+
+  /** is_live.lua: the lone call of an outbox being delivered was pushed, so its outbox is done. */
+  async isLive(id: string, op: number): Promise<boolean> {
+    if (this.closed) return false;
+    const live = this.q.live.get(id, op) as { lone: number | null } | undefined;
+    if (!live) return false;
+    if (live.lone === op) this.write(false, () => this.q.clearLone.run(id, op));
+    return true;
+  }
+
+  async outbox(id: string, rev: number): Promise<string | undefined> {
+    if (this.closed) return undefined;
+    return (this.q.outbox.get(id, rev) as { outbox: string | null } | undefined)?.outbox ?? undefined;
+  }
+
+  /** clear_dispatch.lua */
+  async clearDispatch(id: string, rev: number): Promise<void> {
+    if (this.closed) return;
+    this.write(false, () => this.q.clearOutboxAt.run(id, rev));
+  }
+
+  /** signal.lua */
+  async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {
+    const out = this.write(true, (): SignalOutcome | 'missing' | 'ended' => {
+      const r = this.row(id);
+      if (!r) return 'missing';
+      if (isTerminal(r.status)) return 'ended';
+      // the oldest outstanding, unsettled wait for this name takes it
+      const wait = this.q.waitFor.get(id, name) as { op: number; token: string } | undefined;
+      if (wait) {
+        this.addHistory(id, event);
+        if (this.settleOp(id, wait.op, true, payload, wait.token) && r.status === 'waiting') {
+          this.markReady(id, Date.now());
+          return 'ready';
+        }
+        return 'delivered';
+      }
+      this.q.pushSignal.run(id, name, payload);
+      this.addHistory(id, { ...event, type: 'signal buffered' });
+      return 'buffered';
+    });
+    if (out === 'missing') throw new ExecutionNotFoundError(id);
+    if (out === 'ended') throw new ExecutionEndedError(id, `send signal '${name}' to`);
+    return out;
+  }
+
+  /** cancel.lua */
+  async requestCancel(id: string, reason: string, event: HistoryEvent): Promise<CancelOutcome> {
+    const out = this.write(true, (): CancelOutcome | 'missing' => {
+      const r = this.row(id);
+      if (!r) return 'missing';
+      if (isTerminal(r.status) || r.cancel !== null) return 'noop';
+      const t = Date.now();
+      this.q.cancel.run(reason, t, id);
+      this.addHistory(id, event);
+      if (r.status === 'waiting') {
+        this.markReady(id, t);
+        return 'ready';
+      }
+      return 'requested';
+    });
+    if (out === 'missing') throw new ExecutionNotFoundError(id);
+    return out;
+  }
+
+  /** note_problem.lua */
+  async noteProblem(id: string, rev: number, problem: string, events: HistoryEvents): Promise<void> {
+    if (this.closed) return;
+    this.write(true, () => {
+      const r = this.row(id);
+      if (!r || r.rev !== rev || isTerminal(r.status) || r.problem === problem) return;
+      this.q.problem.run(problem, Date.now(), id);
+      this.addHistory(id, events);
+    });
+  }
+
+  async clearNotify(id: string): Promise<void> {
+    if (this.closed) return;
+    this.write(false, () => this.q.clearNotify.run(id));
+  }
+
+  /** Newest first; the cursor is the creation sequence number of the last item (pages hold still while executions start). */
+  async list(filter: ListFilter): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
+    this.check();
+    const limit = filter.limit ?? 50;
+    let before = Number.MAX_SAFE_INTEGER;
+    if (filter.cursor) {
+      before = Number(filter.cursor);
+      if (!Number.isInteger(before) || before < 0) throw new TypeError(`list: invalid cursor '${filter.cursor}'`);
+    }
+    const where = ['seq < ?'];
+    const params: (string | number)[] = [before];
+    if (filter.status) {
+      where.push('status = ?');
+      params.push(filter.status);
+    }
+    if (filter.workflow) {
+      where.push('workflow = ?');
+      params.push(filter.workflow);
+    }
+    const rows = this.d.db
+      .prepare(`SELECT seq, id, workflow, status, created_at, updated_at FROM executions WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
+      .all(...params, limit + 1) as Pick<Row, 'seq' | 'id' | 'workflow' | 'status' | 'created_at' | 'updated_at'>[];
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit).map((r): ExecutionSummary => ({ id: r.id, workflow: r.workflow, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
+    return more ? { items, cursor: String(rows[limit - 1]!.seq) } : { items };
+  }
+
+  /** History alone is diagnostic: it commits without its own fsync (the next durable commit carries it). */
+  async appendHistory(id: string, event: HistoryEvent): Promise<void> {
+    if (this.closed) return;
+    this.write(false, () => {
+      if (this.row(id)) this.addHistory(id, event);
+    });
+  }
+
+  async history(id: string): Promise<HistoryEvent[]> {
+    this.check();
+    return (this.q.history.all(id, this.cap) as { event: string }[]).reverse().map((h) => JSON.parse(h.event) as HistoryEvent);
+  }
+
+  async pending(): Promise<PendingWork> {
+    if (this.closed) return { ready: [], dispatch: [], notify: [] };
+    return this.read(() => {
+      const ids = (s: { all(): unknown[] }) => (s.all() as { id: string }[]).map((r) => r.id);
+      return { ready: ids(this.q.ready), dispatch: ids(this.q.dispatch), notify: ids(this.q.notify) };
+    });
+  }
+
+  /** Close the connection. Worker-side transitions after close are no-ops (as if this process had died); client calls fail clearly. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.d.drain();
+    this.d.db.close();
+  }
+}
+
+const ready = (mode: GroupMode, n: number, f: number, r: number): boolean => readyRule(mode)({ n, fulfilled: f, rejected: r });

@@ -1,0 +1,94 @@
+/**
+ * The embedded store on SQLite: the shared Store contract, and what only it
+ * can show — two connections (two processes' worth) on one file see one
+ * state and race through the same revision guard, a damaged file is a
+ * clear error that changes nothing, and list() pages by index.
+ */
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeValue } from '../runtime/codec.js';
+import { DatabaseDamagedError, openDatabase } from '../runtime/sqlite/database.js';
+import { SqliteStore } from '../runtime/sqlite/sqlite-store.js';
+import { ev, ops, storeContract, suspension } from './support/store-contract.js';
+
+const root = mkdtempSync(path.join(tmpdir(), 'reawait-sqlite-store-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshFile = () => path.join(root, `d${++n}`, 'reawait.db');
+const open = (file: string, historyCap?: number) => new SqliteStore(openDatabase({ file }), historyCap ? { historyCap } : {});
+
+let shared: SqliteStore;
+beforeAll(() => {
+  shared = open(freshFile(), 5);
+});
+afterAll(() => shared.close());
+storeContract('SqliteStore', () => shared);
+
+describe('one file, several connections', () => {
+  it('a commit made through one connection is seen by the other, and the same rev committed through both lands once', async () => {
+    const file = freshFile();
+    const a = open(file);
+    const b = open(file);
+    await a.create({ id: 'x', workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    expect((await b.load('x'))?.status).toBe('ready');
+    const outcomes = [await a.commitSuspension('x', 0, suspension({ started: ops(1), tokens: [[1, '*']] }), ev('suspended')), await b.commitSuspension('x', 0, suspension({ started: ops(2) }), ev('suspended'))];
+    expect(outcomes).toEqual(['waiting', 'stale']);
+    expect(await b.settle('x', 1, true, encodeValue(1), ev('c'))).toBe('ready');
+    expect(await a.settle('x', 1, true, encodeValue(1), ev('c'))).toBe('duplicate');
+    await a.close();
+    await b.close();
+  });
+});
+
+describe('a damaged database is loud and left as it was', () => {
+  const damaged = (file: string) => {
+    const e = (() => {
+      try {
+        open(file);
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })() as DatabaseDamagedError;
+    expect(e).toBeInstanceOf(DatabaseDamagedError);
+    expect(e.message).toContain(`the reawait database '${file}' is damaged`);
+    expect(e.message).toContain('Nothing was changed');
+    expect(e.message).toMatch(/restore it from a backup/);
+    return e;
+  };
+
+  it('a file that is not a database: a clear error naming it; its bytes unchanged', () => {
+    const file = freshFile();
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, 'these are not the bytes of a database\n'.repeat(200));
+    const before = readFileSync(file);
+    expect(damaged(file).detail).toMatch(/SQLITE_NOTADB/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('pages overwritten inside a real database: the integrity check names the damage; the file stays as it was', async () => {
+    const file = freshFile();
+    const s = open(file);
+    for (let i = 0; i < 300; i++) await s.create({ id: `e${i}`, workflow: 'wf', version: 'v1', args: encodeValue([i, 'x'.repeat(100)]) });
+    await s.close(); // the last connection: the WAL is checkpointed into the file
+    const size = readFileSync(file).length;
+    expect(size).toBeGreaterThan(8 * 4096);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 4 * 4096); // a torn or scribbled page
+    closeSync(fd);
+    const before = readFileSync(file);
+    const e = damaged(file);
+    expect(e.detail).toMatch(/integrity check|SQLITE_CORRUPT/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('a schema that is not reawait\'s is refused, not mixed into', () => {
+    const file = freshFile();
+    const other = openDatabase({ file }).db;
+    other.exec('PRAGMA user_version = 0; DROP TABLE executions;');
+    other.close();
+    expect(() => open(file)).toThrow(/holds tables but no reawait schema version/);
+  });
+});
