@@ -55,6 +55,8 @@ export class SqliteQueue implements Queue {
   private readonly running: Record<Kind, number> = { a: 0, r: 0, t: 0 };
   private readonly inFlight = new Set<Promise<void>>();
   private readonly tokens = new Set<string>();
+  /** Jobs done and not yet deleted: the next claim's transaction deletes them (one write for both). */
+  private finished: Claimed[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -123,7 +125,8 @@ export class SqliteQueue implements Queue {
       return;
     }
     this.pumping = true;
-    queueMicrotask(() => {
+    // After this turn of the event loop: the jobs that finish together are deleted, and their successors claimed, in one transaction.
+    setImmediate(() => {
       try {
         do {
           this.again = false;
@@ -151,19 +154,28 @@ export class SqliteQueue implements Queue {
     const handlers = this.handlers;
     if (!handlers) return;
     const now = Date.now();
-    for (const kind of KINDS) {
-      const free = this.concurrency - this.running[kind];
-      if (free <= 0 || !this.q.due.get(kind, now)) continue;
-      const claimed = this.d.tx(false, () => {
-        const rows = this.q.take.all(kind, now, free) as { id: string; body: string; attempt: number }[];
-        return rows.map((r): Claimed => {
+    const wanted = KINDS.filter((kind) => this.concurrency - this.running[kind] > 0 && this.q.due.get(kind, now));
+    if (wanted.length === 0 && this.finished.length === 0) return;
+    const claimed = this.d.tx(false, () => {
+      this.deleteFinished();
+      const out: Claimed[] = [];
+      for (const kind of wanted) {
+        const rows = this.q.take.all(kind, now, this.concurrency - this.running[kind]) as { id: string; body: string; attempt: number }[];
+        for (const r of rows) {
           const token = randomUUID();
           this.q.lease.run(now + this.leaseMs, token, kind, r.id);
-          return { kind, id: r.id, body: r.body, attempt: r.attempt, token };
-        });
-      });
-      for (const c of claimed) this.start(handlers, c);
-    }
+          out.push({ kind, id: r.id, body: r.body, attempt: r.attempt, token });
+        }
+      }
+      return out;
+    });
+    for (const c of claimed) this.start(handlers, c);
+  }
+
+  /** Inside a transaction: delete the rows of the jobs that are done. */
+  private deleteFinished(): void {
+    for (const c of this.finished) this.q.done.run(c.kind, c.id, c.token);
+    this.finished = [];
   }
 
   private start(handlers: QueueHandlers, c: Claimed): void {
@@ -193,7 +205,7 @@ export class SqliteQueue implements Queue {
         await handlers.activity(job, attempt);
       } else if (c.kind === 'r') await handlers.resume(JSON.parse(c.body) as ResumeJob);
       else await handlers.timer(JSON.parse(c.body) as TimerJob);
-      if (!this.closed) this.d.tx(false, () => this.q.done.run(c.kind, c.id, c.token));
+      if (!this.closed) this.finished.push(c);
       return;
     } catch (error) {
       failure = error;
@@ -238,10 +250,11 @@ export class SqliteQueue implements Queue {
     }
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = undefined;
-    if (this.tokens.size > 0 && !this.closed) {
+    if ((this.tokens.size > 0 || this.finished.length > 0) && !this.closed) {
       const now = Date.now();
       try {
         this.d.tx(false, () => {
+          this.deleteFinished();
           for (const t of this.tokens) this.q.release.run(now, t);
         });
       } catch (e) {
