@@ -62,12 +62,6 @@ export interface BindingsOptions {
   prefix: string;
   /** Names the function uses from outside: its bindings are renamed away from them. */
   claimed: Set<string>;
-  /**
-   * Inner function declarations and `const f = () => …` stay code the step
-   * function recreates (lower-statements' code bindings), not values kept in
-   * an environment (their reads from a closure made earlier are not checked).
-   */
-  keepCodeBindings?: boolean;
   /** Bindings closures capture (environments.ts): they live in environment objects too. */
   captured?: ReadonlySet<Binding>;
   /** Shared by the functions of one workflow, so that environment and helper names never repeat among them. */
@@ -86,8 +80,7 @@ export function prepareBindings(fn: t.Function, an: Analysis, o: BindingsOptions
   for (const s of own)
     for (const b of s.bindings.values()) {
       for (const r of b.refs) {
-        let st = classify(c, b, r);
-        if (st === 'unsure' && o.keepCodeBindings && isCode(b)) st = 'after';
+        const st = classify(c, b, r);
         status.set(r, st);
         if (st === 'unsure') c.env.set(b, '');
       }
@@ -111,11 +104,6 @@ export function prepareBindings(fn: t.Function, an: Analysis, o: BindingsOptions
   const prologue: t.Statement[] = [];
   restructure(c, prologue);
   return { prologue, locals: c.locals, envLayout: c.envLayout };
-}
-
-/** A binding the lowering keeps as code: a function declaration, or a const bound to a function. */
-function isCode(b: Binding): boolean {
-  return b.kind === 'function' || (b.kind === 'const' && (b.init?.type === 'ArrowFunctionExpression' || b.init?.type === 'FunctionExpression'));
 }
 
 // ---------------------------------------------------------------------------

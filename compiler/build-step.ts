@@ -4,7 +4,6 @@
  *   function name$step(frame, input) {
  *     let pc = [entry, resume1, …][frame.pc];
  *     let { …live locals } = frame.locals;  let …other locals;
- *     …inner functions and const arrows (recreated, never saved)
  *     loop: for (;;) {
  *       try { switch (pc) { case N: pc = N; … } }
  *       catch (err) { …route to the catch/finally of the try region pc is in…; throw err; }
@@ -56,7 +55,6 @@ export function buildStep(e: Emitter, name: string): t.FunctionExpression {
       ]),
     );
   if (others.length) body.push(t.variableDeclaration('let', others.map((v) => t.variableDeclarator(id(v)))));
-  for (const b of e.codeBindings) body.push(b.node);
   body.push(loop);
   return t.functionExpression(id(`${name}$step`), [id(n.frame), id(n.input)], t.blockStatement(body));
 }

@@ -88,7 +88,10 @@ export class Emitter {
   readonly temps = new Set<string>();
   /** Descriptions of temporaries, for error messages (see WorkflowMeta.display). */
   readonly tempInfo = new Map<string, string>();
-  /** Inner function declarations and `const f = () => …`: recreated at step entry, never saved. */
+  /**
+   * Always empty since closure conversion (every nested function is a closure
+   * site, sites.ts); kept because fingerprint.ts hashes it.
+   */
   readonly codeBindings: { name: string; node: t.Statement }[] = [];
   readonly handlers: Handler[] = [];
   readonly regions: Region[] = [];

@@ -27,6 +27,8 @@ export interface SiteInfo {
   async: boolean;
   /** An arrow: no `this` of its own. */
   arrow: boolean;
+  /** A getter or setter of an object literal, and the literal. */
+  accessor?: { object: t.ObjectExpression; kind: 'get' | 'set' };
 }
 
 /** Arrows with a concise body get `{ return … }`, so that every site has statements to put its environments in. */
@@ -48,8 +50,10 @@ export function siteFunctions(fn: t.Function, workflow: string): SiteInfo[] {
   const out: SiteInfo[] = [];
   const walk = (n: t.Node, parent: t.Node | null, key: string): void => {
     if (n.type === 'ClassBody') return;
-    if (n.type === 'ArrowFunctionExpression' || n.type === 'FunctionExpression' || n.type === 'FunctionDeclaration' || (n.type === 'ObjectMethod' && n.kind === 'method')) {
-      out.push({ node: n, id: `${workflow}/${out.length + 1}`, name: inferredName(n, parent, key), length: lengthOf(n), async: n.async, arrow: n.type === 'ArrowFunctionExpression' });
+    if (n.type === 'ArrowFunctionExpression' || n.type === 'FunctionExpression' || n.type === 'FunctionDeclaration' || n.type === 'ObjectMethod') {
+      const accessor = n.type === 'ObjectMethod' && n.kind !== 'method' ? { object: parent as t.ObjectExpression, kind: n.kind } : undefined;
+      const name = (accessor ? `${accessor.kind} ` : '') + inferredName(n, parent, key);
+      out.push({ node: n, id: `${workflow}/${out.length + 1}`, name, length: lengthOf(n), async: n.async, arrow: n.type === 'ArrowFunctionExpression', ...(accessor ? { accessor } : {}) });
     }
     eachChild(n, (c, k) => walk(c, n, k));
   };

@@ -26,6 +26,7 @@ const LOCAL_BASE = {
   serializable: '_rw_serializable',
   defineSite: '_rw_site',
   closure: '_rw_closure',
+  accessors: '_rw_accessors',
 } as const;
 
 export type HelperName = keyof typeof LOCAL_BASE;

@@ -18,25 +18,11 @@ export function computeLiveness(e: Emitter): void {
     return i;
   };
 
-  // What calling an inner function / const arrow may read: everything its body reads, transitively.
-  const code = new Map<string, Set<string>>(e.codeBindings.map((b) => [b.name, readsOf(b.node)]));
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const reads of code.values())
-      for (const n of [...reads]) {
-        const more = code.get(n);
-        if (more) for (const m of more) if (!reads.has(m)) (reads.add(m), (changed = true));
-      }
-  }
   const uses = items.map((it) => {
     const raw = new Set<string>();
     for (const n of it.nodes) readsOf(n as t.Node, raw);
     const out = new Set<string>();
-    for (const n of raw) {
-      if (e.vars.has(n)) out.add(n);
-      const more = code.get(n);
-      if (more) for (const m of more) if (e.vars.has(m)) out.add(m);
-    }
+    for (const n of raw) if (e.vars.has(n)) out.add(n);
     return out;
   });
 

@@ -42,9 +42,6 @@ export class Lowerer {
     switch (s.type) {
       case 'VariableDeclaration':
         return this.declaration(s);
-      case 'FunctionDeclaration':
-        this.e.codeBindings.push({ name: s.id!.name, node: s });
-        return;
       case 'ClassDeclaration':
         if (hasAwait(s)) throw new UnsupportedAwait(s, `'await' inside a class declaration is not supported`);
         this.e.declare(s.id!.name);
@@ -107,11 +104,6 @@ export class Lowerer {
   private declaration(s: t.VariableDeclaration): void {
     for (const d of s.declarations) {
       const init = d.init;
-      if (s.kind === 'const' && d.id.type === 'Identifier' && init && (init.type === 'ArrowFunctionExpression' || init.type === 'FunctionExpression')) {
-        // Code, not data: recreated at every step entry, never saved.
-        this.e.codeBindings.push({ name: d.id.name, node: t.variableDeclaration('const', [d]) });
-        continue;
-      }
       for (const n of patternNames(d.id)) this.e.declare(n);
       if (init) this.x.destructure(d.id as t.LVal, this.x.explode(init));
       else if (s.kind !== 'var') for (const n of patternNames(d.id)) this.e.assign(t.identifier(n), t.identifier('undefined'));

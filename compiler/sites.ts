@@ -55,9 +55,16 @@ export interface ConvertedSites {
 
 export function convertSites(sites: readonly SiteInfo[], c: SiteContext): ConvertedSites {
   const made = new Map<SiteInfo, { stmt: t.Statement; code: string }>();
+  const accessors = new Map<t.ObjectExpression, SiteInfo[]>();
+  for (const info of sites) if (info.accessor) accessors.set(info.accessor.object, [...(accessors.get(info.accessor.object) ?? []), info]);
+  const accessorValues = new Map<SiteInfo, t.Expression>();
   for (const info of [...sites].reverse()) {
-    const r = info.async ? asyncSite(info, c) : syncSite(info, c);
+    if (info.accessor && accessorKey(info, c) === null) continue;
+    const r = info.async ? asyncSite(info, c) : syncSite(info, c, accessorValues);
     if (r) made.set(info, r);
+    // The literal's first accessor is converted last (innermost first, in reverse source order): then the literal is complete.
+    const group = info.accessor && accessors.get(info.accessor.object);
+    if (group && group[0] === info) wrapAccessors(info.accessor!.object, group, accessorValues, c);
   }
   const ordered = sites.map((s) => made.get(s)).filter((x) => x !== undefined);
   return { registrations: ordered.map((x) => x.stmt), code: ordered.map((x) => x.code).join('\n') };
@@ -84,14 +91,50 @@ function capturedEnvs(fn: t.Node, plan: BindingsPlan, c: SiteContext): string[] 
   return envsUsed(fn, c.envNames.filter((n) => !own.has(n)));
 }
 
-/** Detach the function's contents from where it is written, leaving there the expression that makes its value. */
-function replaceWithClosure(info: SiteInfo, c: SiteContext, envs: string[]): SiteFunction {
+/**
+ * Detach the function's contents from where it is written, leaving there the
+ * expression that makes its value (for a getter or setter: `key: undefined`,
+ * and its value goes to `accessors`, for wrapAccessors).
+ */
+function replaceWithClosure(info: SiteInfo, c: SiteContext, envs: string[], accessors?: Map<SiteInfo, t.Expression>): SiteFunction {
   const node = info.node;
   const copy = { ...node } as SiteFunction;
   const make = c.helpers.call('closure', [t.stringLiteral(info.id), ...envs.map((e) => t.identifier(e))]);
-  if (node.type === 'ObjectMethod') morph(node, t.objectProperty(node.key, make, node.computed));
+  if (info.accessor && node.type === 'ObjectMethod') {
+    accessors?.set(info, make);
+    morph(node, t.objectProperty(node.key, t.identifier('undefined'), false));
+  } else if (node.type === 'ObjectMethod') morph(node, t.objectProperty(node.key, make, node.computed));
   else morph(node, make);
   return copy;
+}
+
+/** A getter's or setter's key as a literal; null (and an error) for a computed key, which would be evaluated twice. */
+function accessorKey(info: SiteInfo, c: SiteContext): t.StringLiteral | t.NumericLiteral | null {
+  const m = info.node as t.ObjectMethod;
+  if (!m.computed && m.key.type === 'Identifier') return t.stringLiteral(m.key.name);
+  if (!m.computed && (m.key.type === 'StringLiteral' || m.key.type === 'NumericLiteral')) return t.cloneNode(m.key);
+  c.errors.at(m.key, `a getter or setter with a computed name is not supported inside a workflow: name it, or define it with Object.defineProperty`);
+  return null;
+}
+
+/** `{ …, get k() {…}, … }` → `_rw_accessors({ …, k: undefined, … }, [['k', getter, setter]])`. */
+function wrapAccessors(obj: t.ObjectExpression, group: SiteInfo[], made: Map<SiteInfo, t.Expression>, c: SiteContext): void {
+  const byKey = new Map<string | number, { key: t.Expression; get?: t.Expression; set?: t.Expression }>();
+  for (const info of group) {
+    const value = made.get(info);
+    const m = info.node as unknown as t.ObjectProperty;
+    const key = m.key.type === 'Identifier' ? t.stringLiteral(m.key.name) : (m.key as t.StringLiteral | t.NumericLiteral);
+    if (!value) continue;
+    const k = key.value;
+    const entry = byKey.get(k) ?? { key: t.cloneNode(key) };
+    entry[info.accessor!.kind] = value;
+    byKey.set(k, entry);
+  }
+  if (byKey.size === 0) return;
+  const undef = (): t.Identifier => t.identifier('undefined');
+  const defs = [...byKey.values()].map((d) => t.arrayExpression([d.key, d.get ?? undef(), d.set ?? undef()]));
+  const literal = { ...obj } as t.ObjectExpression;
+  morph(obj, c.helpers.call('accessors', [literal, t.arrayExpression(defs)]));
 }
 
 /** A pattern's assignment targets that are environment fields (a captured parameter). */
@@ -109,10 +152,10 @@ function movedParams(params: t.Node[]): boolean {
   return moved;
 }
 
-function syncSite(info: SiteInfo, c: SiteContext): { stmt: t.Statement; code: string } {
+function syncSite(info: SiteInfo, c: SiteContext, accessors: Map<SiteInfo, t.Expression>): { stmt: t.Statement; code: string } {
   const plan = c.plans.get(info.node)!;
   const envs = capturedEnvs(info.node, plan, c);
-  const fn = replaceWithClosure(info, c, envs);
+  const fn = replaceWithClosure(info, c, envs, accessors);
   const body = fn.body as t.BlockStatement;
   const head: t.Statement[] = [];
   if (plan.locals.length) head.push(t.variableDeclaration('let', plan.locals.map((n) => t.variableDeclarator(t.identifier(n)))));

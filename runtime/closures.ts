@@ -85,6 +85,17 @@ export function closureTag(fn: unknown): ClosureTag | undefined {
   return typeof fn === 'function' ? tags.get(fn) : undefined;
 }
 
+/**
+ * An object literal's getters and setters, made through their sites: the
+ * compiled literal holds `key: undefined` where each accessor was written
+ * (so the property keeps its place) and this makes it the accessor, as the
+ * literal would have (enumerable, configurable).
+ */
+export function accessors<T extends object>(obj: T, defs: readonly [PropertyKey, ((this: T) => unknown) | undefined, ((this: T, v: unknown) => void) | undefined][]): T {
+  for (const [key, get, set] of defs) Object.defineProperty(obj, key, { get, set, enumerable: true, configurable: true });
+  return obj;
+}
+
 // ---------------------------------------------------------------------------
 // What compiled code uses for let/const semantics once variables live in envs
 // ---------------------------------------------------------------------------

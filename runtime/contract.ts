@@ -255,6 +255,8 @@ export interface StateDoc {
 // Other helpers the compiled code calls (all from 'reawait/workflow'):
 //   _rw_resolve(v) / _rw_reject(e)   Promise.resolve / Promise.reject in a workflow
 //   _rw_group(mode, iterable)        Promise.all / allSettled / race / any in a workflow
+//   _rw_accessors(obj, [[key, get, set], …])   an object literal's getters/setters, made through their sites
+//                                    (the literal holds `key: undefined` in their place)
 //   _rw_TDZ                          the value of a captured let/const/class before its declaration ran
 //   _rw_tdz(name)                    throws ReferenceError: Cannot access 'name' before initialization
 //   _rw_const(name)                  throws TypeError: Assignment to constant variable.

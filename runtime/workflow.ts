@@ -325,7 +325,7 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
 // Closure sites and binding semantics (compiled code; see closures.ts)
 // ---------------------------------------------------------------------------
 
-export { closure, constAssign, defineSite, TDZ, tdz } from './closures.js';
+export { accessors, closure, constAssign, defineSite, TDZ, tdz } from './closures.js';
 
 // Calling an async closure inside a running workflow starts a fiber: its frame's locals hold the site's envs (and `$this`).
 setFiberStarter((site, envs, thisArg, args) => {

@@ -71,6 +71,13 @@ describe('refused constructs', () => {
       col: 77,
       message: /async function expression that refers to itself by its own name \('h'\)/,
     },
+    {
+      name: 'a getter with a computed name',
+      body: "  const k = 'n';\n  const o = { get [k]() { return 1; } };\n  return o;",
+      at: 'const o',
+      col: 20,
+      message: /a getter or setter with a computed name is not supported inside a workflow/,
+    },
     { name: "'super' in an object method", body: '  const o = { m() { return super.toString(); } };\n  return o.m();', at: 'const o', col: 28, message: /'super' is not supported inside a workflow/ },
     { name: 'await in a computed class member name', body: '  class K { [await f()]() { return 1; } }\n  return K;', at: 'class K', col: 14, message: /'await' in a computed class member name is not supported inside a workflow: await the key into a const before the class/ },
     { name: 'await in a class heritage', body: '  const K = class extends (await f()) {};\n  return K;', at: 'class extends', col: 28, message: /'await' in a class's 'extends' clause is not supported inside a workflow/ },

@@ -69,6 +69,51 @@ describe('compiled workflows behave like the same JS', () => {
     expect(without).toEqual({ ok: true, value: { n: undefined, m: undefined, arr: null, o: null, g: undefined } });
   });
 
+  it('closures share their variables with the workflow across awaits; TDZ and const hold through environments', async () => {
+    const [r] = await both(
+      'closure-env',
+      `export async function semClosureEnv() {
+  'use workflow';
+  const early = () => late;
+  let tdz = 'none';
+  try { early(); } catch (e) { tdz = String(e); }
+  const late = 1;
+  let n = 0;
+  const bump = () => ++n;
+  const setLate = (v: number) => { (late as number) = v; };
+  const byLoop: (() => number)[] = [];
+  for (let i = 0; i < 3; i++) byLoop.push(() => i * (late + n));
+  await sleep('1s');
+  bump();
+  n += await add(10, 0);
+  const counters = { bump, get n() { return n; } };
+  await sleep('1s');
+  let constError = 'none';
+  try { setLate(2); } catch (e) { constError = String(e); }
+  const async1 = async (k: number) => { const v = await add(k, n); n = v; return bump(); };
+  const viaFiber = await Promise.all([async1(1), async1(2)]);
+  return { tdz, n, viaClosure: counters.bump(), viaGetter: counters.n, constError, late, byLoop: byLoop.map((f) => f()), viaFiber, names: [bump.name, setLate.length, async1.name] };
+}`,
+      'semClosureEnv',
+      [[]],
+    );
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        tdz: "ReferenceError: Cannot access 'late' before initialization",
+        // both fibers run to their first await before either resumes: add(1, 11) and add(2, 11)
+        n: 14,
+        viaClosure: 15,
+        viaGetter: 15,
+        constError: 'TypeError: Assignment to constant variable.',
+        late: 1,
+        byLoop: [0, 16, 32],
+        viaFiber: [13, 14],
+        names: ['bump', 1, 'async1'],
+      },
+    });
+  });
+
   it('labels, break/continue through finally, switch fall-through', async () => {
     await both(
       'control',

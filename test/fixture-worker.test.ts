@@ -60,6 +60,7 @@ const FIBERS_ON_WORKER: string[] = [
   'for-loop-closures-called-later',
   'for-loop-start-fibers',
   'for-of-sequential-fibers',
+  'getter-over-mutated-field',
   'map-async-concise-body',
   'map-async-fanout',
   'map-async-with-index',

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileDir } from '../compiler/compile-dir.js';
 import { encodeValue, roundTripValue } from '../runtime/codec.js';
+import { runWorkflow } from '../runtime/testing.js';
 import { COMPILED_DIR } from './support/compile-fixture.js';
 import { ROOT } from './support/fixture-corpus.js';
 import { setupCommands } from './support/readme.js';
@@ -83,6 +84,35 @@ describe('README', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('the saga snippet keeps its compensations across awaits and runs them in reverse when a step fails', async () => {
+    const dir = path.join(HERE, 'saga');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    writeFileSync(path.join(dir, 'src/saga.ts'), block((b) => b.startsWith('// saga.ts'), '// saga.ts'));
+    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
+    expect(errors).toEqual([]);
+    const { placeOrder } = (await import(/* @vite-ignore */ path.join(dir, 'build/saga.js'))) as { placeOrder: (id: string, items: string[]) => Promise<string> };
+    const run = async (courier: boolean) => {
+      const calls: string[] = [];
+      const activities = {
+        charge: (id: string) => (calls.push(`charge ${id}`), `pay-${id}`),
+        refund: (p: string) => void calls.push(`refund ${p}`),
+        reserve: (items: string[]) => (calls.push(`reserve ${items.join('+')}`), `hold-${items.length}`),
+        release: (h: string) => void calls.push(`release ${h}`),
+        ship: (id: string) => {
+          calls.push(`ship ${id}`);
+          if (!courier) throw new Error('no courier');
+          return `parcel-${id}`;
+        },
+      };
+      // roundTrip: the state, closures in it, goes through its encoded form at every await
+      const outcome = await runWorkflow(placeOrder, ['o1', ['a', 'b']], { activities, roundTrip: true }).then((r) => r.result, (e: Error) => e.message);
+      return { outcome, calls };
+    };
+    expect(await run(true)).toEqual({ outcome: 'parcel-o1', calls: ['charge o1', 'reserve a+b', 'ship o1'] });
+    expect(await run(false)).toEqual({ outcome: 'no courier', calls: ['charge o1', 'reserve a+b', 'ship o1', 'release hold-2', 'refund pay-o1'] });
   });
 
   it('the serializable() snippet registers a class whose instances come back as themselves', async () => {
