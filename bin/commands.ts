@@ -126,4 +126,15 @@ export const commands: readonly CommandSpec[] = [
     examples: ['npx reawait cancel order-42 --reason "no longer needed"'],
     load: () => import('../runtime/cli/cancel.js'),
   },
+  {
+    name: 'prune',
+    summary: 'remove ended executions (completed, failed, cancelled): state, history and record',
+    description: 'Workers already remove those older than their retention (default 7 days); this frees the space now. Prints how many went. An ended child whose parent is not yet told of its end stays until it is.',
+    positionals: [],
+    options: [{ name: 'older-than', kind: 'value', value: 'duration', help: "only executions that ended longer ago than this, e.g. '30 days', '12h' (default 0: every ended one)." }, ...CONNECTION_OPTIONS],
+    env: ['REDIS_URL'],
+    exits: { 1: 'the backend cannot be reached' },
+    examples: ["npx reawait prune --older-than '30 days'"],
+    load: () => import('../runtime/cli/prune.js'),
+  },
 ];

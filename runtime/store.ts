@@ -286,5 +286,12 @@ export interface Store {
   appendHistory(id: string, event: HistoryEvent): Promise<void>;
   history(id: string): Promise<HistoryEvent[]>;
   pending(): Promise<PendingWork>;
+  /**
+   * Remove every execution that ended (completed, failed or cancelled)
+   * before `before` (ms since epoch): record, state, history and index
+   * entries. One whose parents are not yet notified of its end, or whose
+   * last jobs are not all pushed, stays until they are. Returns how many went.
+   */
+  prune(before: number): Promise<number>;
   close(): Promise<void>;
 }

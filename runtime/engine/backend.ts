@@ -6,6 +6,7 @@
 import type { Queue } from '../queue.js';
 import type { Store } from '../store.js';
 import type { RedisInput } from '../redis/connection.js';
+import { parseDuration, type Duration } from '../duration.js';
 
 export interface Backend {
   store: Store;
@@ -43,6 +44,13 @@ export interface BackendOptions {
    * a worker waits for each connection attempt (default 5000 ms).
    */
   connectTimeoutMs?: number;
+  /**
+   * How long a completed, failed or cancelled execution is kept after its
+   * end (state, history and record), e.g. '7 days' (the default) or '12h';
+   * `Infinity` keeps them until `reawait prune`. On Redis its keys expire on
+   * their own; workers also prune what is older, on either backend.
+   */
+  retention?: Duration;
   /** Encoded size limit of args, results, states and signal payloads (default 1 MiB). */
   maxPayloadBytes?: number;
 }
@@ -69,8 +77,25 @@ export async function openBackend(o: BackendOptions, worker: boolean, onError?: 
       ...(o.prefix ? { prefix: o.prefix } : {}),
       ...(o.stallInterval ? { stallInterval: o.stallInterval } : {}),
       ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
+      retentionMs: retentionMs(o.retention),
       ...(onError ? { onError } : {}),
     },
     worker,
   );
+}
+
+export const DEFAULT_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+/** The retention in ms (Infinity: forever); a clear TypeError for one that is not a duration. */
+export function retentionMs(retention: Duration | undefined): number {
+  if (retention === undefined) return DEFAULT_RETENTION_MS;
+  if (retention === Infinity) return Infinity;
+  let ms: number;
+  try {
+    ms = parseDuration(retention);
+  } catch (e) {
+    throw new TypeError(`reawait: option retention: ${(e as Error).message}`);
+  }
+  if (ms <= 0) throw new TypeError(`reawait: option retention must be longer than 0 (Infinity keeps ended executions until pruned), got ${String(retention)}`);
+  return ms;
 }

@@ -128,6 +128,10 @@ export class ClientEngine {
     return this.o.store.list(filter);
   }
 
+  prune(before: number): Promise<number> {
+    return this.o.store.prune(before);
+  }
+
   private async mustLoad(id: string): Promise<ExecutionRecord> {
     const rec = await this.o.store.load(id);
     if (!rec) throw new ExecutionNotFoundError(id);

@@ -1,5 +1,6 @@
 /** `new Client({ redis })`: start, inspect, signal and cancel executions. */
 import type { ExecutionSummary, ListFilter } from '../store.js';
+import { parseDuration, type Duration } from '../duration.js';
 import { openBackend, type Backend, type BackendOptions } from './backend.js';
 import { ClientEngine, type ExecutionHandle, type StartOptions } from './client-engine.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
@@ -44,6 +45,17 @@ export class Client {
 
   async list(filter: ListFilter = {}): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
     return (await this.engine()).list(filter);
+  }
+
+  /**
+   * Remove completed, failed and cancelled executions that ended more than
+   * `olderThan` ago (default 0: every ended one), state and history included.
+   * Resolves how many were removed.
+   */
+  async prune(options: { olderThan?: Duration } = {}): Promise<number> {
+    const ms = options.olderThan === undefined ? 0 : parseDuration(options.olderThan);
+    // ended at least `ms` ago: completedAt <= now - ms
+    return (await this.engine()).prune(Date.now() - ms + 1);
   }
 
   async close(): Promise<void> {

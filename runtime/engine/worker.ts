@@ -1,5 +1,5 @@
 /** `new Worker({ redis, workflows, activities })`: serves resumes, activity calls and timers. */
-import { openBackend, type Backend, type BackendOptions } from './backend.js';
+import { openBackend, retentionMs, type Backend, type BackendOptions } from './backend.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
 import { loadActivities, loadWorkflows, type ActivityFn, type ActivitySource, type WorkflowRegistry, type WorkflowSource } from './registry.js';
 import { WorkerEngine } from './worker-engine.js';
@@ -29,11 +29,14 @@ export interface WorkerOptions extends BackendOptions {
 /** Backoff between connection attempts at start: 250 ms doubling up to 5 s. */
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
+/** How often a worker prunes ended executions past the retention (more often for a short retention). */
+const PRUNE_EVERY_MS = 60_000;
 
 export class Worker {
   private running: Promise<{ backend: Backend; engine: WorkerEngine }> | undefined;
   private closing = false;
   private wakeRetry: () => void = () => {};
+  private pruneTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -97,7 +100,18 @@ export class Worker {
       throw error;
     }
     for (const w of (await backend.warnings?.().catch(() => [])) ?? []) onError(new Error(w), 'warning');
+    this.startPruning(backend, onError);
     return engine;
+  }
+
+  /** Ended executions older than the retention go now and then (on Redis their keys expire anyway; this drops their index entries). */
+  private startPruning(backend: Backend, onError: (e: unknown, where: string) => void): void {
+    const retention = retentionMs(this.options.retention);
+    if (!Number.isFinite(retention)) return;
+    const every = Math.min(PRUNE_EVERY_MS, Math.max(1000, retention / 10));
+    const prune = () => void backend.store.prune(Date.now() - retention).catch((e: unknown) => onError(e, 'pruning ended executions'));
+    this.pruneTimer = setInterval(prune, every);
+    this.pruneTimer.unref();
   }
 
   /**
@@ -108,6 +122,7 @@ export class Worker {
   async close(timeoutMs = 5000): Promise<void> {
     this.closing = true;
     this.wakeRetry();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     if (!this.running) return;
     const opened = await this.running.catch(() => undefined);
     if (!opened) return;

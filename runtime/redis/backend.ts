@@ -13,6 +13,8 @@ export interface RedisBackendOptions {
   /** ms after which a job whose worker stopped heartbeating is redelivered (default 5000). */
   stallInterval?: number;
   historyCap?: number;
+  /** ms an ended execution's keys live (Infinity: until pruned). */
+  retentionMs?: number;
   /** A client's calls fail with RedisUnavailableError after waiting this long for an unreachable Redis (default 5000). */
   connectTimeoutMs?: number;
   onError?: (error: Error) => void;
@@ -21,7 +23,13 @@ export interface RedisBackendOptions {
 export function redisBackend(options: RedisBackendOptions, worker: boolean): Backend {
   const conn = connect(options.redis);
   const prefix = options.prefix ?? 'reawait';
-  const store = new RedisStore(conn.redis, { prefix, ownsClient: conn.owned, ...(options.historyCap ? { historyCap: options.historyCap } : {}) });
+  const retention = options.retentionMs;
+  const store = new RedisStore(conn.redis, {
+    prefix,
+    ownsClient: conn.owned,
+    ...(options.historyCap ? { historyCap: options.historyCap } : {}),
+    ...(retention !== undefined && Number.isFinite(retention) ? { retentionMs: retention } : {}),
+  });
   const queue = new BeeQueueQueue({
     redis: conn.bee,
     prefix: `${prefix}:bq`,

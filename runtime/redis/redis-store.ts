@@ -13,9 +13,11 @@
  *   h        the capped event history
  *   q:<name> buffered signals of that name
  * Every transition is one Lua script (./lua) guarded by the revision. The
- * four global keys are indexes: `all` lists every id in creation order for
- * list() (a list, not a zset: ~35 bytes per execution instead of ~145), and
- * the sets ready, dispatch and notify serve the recovery sweep.
+ * global keys are indexes: `all` lists every id in creation order for
+ * list() (a list, not a zset: ~35 bytes per execution instead of ~145),
+ * `ended` holds ended ids by end time for prune(), and the sets ready,
+ * dispatch and notify serve the recovery sweep. With a retention, an ended
+ * execution's keys expire on their own; prune() also drops its index entries.
  */
 import type { Redis } from 'ioredis';
 import type { SuspendedAt } from '../machine.js';
@@ -50,6 +52,8 @@ export interface RedisStoreOptions {
   historyCap?: number;
   /** Quit the client on close() (default true). */
   ownsClient?: boolean;
+  /** ms an ended execution's keys live after its end (they expire then); 0 or absent: until pruned. */
+  retentionMs?: number;
 }
 
 export class RedisStore implements Store {
@@ -72,6 +76,11 @@ export class RedisStore implements Store {
   /** The index of every execution id, in creation order. */
   private get allKey(): string {
     return `${this.prefix}:all`;
+  }
+
+  /** Ended executions by end time (zset id -> completedAt): what prune() walks. */
+  private get endedKey(): string {
+    return `${this.prefix}:ended`;
   }
 
   private bufferKey(id: string, name: string): string {
@@ -171,7 +180,8 @@ export class RedisStore implements Store {
     pushList(args, end.consumed);
     pushList(args, end.dropped);
     pushList(args, end.detached);
-    return (await this.run('commit_end', id, event, args)) === 1;
+    args.push(this.options.retentionMs ?? 0);
+    return (await this.run('commit_end', id, event, args, [this.endedKey])) === 1;
   }
 
   async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
@@ -269,6 +279,21 @@ export class RedisStore implements Store {
 
   async history(id: string): Promise<HistoryEvent[]> {
     return (await this.redis.lrange(this.keys(id)[3]!, 0, -1)).map((s) => JSON.parse(s) as HistoryEvent);
+  }
+
+  async prune(before: number): Promise<number> {
+    let removed = 0;
+    // Oldest first, a batch at a time; what stays (a child whose parent is not yet notified) is skipped past.
+    let offset = 0;
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(this.endedKey, '-inf', `(${before}`, 'LIMIT', offset, 500);
+      if (ids.length === 0) return removed;
+      const gone: string[] = [];
+      for (const id of ids) if ((await this.run('prune', id, undefined, [before], [this.endedKey])) === 1) gone.push(id);
+      if (gone.length) await runScript(this.redis, 'prune_index', [this.allKey], [0, 0, '', '', ...gone]);
+      removed += gone.length;
+      offset += ids.length - gone.length;
+    }
   }
 
   async pending(): Promise<PendingWork> {

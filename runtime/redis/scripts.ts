@@ -19,6 +19,8 @@ export const SCRIPT_NAMES = [
   'signal',
   'cancel',
   'note_problem',
+  'prune',
+  'prune_index',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

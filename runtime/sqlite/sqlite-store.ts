@@ -140,6 +140,8 @@ export class SqliteStore implements Store {
       ready: p(`SELECT id FROM executions WHERE status = 'ready'`),
       dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
       notify: p('SELECT id FROM executions WHERE notify = 1'),
+      prunable: p(`SELECT id FROM executions WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ? AND notify = 0 AND dispatch IS NULL`),
+      pruneRows: ['executions WHERE id', 'states WHERE id', 'ops WHERE exec', 'settlements WHERE exec', 'watches WHERE exec', 'signals WHERE exec', 'history WHERE exec'].map((t) => p(`DELETE FROM ${t} = ?`)),
     };
   }
 
@@ -527,6 +529,15 @@ export class SqliteStore implements Store {
   async history(id: string): Promise<HistoryEvent[]> {
     this.check();
     return (this.q.history.all(id, this.cap) as { event: string }[]).reverse().map((h) => JSON.parse(h.event) as HistoryEvent);
+  }
+
+  /** prune.lua: ended before `before`, parents told and jobs pushed; all its rows go (queued jobs of detached calls settle as stale). */
+  async prune(before: number): Promise<number> {
+    return this.write(true, () => {
+      const ids = (this.q.prunable.all(before) as { id: string }[]).map((r) => r.id);
+      for (const id of ids) for (const del of this.q.pruneRows) del.run(id);
+      return ids.length;
+    });
   }
 
   async pending(): Promise<PendingWork> {

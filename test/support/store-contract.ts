@@ -233,5 +233,46 @@ export function storeContract(name: string, getStore: () => Store): void {
       expect((await store.load(id))!.problem).toBe('no worker has version v1');
       expect((await store.history(id)).filter((e) => e.type === 'problem')).toHaveLength(1);
     });
+
+    it('prune(before) removes executions that ended before it, record and history; live ones and ended children not yet reported stay', async () => {
+      const store = getStore();
+      const pause = () => new Promise((r) => setTimeout(r, 5));
+      await store.prune(Date.now() + 1); // what earlier tests ended
+      await pause();
+      const ended = async (status: Ending['status'], parent?: { id: string; op: number }): Promise<string> => {
+        const id = `${name.toLowerCase()}-p${++n}`;
+        await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([]), ...(parent ? { parent } : {}) });
+        expect(await store.commitEnd(id, 0, ending({ status }), ev(status))).toBe(true);
+        return id;
+      };
+      const old = await ended('completed');
+      await pause();
+      const mid = Date.now();
+      await pause();
+      const failed = await ended('failed');
+      const cancelled = await ended('cancelled');
+      const live = await waiting({ started: ops(1), tokens: [[1, '*']] });
+      const parent = await waiting({ started: ops(1), tokens: [[1, '*']] });
+      const child = await ended('completed', { id: parent, op: 1 });
+
+      expect(await store.prune(mid)).toBe(1);
+      expect(await store.load(old)).toBeUndefined();
+      expect(await store.history(old)).toEqual([]);
+      expect(await store.load(failed)).toMatchObject({ status: 'failed' });
+
+      expect(await store.prune(Date.now() + 1)).toBe(2);
+      for (const id of [failed, cancelled]) expect(await store.load(id)).toBeUndefined();
+      const listed = (await store.list({ limit: 1000 })).items.map((e) => e.id);
+      for (const id of [old, failed, cancelled]) expect(listed).not.toContain(id);
+      expect(listed).toEqual(expect.arrayContaining([live, parent, child]));
+      // the child's parent is not told yet: it stays until it is
+      expect((await store.pending()).notify).toContain(child);
+      await store.clearNotify(child);
+      expect(await store.prune(Date.now() + 1)).toBe(1);
+      expect(await store.load(child)).toBeUndefined();
+      expect(await store.load(live)).toMatchObject({ status: 'waiting' });
+      // an id is free again
+      expect((await store.create({ id: old, workflow: 'wf', version: 'v1', args: encodeValue([]) })).created).toBe(true);
+    });
   });
 }

@@ -19,5 +19,6 @@ if ops then
   end
 end
 redis.call('RPUSH', KEYS[11], ARGV[6])
+redis.call('HSET', K_X, 'q:' .. KEYS[11], '1') -- so that the end of the execution deletes the buffer
 history(ARGV[7])
 return 'buffered'
