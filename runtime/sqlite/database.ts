@@ -4,13 +4,16 @@
  * writer; `busy_timeout` makes a writer of another process wait its turn.
  *
  * Durability: with `synchronous: 'FULL'` (the default) every transition a
- * caller relies on (a commit, a settlement, a signal, a cancel) is fsynced
- * before it returns; bookkeeping that the recovery sweep or a lease can
- * redo (queue claims and deletions, outbox flags, history-only appends)
- * commits without its own fsync, and the next durable commit syncs it too
- * (the WAL is one file written in order). `'NORMAL'` skips the per-commit
- * fsync everywhere: a power cut may lose the last transactions, never
- * consistency; a kill -9 loses nothing either way.
+ * caller relies on (a commit, a settlement, a signal, a cancel) is on disk
+ * before its promise resolves: it commits without an fsync and waits for
+ * the WAL's next fdatasync, run off the event loop and shared by every
+ * commit made before it (./wal-sync.ts). Bookkeeping that the recovery
+ * sweep or a lease can redo (queue claims and deletions, outbox flags,
+ * history-only appends) does not wait: the next sync carries it (the WAL is
+ * one file written in order, so what is on disk is always a prefix of the
+ * commits). A commit is visible to other connections a moment before it is
+ * on disk. `'NORMAL'` waits for no sync: a power cut may lose the last
+ * transitions, never consistency; a kill -9 loses nothing either way.
  *
  * Damage is loud: a file that is not a database, or one SQLite reports
  * corrupt, is a DatabaseDamagedError naming the path and what to do; nothing
@@ -21,6 +24,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseDamagedError, explainDamage } from './damage.js';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { WalSync } from './wal-sync.js';
 
 export { DatabaseDamagedError };
 
@@ -41,16 +45,18 @@ export interface OpenOptions {
 export interface Opened {
   db: Db;
   file: string;
-  /** Runs `body` as one IMMEDIATE transaction; `durable` commits it with an fsync (when the database is FULL). */
-  tx<T>(durable: boolean, body: () => T): T;
+  /** Runs `body` as one IMMEDIATE transaction and commits it (without waiting for the disk). */
+  tx<T>(body: () => T): T;
+  /** tx(), then (FULL) wait until the commit is on disk. */
+  durableTx<T>(body: () => T): Promise<T>;
   /**
-   * Group commit: `body` runs with the others queued in this turn of the
-   * event loop, in one transaction (one fsync for all), each in a savepoint
-   * of its own (one that throws rolls back alone). Resolves once committed.
+   * `body` runs with the others queued in this turn of the event loop, in
+   * one transaction, each in a savepoint of its own (one that throws rolls
+   * back alone). Resolves once committed, and a `durable` one once on disk.
    */
   batch<T>(durable: boolean, body: () => T): Promise<T>;
-  /** Resolves once what is queued for group commit has committed. */
-  drain(): Promise<void>;
+  /** Commit what is queued, wait for the syncs under way, and close the connection. */
+  close(): Promise<void>;
 }
 
 interface Queued {
@@ -86,18 +92,14 @@ export function openDatabase(o: OpenOptions): Opened {
     throw explainDamage(file, e);
   }
   const full = (o.synchronous ?? 'FULL') === 'FULL';
-  // Bookkeeping commits without its own fsync; durable transitions switch to FULL for their commit.
   db.pragma('synchronous = NORMAL');
+  const wal = new WalSync(file);
+  const synced = (): Promise<void> => (full ? wal.afterCommit() : Promise.resolve());
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
-  const syncFull = db.prepare('PRAGMA synchronous = FULL');
-  const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
-  function tx<T>(durable: boolean, body: () => T): T {
-    // The safety level cannot change inside a transaction: it is set for the commit to come.
-    const sync = durable && full;
+  function tx<T>(body: () => T): T {
     try {
-      if (sync) syncFull.run();
       begin.run();
       try {
         const out = body();
@@ -106,12 +108,15 @@ export function openDatabase(o: OpenOptions): Opened {
       } catch (e) {
         if (db.inTransaction) rollback.run();
         throw e;
-      } finally {
-        if (sync) syncNormal.run();
       }
     } catch (e) {
       throw explainDamage(file, e);
     }
+  }
+  async function durableTx<T>(body: () => T): Promise<T> {
+    const out = tx(body);
+    await synced();
+    return out;
   }
   const savepoint = db.prepare('SAVEPOINT item');
   const release = db.prepare('RELEASE item');
@@ -120,31 +125,34 @@ export function openDatabase(o: OpenOptions): Opened {
   function flush(): void {
     const items = queued;
     queued = [];
+    if (!db.open) {
+      for (const item of items) item.reject(new Error(`reawait: the database '${file}' is closed`));
+      return;
+    }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
-      tx(
-        items.some((i) => i.durable),
-        () => {
-          for (const item of items) {
-            savepoint.run();
-            try {
-              outcomes.push({ ok: true, value: item.body() });
-            } catch (error) {
-              rollbackItem.run();
-              outcomes.push({ ok: false, error: explainDamage(file, error) });
-            }
-            release.run();
+      tx(() => {
+        for (const item of items) {
+          savepoint.run();
+          try {
+            outcomes.push({ ok: true, value: item.body() });
+          } catch (error) {
+            rollbackItem.run();
+            outcomes.push({ ok: false, error: explainDamage(file, error) });
           }
-        },
-      );
+          release.run();
+        }
+      });
     } catch (error) {
       for (const item of items) item.reject(error);
       return;
     }
-    items.forEach((item, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) item.resolve(o.value);
-      else item.reject(o.error);
+    const sync = items.some((i, k) => i.durable && outcomes[k]!.ok) ? synced() : undefined;
+    items.forEach((item, k) => {
+      const o = outcomes[k]!;
+      if (!o.ok) item.reject(o.error);
+      else if (item.durable && sync) sync.then(() => item.resolve(o.value), item.reject);
+      else item.resolve(o.value);
     });
   }
   function batch<T>(durable: boolean, body: () => T): Promise<T> {
@@ -153,8 +161,12 @@ export function openDatabase(o: OpenOptions): Opened {
       queued.push({ durable, body, resolve: resolve as (v: unknown) => void, reject });
     });
   }
-  const drain = (): Promise<void> => (queued.length ? new Promise((r) => setImmediate(r)) : Promise.resolve());
-  return { db, file, tx, batch, drain };
+  async function close(): Promise<void> {
+    if (queued.length) await new Promise((r) => setImmediate(r));
+    await wal.close();
+    if (db.open) db.close();
+  }
+  return { db, file, tx, durableTx, batch, close };
 }
 
 /** Create the schema in a new file; refuse a file of another schema. Checked inside the write lock: two processes may open a new file at once. */

@@ -98,7 +98,7 @@ export class SqliteQueue implements Queue {
 
   private push(rows: { kind: Kind; id: string; exec: string; body: unknown; at: number }[]): void {
     if (this.closed || rows.length === 0) return;
-    this.d.tx(false, () => {
+    this.d.tx(() => {
       for (const r of rows) this.q.push.run(r.kind, r.id, r.exec, JSON.stringify(r.body), r.at);
     });
     for (const q of serving.get(this.d.file) ?? []) q.wake();
@@ -156,7 +156,7 @@ export class SqliteQueue implements Queue {
     const now = Date.now();
     const wanted = KINDS.filter((kind) => this.concurrency - this.running[kind] > 0 && this.q.due.get(kind, now));
     if (wanted.length === 0 && this.finished.length === 0) return;
-    const claimed = this.d.tx(false, () => {
+    const claimed = this.d.tx(() => {
       this.deleteFinished();
       const out: Claimed[] = [];
       for (const kind of wanted) {
@@ -213,11 +213,11 @@ export class SqliteQueue implements Queue {
     // A closed queue leaves the job to its lease: it is delivered again, as after a crash.
     if (this.closed) return;
     if (c.attempt > retries) {
-      this.d.tx(false, () => this.q.done.run(c.kind, c.id, c.token));
+      this.d.tx(() => this.q.done.run(c.kind, c.id, c.token));
       this.onError(failure, `${KIND_NAME[c.kind]} job ${c.id}`);
       return;
     }
-    this.d.tx(false, () => this.q.retry.run(Date.now() + wait, c.kind, c.id, c.token));
+    this.d.tx(() => this.q.retry.run(Date.now() + wait, c.kind, c.id, c.token));
   }
 
   /** Keep the leases of running jobs (a stuck handler keeps its job, as bee-queue's heartbeat does). */
@@ -225,7 +225,7 @@ export class SqliteQueue implements Queue {
     if (this.closed || this.tokens.size === 0) return;
     try {
       const until = Date.now() + this.leaseMs;
-      this.d.tx(false, () => {
+      this.d.tx(() => {
         for (const t of this.tokens) this.q.renew.run(until, t);
       });
     } catch (e) {
@@ -253,7 +253,7 @@ export class SqliteQueue implements Queue {
     if ((this.tokens.size > 0 || this.finished.length > 0) && !this.closed) {
       const now = Date.now();
       try {
-        this.d.tx(false, () => {
+        this.d.tx(() => {
           this.deleteFinished();
           for (const t of this.tokens) this.q.release.run(now, t);
         });

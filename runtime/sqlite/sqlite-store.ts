@@ -252,9 +252,10 @@ export class SqliteStore implements Store {
     return this.d.db.transaction(body)();
   }
 
-  private write<T>(durable: boolean, body: () => T): T {
+  /** One transaction; a `durable` one resolves once on disk (FULL). */
+  private write<T>(durable: boolean, body: () => T): Promise<T> {
     this.check();
-    return this.d.tx(durable, body);
+    return durable ? this.d.durableTx(body) : Promise.resolve(this.d.tx(body));
   }
 
   // ---------------------------------------------------------------------------
@@ -416,7 +417,7 @@ export class SqliteStore implements Store {
     if (this.closed) return false;
     const live = this.q.live.get(id, op) as { lone: number | null } | undefined;
     if (!live) return false;
-    if (live.lone === op) this.write(false, () => this.q.clearLone.run(id, op));
+    if (live.lone === op) await this.write(false, () => this.q.clearLone.run(id, op));
     return true;
   }
 
@@ -428,12 +429,12 @@ export class SqliteStore implements Store {
   /** clear_dispatch.lua */
   async clearDispatch(id: string, rev: number): Promise<void> {
     if (this.closed) return;
-    this.write(false, () => this.q.clearOutboxAt.run(id, rev));
+    await this.write(false, () => this.q.clearOutboxAt.run(id, rev));
   }
 
   /** signal.lua */
   async signal(id: string, name: string, payload: string, event: HistoryEvent): Promise<SignalOutcome> {
-    const out = this.write(true, (): SignalOutcome | 'missing' | 'ended' => {
+    const out = await this.write(true, (): SignalOutcome | 'missing' | 'ended' => {
       const r = this.row(id);
       if (!r) return 'missing';
       if (isTerminal(r.status)) return 'ended';
@@ -458,7 +459,7 @@ export class SqliteStore implements Store {
 
   /** cancel.lua */
   async requestCancel(id: string, reason: string, event: HistoryEvent): Promise<CancelOutcome> {
-    const out = this.write(true, (): CancelOutcome | 'missing' => {
+    const out = await this.write(true, (): CancelOutcome | 'missing' => {
       const r = this.row(id);
       if (!r) return 'missing';
       if (isTerminal(r.status) || r.cancel !== null) return 'noop';
@@ -478,7 +479,7 @@ export class SqliteStore implements Store {
   /** note_problem.lua */
   async noteProblem(id: string, rev: number, problem: string, events: HistoryEvents): Promise<void> {
     if (this.closed) return;
-    this.write(true, () => {
+    await this.write(true, () => {
       const r = this.row(id);
       if (!r || r.rev !== rev || isTerminal(r.status) || r.problem === problem) return;
       this.q.problem.run(problem, Date.now(), id);
@@ -488,7 +489,7 @@ export class SqliteStore implements Store {
 
   async clearNotify(id: string): Promise<void> {
     if (this.closed) return;
-    this.write(false, () => this.q.clearNotify.run(id));
+    await this.write(false, () => this.q.clearNotify.run(id));
   }
 
   /** Newest first; the cursor is the creation sequence number of the last item (pages hold still while executions start). */
@@ -521,7 +522,7 @@ export class SqliteStore implements Store {
   /** History alone is diagnostic: it commits without its own fsync (the next durable commit carries it). */
   async appendHistory(id: string, event: HistoryEvent): Promise<void> {
     if (this.closed) return;
-    this.write(false, () => {
+    await this.write(false, () => {
       if (this.row(id)) this.addHistory(id, event);
     });
   }
@@ -552,8 +553,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.d.drain();
-    this.d.db.close();
+    await this.d.close();
   }
 }
 

@@ -1,0 +1,84 @@
+/**
+ * Group commit off the event loop. Every transaction commits with
+ * `synchronous = NORMAL` (its frames are written to the WAL, no fsync);
+ * one that must be durable then waits here for an fdatasync of the WAL
+ * file, run on libuv's thread pool. One fdatasync covers every commit made
+ * before it started (the WAL is one file, appended in commit order), so
+ * commits that arrive while a sync runs share the next one, and the event
+ * loop keeps running activities meanwhile. What SQLite's FULL does at each
+ * commit, once per wave of commits. (A checkpoint, which moves WAL frames
+ * into the database file, syncs both files itself in NORMAL mode.)
+ */
+import { closeSync, fdatasync, fsync, openSync } from 'node:fs';
+import path from 'node:path';
+
+export class WalSync {
+  private fd: number | undefined;
+  private committed = 0;
+  private synced = 0;
+  private running = false;
+  private readonly waiters: { ticket: number; resolve(): void; reject(e: unknown): void }[] = [];
+  private closed = false;
+
+  constructor(private readonly dbFile: string) {}
+
+  /** Resolves once every commit made so far is on disk. */
+  afterCommit(): Promise<void> {
+    const ticket = ++this.committed;
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ ticket, resolve, reject });
+      if (!this.running) this.run();
+    });
+  }
+
+  private run(): void {
+    if (this.closed) {
+      this.settle(this.committed, new Error(`reawait: the database '${this.dbFile}' was closed before its last commits were synced`));
+      return;
+    }
+    this.running = true;
+    const target = this.committed;
+    let fd: number;
+    try {
+      fd = this.walFd();
+    } catch (e) {
+      this.running = false;
+      this.settle(target, e);
+      return;
+    }
+    fdatasync(fd, (e) => {
+      this.running = false;
+      this.synced = target;
+      this.settle(target, e ?? undefined);
+      if (this.committed > this.synced) this.run();
+    });
+  }
+
+  private settle(upTo: number, error: unknown): void {
+    while (this.waiters.length && this.waiters[0]!.ticket <= upTo) {
+      const w = this.waiters.shift()!;
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+  }
+
+  /** The WAL file stays while this connection is open (SQLite deletes it only at the last close). */
+  private walFd(): number {
+    if (this.fd === undefined) {
+      this.fd = openSync(`${this.dbFile}-wal`, 'r+');
+      // The WAL's directory entry must be durable too (its first commit may be the first sync of a new file).
+      const dir = openSync(path.dirname(this.dbFile), 'r');
+      fsync(dir, () => closeSync(dir));
+    }
+    return this.fd;
+  }
+
+  /** After the database is closed: no more syncs; waiting commits fail clearly. */
+  async close(): Promise<void> {
+    while (this.running) await new Promise((r) => setImmediate(r));
+    this.closed = true;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.settle(this.committed, new Error(`reawait: the database '${this.dbFile}' was closed before its last commits were synced`));
+  }
+}
