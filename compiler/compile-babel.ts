@@ -6,7 +6,7 @@
 import { transformSync, type TransformOptions } from '@babel/core';
 import type { ReawaitFileMetadata } from './babel-plugin.js';
 import { codeFrame, CompileError } from './errors.js';
-import { DIRECTIVE } from './find-workflows.js';
+import { mayHoldDirectives } from './find-workflows.js';
 import type { CompileOptions, CompileResult } from './index.js';
 import { pluginList } from './plugin-list.js';
 
@@ -18,7 +18,7 @@ export function compileWithBabel(source: string, options: CompileOptions): Compi
   const isTs = /\.(c|m)?tsx?$/.test(filename);
   const plugins = pluginList({
     // A directive's value is its raw text: without these words in the source there is no workflow to compile.
-    workflows: source.includes(DIRECTIVE),
+    workflows: mayHoldDirectives(source),
     typescript: isTs,
     rewriteImportExtensions: options.rewriteImportExtensions === true,
     importSource: options.importSource,

@@ -11,7 +11,7 @@ import { parse, type ParserOptions } from '@babel/parser';
 import * as t from '@babel/types';
 import path from 'node:path';
 import type { WorkflowMeta } from '../runtime/contract.js';
-import { DIRECTIVE } from './find-workflows.js';
+import { mayHoldDirectives } from './find-workflows.js';
 import { generate } from './generate.js';
 import { rewriteImportExtensionsIn } from './import-extensions.js';
 import { stripTypeScript } from './ts-strip.js';
@@ -39,7 +39,7 @@ export function compileFast(input: FastInput): { code: string; map: object | nul
     // Before the pass, as in the core route (its traversal rewrites them before reawait's Program exit).
     if (input.rewriteImportExtensions) rewriteImportExtensionsIn(file.program, /\bimport\s*\(/.test(source), path.resolve(filename));
     let workflows: WorkflowMeta[] = [];
-    if (source.includes(DIRECTIVE))
+    if (mayHoldDirectives(source))
       workflows = compileWorkflows(file.program, {
         file: filename,
         source,

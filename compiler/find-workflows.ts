@@ -9,6 +9,11 @@ import { eachChild, isFunctionNode } from './walk.js';
 
 export const DIRECTIVE = 'use workflow';
 
+/** False when the source cannot hold a 'use workflow' or 'use step' function (a directive's value is its raw text), so that nothing needs compiling. */
+export function mayHoldDirectives(source: string): boolean {
+  return source.includes(DIRECTIVE) || source.includes('use step');
+}
+
 export type WorkflowFunction = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression;
 
 export interface WorkflowSite {

@@ -27,6 +27,7 @@ const LOCAL_BASE = {
   defineSite: '_rw_site',
   closure: '_rw_closure',
   accessors: '_rw_accessors',
+  step: '_rw_step',
 } as const;
 
 export type HelperName = keyof typeof LOCAL_BASE;

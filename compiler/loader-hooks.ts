@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DIRECTIVE } from './find-workflows.js';
+import { mayHoldDirectives } from './find-workflows.js';
 import { compile } from './index.js';
 import { findSource } from './resolve-source.js';
 
@@ -52,7 +52,7 @@ export async function load(url: string, context: LoadContext, nextLoad: (u: stri
   const isTs = TS.test(file);
   if (!isTs && !/\.m?js$/.test(file)) return nextLoad(url, context);
   const source = await readFile(file, 'utf8');
-  if (!isTs && !source.includes(DIRECTIVE)) return nextLoad(url, context);
+  if (!isTs && !mayHoldDirectives(source)) return nextLoad(url, context);
   const out = compile(source, { filename: file, sourceMaps: true });
   const map = out.map ? `\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(out.map)).toString('base64')}\n` : '';
   return { format: 'module', source: out.code + map, shortCircuit: true };

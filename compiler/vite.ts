@@ -2,13 +2,13 @@
  * `reawait/vite`: a Vite plugin (so also Vitest's) that compiles the
  * workflow functions of a module as Vite loads it. It runs before Vite's own
  * TypeScript transform (`enforce: 'pre'`) and only on modules that hold a
- * `'use workflow'` directive; Vite resolves and strips everything else.
+ * `'use workflow'` or `'use step'` directive; Vite resolves and strips everything else.
  *
  *   // vite.config.ts or vitest.config.ts
  *   import reawait from 'reawait/vite';
  *   export default defineConfig({ plugins: [reawait()] });
  */
-import { DIRECTIVE } from './find-workflows.js';
+import { mayHoldDirectives } from './find-workflows.js';
 import { compile } from './index.js';
 
 export interface ReawaitPluginOptions {
@@ -37,7 +37,7 @@ const SOURCE = /\.(m?[jt]s|[jt]sx)$/;
 
 /** Compile `code` if it is a module with workflows; null (left to the bundler) otherwise.. */
 export function transformWorkflows(code: string, file: string, options: ReawaitPluginOptions = {}): { code: string; map: PluginSourceMap | null } | null {
-  if (!SOURCE.test(file) || !code.includes(DIRECTIVE) || /[\\/]node_modules[\\/]/.test(file)) return null;
+  if (!SOURCE.test(file) || !mayHoldDirectives(code) || /[\\/]node_modules[\\/]/.test(file)) return null;
   const out = compile(code, { filename: file, sourceMaps: true, ...(options.importSource ? { importSource: options.importSource } : {}) });
   return { code: out.code, map: out.map as PluginSourceMap | null };
 }

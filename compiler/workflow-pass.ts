@@ -27,6 +27,7 @@ import { collectFileNames, NameGen, rewritePromiseCalls, stripTypes, unstableLoc
 import { analyse, moduleNames } from './scopes.js';
 import { checkParses } from './check-emitted.js';
 import { checkLiteralDurations } from './check-durations.js';
+import { findSteps, replaceSteps } from './steps.js';
 
 export interface PassOptions {
   /** File name for metadata and error messages. */
@@ -42,8 +43,9 @@ export interface PassOptions {
 export function compileWorkflows(program: t.Program, opts: PassOptions): WorkflowMeta[] {
   const errors = new ErrorSink(opts.file, opts.source);
   const sites = findWorkflows(program, errors);
+  const steps = findSteps(program, errors);
   checkLiteralDurations(program, errors, opts.importSource);
-  if (sites.length === 0 && errors.items.length === 0) return [];
+  if (sites.length === 0 && steps.length === 0 && errors.items.length === 0) return [];
   const taken = collectFileNames(program);
   const names = new NameGen(taken);
   const helpers = new Helpers(taken, names);
@@ -111,7 +113,8 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   }
   for (const { site, meta, step, registrations } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step, registrations);
   if (done.length) registerModuleClasses(program, helpers, opts.file);
-  if (done.length) addHelperImport(program, helpers, opts.importSource);
+  if (steps.length) replaceSteps(program, steps, helpers, opts.file);
+  if (done.length || steps.length) addHelperImport(program, helpers, opts.importSource);
   return metas;
 }
 

@@ -14,7 +14,7 @@ import { ActivityTimeoutError, UnknownActivityError, UnknownWorkflowError } from
 import { advance, defaultResolve, initialState, type MachineState, type OpSettlement, type Resolve, type ResumeInputs } from './machine.js';
 import { decodeState, encodeState } from './state-codec.js';
 import { WatchTable } from './watches.js';
-import { CancelledError, registeredWorkflow, setNativeHost, workflowRecord, type NativeHost } from './workflow.js';
+import { CancelledError, registeredStep, registeredWorkflow, setNativeHost, workflowRecord, type NativeHost } from './workflow.js';
 import { parseDuration, type Duration } from './duration.js';
 import { withVirtualDate } from './virtual-date.js';
 
@@ -272,7 +272,7 @@ class Sim {
   async call(name: string, rawArgs: unknown[], options: ActivityOptions): Promise<unknown> {
     const seq = ++this.calls;
     const activities = this.options.activities as Record<string, unknown>;
-    const fn = Object.hasOwn(activities, name) ? activities[name] : undefined;
+    const fn = Object.hasOwn(activities, name) ? activities[name] : registeredStep(name);
     if (typeof fn !== 'function') {
       const available = Object.keys(activities).filter((k) => typeof activities[k] === 'function');
       throw this.passError(new UnknownActivityError(name, available));

@@ -225,6 +225,45 @@ export function signal<T = unknown>(name: string, options: { timeout?: Duration 
   return durable(cmd) as unknown as Promise<T | undefined>;
 }
 
+// ---------------------------------------------------------------------------
+// 'use step': activities defined in a workflow's module
+// ---------------------------------------------------------------------------
+
+const STEP: unique symbol = Symbol.for('reawait.step');
+type StepFunction = (...args: never[]) => Promise<unknown>;
+const steps = new Map<string, StepFunction>();
+
+/** The function of a `'use step'` step, by its registered name (`<file>#<name>`), for the worker that runs it. */
+export function registeredStep(name: string): ((...args: unknown[]) => unknown) | undefined {
+  return steps.get(name) as ((...args: unknown[]) => unknown) | undefined;
+}
+
+function stepStub<F extends StepFunction>(name: string, fn: F, options: CallOptions): F {
+  const stub = (...args: unknown[]): unknown =>
+    // In a running workflow (or a native run of its source) a durable call; anywhere else (a worker running it) the function itself.
+    activeScheduler() || nativeHost ? durable<CallCommand>({ kind: 'call', activity: name, args, options }) : (fn as unknown as (...a: unknown[]) => unknown)(...args);
+  Object.defineProperty(stub, 'name', { value: fn.name });
+  Object.defineProperty(stub, STEP, { value: { name, fn } });
+  return stub as unknown as F;
+}
+
+/**
+ * What the compiler makes of a `'use step'` function: registers `fn` as the
+ * activity `name` and returns its stub (calls from a workflow are durable
+ * calls; other calls run it). Not for hand-written code.
+ */
+export function step<F extends StepFunction>(name: string, fn: F): F {
+  steps.set(name, fn);
+  return stepStub(name, fn, {});
+}
+
+/** A `'use step'` function with activity options (retries, backoff, timeout), as `proxyActivities` takes them. */
+export function withOptions<F extends StepFunction>(stepFn: F, options: ActivityOptions): F {
+  const rec = (stepFn as unknown as Record<symbol, { name: string; fn: F } | undefined>)[STEP];
+  if (!rec) throw new TypeError(`withOptions: '${stepFn.name || '<anonymous>'}' is not a 'use step' function (compiled): for activities in another module use proxyActivities(options)`);
+  return stepStub(rec.name, rec.fn, resolveActivityOptions(options, 'withOptions'));
+}
+
 /** Start another workflow as a separate execution and await its result. */
 export function startChild<F extends (...args: never[]) => Promise<unknown>>(
   workflow: F | string,

@@ -127,6 +127,13 @@ describe('README', () => {
     expect(encodeValue(new Money(1, 'EUR'))).toContain('"billing.Money"');
   });
 
+  it("the 'use step' snippet compiles its step into a registered activity", async () => {
+    const { compile } = await import('../compiler/index.js');
+    const out = compile(block((b) => b.startsWith('// steps.ts'), '// steps.ts'), { filename: 'src/steps.ts' });
+    expect(out.code).toContain('_rw_step("src/steps.ts#fetchPrice", async function fetchPrice(sku)');
+    expect(out.workflows.map((w) => w.name)).toEqual(['quote']);
+  });
+
   it('the compile() snippet returns code, a source map and the workflow metadata it lists', async () => {
     const snippet = block((b) => b.includes("from 'reawait/compiler'"), 'the compile() snippet');
     const source = block((b) => b.startsWith('// workflow.ts'), '// workflow.ts');

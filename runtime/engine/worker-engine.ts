@@ -11,7 +11,7 @@ import { advance, initialState, type Advance, type MachineState, type OpSettleme
 import type { DurablePromise } from '../promises.js';
 import { decodeState, encodeState } from '../state-codec.js';
 import { runActivity } from '../activity-context.js';
-import { CancelledError } from '../workflow.js';
+import { CancelledError, registeredStep } from '../workflow.js';
 import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
 import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
@@ -326,7 +326,8 @@ export class WorkerEngine {
     const { store } = this.o;
     const { executionId: id, op, activity } = job;
     if (!(await retryStore(`checking call ${op} of execution '${id}'`, () => store.isLive(id, op)))) return; // cancelled, settled or dropped: drop it
-    const fn = this.o.activities.get(activity);
+    // A 'use step' function is registered by its module, which this worker loaded with the workflows.
+    const fn = this.o.activities.get(activity) ?? registeredStep(activity);
     if (!fn) return this.settleCall(job, false, new UnknownActivityError(activity, [...this.o.activities.keys()]));
     let args: unknown[];
     try {
