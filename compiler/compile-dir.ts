@@ -6,17 +6,22 @@
  * with no declaration emit and no type checker here). File
  * names in metadata and errors are relative to the working directory, so
  * errors read `src/video.ts:12:3`. All errors of all files are collected.
+ * Every build of a workflow module is also kept under
+ * `<out>/.reawait/versions` (keep-versions.ts) for workers to load.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compile } from './index.js';
 import { CompileError, type CompileErrorItem } from './errors.js';
+import { keepBuild } from './keep-versions.js';
 
 export interface CompileDirOptions {
   /** Called after each file, with its source and output paths and any errors. */
   onFile?: (info: { source: string; output: string | null; errors: CompileErrorItem[] }) => void;
   /** Where compiled workflows import their helpers from (default 'reawait/workflow'). */
   importSource?: string;
+  /** Keep every build of each workflow module in `<out>/.reawait/versions` (default true; keep-versions.ts). */
+  keepVersions?: boolean;
 }
 
 export interface CompileDirResult {
@@ -42,7 +47,7 @@ export async function compileDir(srcDir: string, outDir: string, options: Compil
   const files: string[] = [];
   const errors: CompileErrorItem[] = [];
   for (const source of await sources(srcDir)) {
-    const r = await compileFile(source, path.join(outDir, path.relative(srcDir, source).replace(SOURCE, '.js')), options);
+    const r = await compileFile(source, path.join(outDir, path.relative(srcDir, source).replace(SOURCE, '.js')), options, outDir);
     if (r.output) files.push(r.output);
     errors.push(...r.errors);
   }
@@ -59,8 +64,12 @@ export function outputFor(source: string, srcDir: string, outDir: string): strin
   return path.join(outDir, path.relative(srcDir, source).replace(SOURCE, '.js'));
 }
 
-/** Compile one source file to `output` (`.js`, `.js.map` and, for TypeScript, `.d.ts`); its errors instead when it has any. */
-export async function compileFile(source: string, output: string, options: CompileDirOptions = {}): Promise<{ output: string | null; errors: CompileErrorItem[] }> {
+/**
+ * Compile one source file to `output` (`.js`, `.js.map` and, for TypeScript,
+ * `.d.ts`); its errors instead when it has any. A workflow module's build is
+ * also kept under `<outDir>/.reawait/versions` (keep-versions.ts).
+ */
+export async function compileFile(source: string, output: string, options: CompileDirOptions = {}, outDir = path.dirname(output)): Promise<{ output: string | null; errors: CompileErrorItem[] }> {
   const filename = path.relative(process.cwd(), source).split(path.sep).join('/');
   try {
     const code = await readFile(source, 'utf8');
@@ -79,6 +88,7 @@ export async function compileFile(source: string, output: string, options: Compi
     await writeFile(output, result.map ? `${result.code}\n//# sourceMappingURL=${mapName}\n` : `${result.code}\n`);
     const dts = declarationsFor(source, output, result.code);
     if (dts) await writeFile(dts.file, dts.text);
+    if (options.keepVersions !== false) await keepBuild({ outDir, output, code: result.code, workflows: result.workflows, ...(options.importSource ? { importSource: options.importSource } : {}) });
     options.onFile?.({ source, output, errors: [] });
     return { output, errors: [] };
   } catch (err) {

@@ -133,6 +133,16 @@ export function serializable<C extends AnyClass>(Class: C, name: string = Class?
   return Class;
 }
 
+/**
+ * serializable() as an earlier build kept by `reawait compile` calls it: the
+ * current build's class keeps its name; the earlier class gets it only when
+ * no class has it yet.
+ */
+export function serializableEarlier<C extends AnyClass>(Class: C, name: string): C {
+  if (!byName.has(name)) serializable(Class, name);
+  return Class;
+}
+
 /** The registration whose prototype is `proto` (exactly: an unregistered subclass has none). */
 export function classOfPrototype(proto: object): RegisteredClass | undefined {
   return byProto.get(proto);

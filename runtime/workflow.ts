@@ -31,7 +31,7 @@ import { setFiberStarter } from './closures.js';
 
 export type { CompiledWorkflow } from './contract.js';
 export { parseDuration, type Duration, type DurationUnit } from './duration.js';
-export { serializable, type SerializableOptions } from './serializable.js';
+export { serializable, serializableEarlier, type SerializableOptions } from './serializable.js';
 
 // ---------------------------------------------------------------------------
 // Errors a workflow can see

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from '../engine/client.js';
 import { importModule, loadWorkflows } from '../engine/registry.js';
+import { keptFoldersOf } from '../engine/kept-builds.js';
 import { Worker } from '../engine/worker.js';
 import { choiceOption, intOption, jsonOption, toJson, UsageError, type ParsedArgs } from './args.js';
 import { PROGRAM, type CliIO } from './command.js';
@@ -59,7 +60,8 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   if (!registry.get(workflow)) throw new UsageError(`unknown workflow '${workflow}'; the workflows in ${workflowSpecs.join(', ')} are: ${registry.names().sort().join(', ')}`);
 
   const backend = { store: 'local' as const, dir };
-  const worker = new Worker({ ...backend, workflows, activities, ...(concurrency ? { concurrency } : {}) });
+  // The earlier builds kept next to the workflow modules: executions they suspended resume on their code.
+  const worker = new Worker({ ...backend, workflows, activities, versions: keptFoldersOf(workflowSpecs), ...(concurrency ? { concurrency } : {}) });
   await worker.run(); // opens (or creates) the database: a damaged one fails here, clearly
   const client = new Client(backend);
   const id = args.values.get('id') ?? `${workflow}-${randomUUID().slice(0, 8)}`;

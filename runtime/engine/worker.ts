@@ -4,6 +4,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
 import { loadActivities, loadWorkflows, type ActivityFn, type ActivitySource, type WorkflowRegistry, type WorkflowSource } from './registry.js';
 import { WorkerEngine } from './worker-engine.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, RedisUnavailableError } from '../redis/unavailable.js';
+import { keptFoldersOf, loadKeptBuilds } from './kept-builds.js';
 
 export interface WorkerOptions extends BackendOptions {
   /** Compiled workflow functions, modules holding them, or module paths. */
@@ -22,6 +23,12 @@ export interface WorkerOptions extends BackendOptions {
    * RedisUnavailableError (default 60 s).
    */
   startTimeoutMs?: number;
+  /**
+   * Folders of earlier builds kept by `reawait compile` (`<out>/.reawait/versions`),
+   * loaded so that executions suspended by them resume on their code.
+   * Default: next to the workflow modules given by path; false: none.
+   */
+  versions?: string | string[] | false;
   /** Called with errors the worker survives (default: printed to stderr). */
   onError?: (error: unknown, where: string) => void;
 }
@@ -53,7 +60,11 @@ export class Worker {
   private async open(): Promise<{ backend: Backend; engine: WorkerEngine }> {
     const o = this.options;
     const onError = this.onError();
-    const workflows = await loadWorkflows(Array.isArray(o.workflows) ? o.workflows : [o.workflows]);
+    const sources = Array.isArray(o.workflows) ? o.workflows : [o.workflows];
+    const workflows = await loadWorkflows(sources);
+    const kept = o.versions === false ? [] : o.versions !== undefined ? [o.versions].flat() : keptFoldersOf(sources.filter((s): s is string => typeof s === 'string'));
+    await loadKeptBuilds(kept);
+    if (kept.length) workflows.builds.keptIn = kept.join(', ');
     const activities = await loadActivities(o.activities);
     const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
     let wait = FIRST_RETRY_MS;

@@ -1,0 +1,204 @@
+/**
+ * Deploys that strand nothing, as a user deploys (issue 13): `reawait
+ * compile` builds v1, executions start and wait on a signal, the worker is
+ * killed (kill -9), v2 is compiled into the same folder (v1 is kept in
+ * `<out>/.reawait/versions`) and only v2 workers run from then on. On Redis
+ * (child `reawait worker` processes) and embedded (`reawait run`):
+ *   (a) a change before the wait only  -> completes on v2 (auto-upgrade)
+ *   (b) a change after the wait        -> completes on v1's code (pinned)
+ *   (c) changed live locals + upgrade() -> completes through the upgrade
+ * Without the kept builds, (b) stays ready with a problem naming the
+ * versions and the line, never failed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { compileDir } from '../compiler/compile-dir.js';
+import { Client } from '../runtime/index.js';
+import { startChildWorker, type ChildWorker } from './support/child-worker.js';
+import { CLI, ensureDist, ROOT } from './support/global-setup.js';
+import { startRedis, type RedisServer } from './support/redis-server.js';
+
+const BASE = path.join(ROOT, 'test/.compiled/deploys', String(process.pid));
+
+const HEAD = `import { proxyActivities, signal } from 'reawait/workflow';
+const { note } = proxyActivities<{ note(s: string): Promise<string> }>();
+`;
+const v1 = `${HEAD}
+export async function before(x: number) {
+  'use workflow';
+  const a = await note('before-v1:' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after';
+}
+export async function after(x: number) {
+  'use workflow';
+  const a = await note('a' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after-v1';
+}
+export async function locals(x: number) {
+  'use workflow';
+  const a = await note('abc' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|v1';
+}
+`;
+// v2: the signal waits are on lines 7, 13 and 19 in both builds.
+const v2 = (v1Locals: string) => `${HEAD.replace("signal } from 'reawait/workflow';", "signal } from 'reawait/workflow'; import { upgrade } from 'reawait';")}
+export async function before(x: number) {
+  'use workflow';
+  const a = await note('before-v2:' + (x + 1));
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after';
+}
+export async function after(x: number) {
+  'use workflow';
+  const a = await note('a' + x);
+  const s = await signal<string>('go');
+  return a + '|' + s + '|after-v2';
+}
+export async function locals(x: number) {
+  'use workflow';
+  const n = (await note('abc' + x)).length;
+  const s = await signal<string>('go');
+  return n + '|' + s + '|v2';
+}
+upgrade('locals', { version: '${v1Locals}', line: 19 }, (old: Record<string, unknown>) => ({ line: 19, locals: { n: String(old.a).length } }));
+`;
+const ACTIVITIES = `export async function note(s) { return s; }\n`;
+
+/** A project folder: src/wf.ts compiled to out/ (kept builds under out/.reawait/versions). */
+async function project(name: string): Promise<{ src: string; out: string; wf: string; acts: string; v1Locals: string; build(source: string): Promise<void> }> {
+  const dir = path.join(BASE, name);
+  const src = path.join(dir, 'src');
+  const out = path.join(dir, 'out');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(path.join(dir, 'activities.js'), ACTIVITIES);
+  const build = async (source: string) => {
+    writeFileSync(path.join(src, 'wf.ts'), source);
+    const r = await compileDir(src, out);
+    expect(r.errors).toEqual([]);
+  };
+  await build(v1);
+  const kept = path.join(out, '.reawait/versions/wf');
+  const json = readdirSync(kept).find((f) => f.endsWith('.json'))!;
+  const meta = JSON.parse(readFileSync(path.join(kept, json), 'utf8')) as { workflows: { name: string; version: string }[] };
+  const v1Locals = meta.workflows.find((w) => w.name === 'locals')!.version;
+  return { src, out, wf: path.join(out, 'wf.js'), acts: path.join(dir, 'activities.js'), v1Locals, build };
+}
+
+const NAMES = ['before', 'after', 'locals'] as const;
+const EXPECTED = { before: 'before-v1:7|go|after', after: 'a7|go|after-v1', locals: '4|go|v2' };
+const LINES = { before: 7, after: 13, locals: 19 };
+
+beforeAll(async () => {
+  await ensureDist();
+  rmSync(BASE, { recursive: true, force: true });
+});
+afterAll(() => rmSync(BASE, { recursive: true, force: true }));
+
+describe('deploys on Redis: child workers, kill -9 between steps', () => {
+  let redis: RedisServer;
+  const workers: ChildWorker[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.kill9().catch(() => {});
+    await redis?.stop();
+  });
+  const worker = async (wf: string, acts: string, prefix: string) => {
+    const w = await startChildWorker({ redis: redis.url, prefix, workflows: wf, activities: acts });
+    workers.push(w);
+    return w;
+  };
+
+  it('(a) auto-upgrades, (b) stays on v1, (c) migrates through upgrade()', async () => {
+    const p = await project('redis');
+    const prefix = `deploys-${process.pid}`;
+    const client = new Client({ redis: redis.url, prefix });
+    onTestFinished(() => client.close());
+    const w1 = await worker(p.wf, p.acts, prefix);
+    const handles = await Promise.all(NAMES.map((n) => client.start(n, [7])));
+    for (const [i, h] of handles.entries()) await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 30_000, interval: 100 }).toBe(LINES[NAMES[i]!]);
+    await w1.kill9();
+
+    await p.build(v2(p.v1Locals));
+    const w2 = await worker(p.wf, p.acts, prefix);
+    await w2.kill9(); // a v2 worker dies before anything reaches it
+    await worker(p.wf, p.acts, prefix);
+    for (const h of handles) await h.signal('go', 'go');
+    const results = await Promise.all(handles.map((h) => h.result({ timeoutMs: 30_000 })));
+    expect(Object.fromEntries(NAMES.map((n, i) => [n, results[i]]))).toEqual(EXPECTED);
+    const how = await Promise.all(handles.map(async (h) => (await h.describe()).history.filter((e) => e.type === 'upgraded').map((e) => e.how)));
+    expect(how).toEqual([['auto'], [], ['migrate']]);
+  }, 120_000);
+
+  it('without the kept builds, a changed point stays ready with a problem naming versions and line', async () => {
+    const p = await project('redis-bare');
+    const prefix = `deploys-bare-${process.pid}`;
+    const client = new Client({ redis: redis.url, prefix });
+    onTestFinished(() => client.close());
+    const w1 = await worker(p.wf, p.acts, prefix);
+    const h = await client.start('after', [7]);
+    await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 30_000, interval: 100 }).toBe(13);
+    await w1.kill9();
+    await p.build(v2(p.v1Locals));
+    const aside = path.join(p.out, '..', 'kept-aside');
+    renameSync(path.join(p.out, '.reawait'), aside);
+    const bare = await worker(p.wf, p.acts, prefix);
+    await h.signal('go', 'go');
+    await expect.poll(async () => (await h.describe()).problem, { timeout: 30_000, interval: 100 }).toMatch(/workflow 'after' was suspended by version \w+ at line 13 but this process has version \w+/);
+    expect((await h.describe()).status).toBe('ready');
+    // The kept builds come back: a worker that has them finishes the execution on v1.
+    await bare.kill9();
+    renameSync(aside, path.join(p.out, '.reawait'));
+    await worker(p.wf, p.acts, prefix);
+    expect(await h.result({ timeoutMs: 30_000 })).toBe('a7|go|after-v1');
+  }, 120_000);
+});
+
+describe('deploys embedded: reawait run, kill -9 between steps', () => {
+  const run = (args: string[], command = 'run') => {
+    const proc = spawn(process.execPath, [CLI, command, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+    onTestFinished(() => void (proc.exitCode === null && proc.kill('SIGKILL')));
+    const waitFor = (re: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => re.test(err) && resolve();
+        proc.stderr!.on('data', check);
+        void exited.then(() => reject(new Error(`exited before stderr matched ${re}:\n${err}`)));
+        check();
+      });
+    return { proc, exited, waitFor, stdout: () => out, stderr: () => err };
+  };
+
+  it('(a) auto-upgrades, (b) stays on v1, (c) migrates through upgrade()', async () => {
+    const p = await project('local');
+    const dir = path.join(BASE, 'local', 'state');
+    for (const n of NAMES) {
+      const r = run([n, '--workflows', p.wf, '--activities', p.acts, '--args', '[7]', '--id', n, '--dir', dir]);
+      await r.waitFor(new RegExp(`waiting at src/wf\\.ts:${LINES[n]}|waiting at .*wf\\.ts:${LINES[n]}`));
+      r.proc.kill('SIGKILL');
+      await r.exited;
+    }
+    await p.build(v2(p.v1Locals));
+    for (const n of NAMES) {
+      const r = run([n, '--workflows', p.wf, '--activities', p.acts, '--args', '[7]', '--id', n, '--dir', dir]);
+      await r.waitFor(/waiting at/);
+      const sig = run([n, 'go', '--data', '"go"', '--dir', dir], 'signal');
+      expect(await sig.exited, sig.stderr()).toBe(0);
+      expect(await r.exited, r.stderr()).toBe(0);
+      expect(JSON.parse(r.stdout())).toBe(EXPECTED[n]);
+    }
+    const status = run(['locals', '--dir', dir], 'status');
+    expect(await status.exited).toBe(0);
+    expect((JSON.parse(status.stdout()) as { history: { type: string; how?: string }[] }).history.filter((e) => e.type === 'upgraded').map((e) => e.how)).toEqual(['migrate']);
+  }, 120_000);
+});
