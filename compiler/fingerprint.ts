@@ -7,7 +7,9 @@
  * Invariant: two points with the same fingerprint run the same code from
  * their resume on, over the same frame. Hashed: the code of every item the
  * continuation can reach (fall-through, jumps, exception edges; with their
- * try handlers), the inner functions recreated at step entry, the live
+ * try handlers), the inner functions recreated at step entry, the code of
+ * the workflow's closure sites when the continuation makes a closure or
+ * restores locals (which may hold one), the live
  * locals' names and roles, the layout of the environment objects among them,
  * and the version of every same-module workflow function the continuation
  * names. Normalised away, because a resume never sees them: source
@@ -30,6 +32,8 @@ export interface FingerprintInput {
   envLayout?: EnvLayout;
   /** Versions of the workflow functions of the same module, by name (a continuation that calls one depends on it). */
   workflowVersions: ReadonlyMap<string, string>;
+  /** The code of the workflow's closure sites (a continuation that makes a closure depends on it). */
+  sitesCode?: string;
 }
 
 const scalars = new Map<string, string[]>();
@@ -57,6 +61,7 @@ export function fingerprints(input: FingerprintInput): PointFingerprint[] {
   const rawHash = new Map<number, string>();
   const regionHash = new Map<object, string>();
   for (const r of e.regions) regionHash.set(r.handler, canon.hash(r.onThrow(t.identifier(e.n.err))));
+  const sites = input.sitesCode ? createHash('sha1').update(input.sitesCode).digest('base64') : '';
   const bindings = e.codeBindings.map((b) => `${canon.name(b.name)}:${canon.hash([b.node])}`).join(',');
   const points = [{ pc: 0, start: 0, live: [] as string[], line: 0 }, ...e.suspensions.map((s) => ({ pc: s.id, start: index(s.resume), live: s.live, line: s.line }))];
   return points.map((p) => {
@@ -82,6 +87,8 @@ export function fingerprints(input: FingerprintInput): PointFingerprint[] {
       const env = input.envLayout?.[v];
       h.update(`live ${canon.name(v)}${env ? ` env(${env.join(',')})` : ''}\n`);
     }
+    // Closures are made from their sites' code, on resume too: hashed when the continuation makes one or a live local may hold one.
+    if (sites && (p.live.length > 0 || [...called].some((n) => n.startsWith(`${input.name}/`)))) h.update(`sites ${sites}\n`);
     for (const w of [...called].sort()) {
       const v = input.workflowVersions.get(w);
       if (v !== undefined) h.update(`calls ${w}@${v}\n`);
@@ -155,13 +162,14 @@ class Canon {
     return `P${this.points - num}`;
   }
 
-  /** Every identifier the statements name (to find the workflows a continuation calls). */
+  /** Every identifier and string the statements name (to find the workflows a continuation calls, the closure sites it makes). */
   names(nodes: t.Statement[]): Set<string> {
     let s = this.idents.get(nodes);
     if (!s) {
       const found = new Set<string>();
       const visit = (n: t.Node): void => {
         if (n.type === 'Identifier') found.add(n.name);
+        else if (n.type === 'StringLiteral') found.add(n.value);
         eachChild(n, visit);
       };
       nodes.forEach(visit);

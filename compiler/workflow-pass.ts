@@ -53,7 +53,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   const promiseIsGlobal = !moduleNames(program).has('Promise');
 
   const metas: WorkflowMeta[] = [];
-  const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression; e: Emitter; envLayout: BindingsPlan['envLayout']; registrations: t.Statement[] }[] = [];
+  const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression; e: Emitter; envLayout: BindingsPlan['envLayout']; registrations: t.Statement[]; sitesCode: string }[] = [];
   for (const site of sites) {
     if (!checkWorkflow(site, errors)) continue;
     if (!opts.typesStripped) stripTypes(site.fn);
@@ -97,7 +97,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
         lowerAsync: (fn, p, entry, info) => lower(fn, p, entry, info.id.replace('/', '$')),
       });
       const { step, meta, e } = lower(site.fn, plan, [], site.name, converted.code);
-      done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations });
+      done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations, sitesCode: converted.code });
       metas.push(meta);
     } catch (err) {
       if (err instanceof UnsupportedAwait) errors.at(err.node, err.message);
@@ -109,7 +109,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   const versions = new Map(done.map((d) => [d.meta.name, d.meta.version]));
   for (const d of done) {
     const others = new Map([...versions].filter(([n]) => n !== d.meta.name));
-    d.meta.fingerprints = fingerprints({ e: d.e, name: d.meta.name, ...(d.envLayout ? { envLayout: d.envLayout } : {}), workflowVersions: others });
+    d.meta.fingerprints = fingerprints({ e: d.e, name: d.meta.name, ...(d.envLayout ? { envLayout: d.envLayout } : {}), workflowVersions: others, sitesCode: d.sitesCode });
   }
   for (const { site, meta, step, registrations } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step, registrations);
   if (done.length) registerModuleClasses(program, helpers, opts.file);

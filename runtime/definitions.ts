@@ -10,7 +10,8 @@
  * worker registers both, or when a lookup by name alone is ambiguous), so
  * importing them never fails.
  */
-import { WORKFLOW, type CompiledWorkflowRecord, type StepFn, type WorkflowMeta } from './contract.js';
+import { WORKFLOW, type CompiledWorkflowRecord, type SiteFactory, type SiteMeta, type StepFn, type WorkflowMeta } from './contract.js';
+import { closureSite, defineSite } from './closures.js';
 
 /** Current definitions by name: one per defining module (file). */
 const current = new Map<string, CompiledWorkflowRecord[]>();
@@ -51,7 +52,33 @@ export function defineEarlierWorkflow(fn: (...args: never[]) => unknown, meta: W
   const record = byVersion.get(k) ?? { meta, step };
   Object.defineProperty(fn, WORKFLOW, { value: record, enumerable: false, configurable: true });
   byVersion.set(k, record);
+  lastEarlier.set(meta.name, meta.version);
   return record;
+}
+
+/** Per earlier build (`name@version`): its closure sites whose code differs from the current build's. */
+const changedSites = new Map<string, Set<string>>();
+/** The earlier build whose module is being loaded now (its sites are registered right after its workflows). */
+const lastEarlier = new Map<string, string>();
+
+/**
+ * A closure site of an earlier build. Sites are not versioned yet: the
+ * current build's site keeps its id; one whose code differs is remembered,
+ * so that no state of that build resumes on the other code (upgrade.ts).
+ */
+export function defineEarlierSite(meta: SiteMeta, impl: SiteFactory | StepFn): void {
+  const cur = closureSite(meta.id);
+  if (!cur) return defineSite(meta, impl);
+  const curImpl = 'step' in cur ? cur.step : cur.make;
+  if (String(curImpl) === String(impl) && JSON.stringify(cur.meta.suspensions ?? []) === JSON.stringify(meta.suspensions ?? [])) return;
+  const wf = meta.id.slice(0, meta.id.lastIndexOf('/'));
+  const k = key(wf, lastEarlier.get(wf) ?? '?');
+  changedSites.set(k, (changedSites.get(k) ?? new Set()).add(meta.id));
+}
+
+/** The closure sites of build `version` of `name` whose code is not the current build's. */
+export function sitesChangedIn(name: string, version: string): ReadonlySet<string> {
+  return changedSites.get(key(name, version)) ?? new Set();
 }
 
 /** The current definition of `name`; DuplicateWorkflowError when two modules define it. */

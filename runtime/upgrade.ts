@@ -82,6 +82,8 @@ export interface Builds {
   at(name: string, version: string): CompiledWorkflowRecord | undefined;
   /** Where this worker looks for earlier builds (for the error's hint). */
   keptIn?: string;
+  /** The closure sites of an earlier build whose code is not the current one's. */
+  sitesChanged?(name: string, version: string): ReadonlySet<string>;
 }
 
 /**
@@ -93,7 +95,7 @@ export function planUpgrade(state: MachineState, builds: Builds, rootLine?: numb
   const moves: (() => void)[] = [];
   const events: UpgradeEvent[] = [];
   for (const f of state.fibers) {
-    if (f.frame.fn.includes('/')) continue; // async closure sites are not versioned yet
+    if (f.frame.fn.includes('/')) continue; // async closure sites: see below
     const version = f.id === 0 ? state.version : f.frame.v;
     const cur = builds.current(f.frame.fn);
     if (version === undefined || !cur || cur.meta.version === version) continue;
@@ -118,11 +120,24 @@ export function planUpgrade(state: MachineState, builds: Builds, rootLine?: numb
       events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'migrate', ...(line !== undefined ? { line } : {}) });
       continue;
     }
-    if (old) {
+    // Closure sites are not versioned yet: a build whose closures differ from the current ones cannot run here.
+    const sites = builds.sitesChanged?.(f.frame.fn, version) ?? new Set<string>();
+    if (old && sites.size === 0) {
       events.push({ fn: f.frame.fn, from: version, to: version, how: 'pinned', ...(line !== undefined ? { line } : {}) });
       continue;
     }
+    if (old) return { events: [], problem: mismatch(f.frame.fn, version, cur.meta, line, undefined, [...sites]) };
     return { events: [], problem: mismatch(f.frame.fn, version, cur.meta, line, builds.keptIn) };
+  }
+  // A fiber of an async closure runs its site's current code: only when the build that made it has the same closures.
+  for (const f of state.fibers) {
+    if (!f.frame.fn.includes('/')) continue;
+    const wf = f.frame.fn.slice(0, f.frame.fn.lastIndexOf('/'));
+    const cur = builds.current(wf);
+    const version = wf === state.workflow ? state.version : undefined;
+    if (!cur || version === undefined || version === cur.meta.version) continue;
+    const changed = builds.sitesChanged?.(wf, version);
+    if (!builds.at(wf, version) || changed?.has(f.frame.fn)) return { events: [], problem: mismatch(wf, version, cur.meta, undefined, builds.keptIn, [f.frame.fn]) };
   }
   for (const m of moves) m();
   return { events };
@@ -144,9 +159,16 @@ function renamed(locals: Record<string, unknown>, from: PointFingerprint, to: Po
   return out;
 }
 
-function mismatch(fn: string, version: string, cur: WorkflowMeta, line: number | undefined, keptIn: string | undefined): VersionMismatchError {
+function mismatch(fn: string, version: string, cur: WorkflowMeta, line: number | undefined, keptIn: string | undefined, sites: string[] = []): VersionMismatchError {
   const err = new VersionMismatchError(fn, version, cur.version);
   const at = line !== undefined ? ` at line ${line}` : '';
+  if (sites.length) {
+    err.message =
+      `workflow '${fn}' was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
+      `and the closures ${sites.join(', ')} of that version differ from this one's: earlier builds' closures cannot run side by side yet; ` +
+      `run a worker of version ${version} until its executions finish, or register an upgrade() for that version and line`;
+    return err;
+  }
   err.message =
     `workflow '${fn}' was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
     `whose code after that point differs, and no build of version ${version} is loaded` +

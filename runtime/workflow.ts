@@ -290,7 +290,7 @@ export function defineWorkflow(fn: (...args: never[]) => unknown, meta: Workflow
   defineCurrent(record);
 }
 
-export { defineEarlierWorkflow } from './definitions.js';
+export { defineEarlierSite, defineEarlierWorkflow } from './definitions.js';
 
 /**
  * The body of every compiled workflow function: inside a running workflow,

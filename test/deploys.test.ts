@@ -8,7 +8,8 @@
  *   (b) a change after the wait        -> completes on v1's code (pinned)
  *   (c) changed live locals + upgrade() -> completes through the upgrade
  * Without the kept builds, (b) stays ready with a problem naming the
- * versions and the line, never failed.
+ * versions and the line, never failed. So does a state whose async closure
+ * changed (closure sites are not versioned yet).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,11 @@ export async function locals(x: number) {
   const s = await signal<string>('go');
   return a + '|' + s + '|v1';
 }
+export async function closure(x: number) {
+  'use workflow';
+  const wait = async () => (await signal<string>('go')) + '-c1';
+  return (await wait()) + '|' + x;
+}
 `;
 // v2: the signal waits are on lines 7, 13 and 19 in both builds.
 const v2 = (v1Locals: string) => `${HEAD.replace("signal } from 'reawait/workflow';", "signal } from 'reawait/workflow'; import { upgrade } from 'reawait';")}
@@ -64,6 +70,11 @@ export async function locals(x: number) {
   const n = (await note('abc' + x)).length;
   const s = await signal<string>('go');
   return n + '|' + s + '|v2';
+}
+export async function closure(x: number) {
+  'use workflow';
+  const wait = async () => (await signal<string>('go')) + '-c2';
+  return (await wait()) + '|' + x;
 }
 upgrade('locals', { version: '${v1Locals}', line: 19 }, (old: Record<string, unknown>) => ({ line: 19, locals: { n: String(old.a).length } }));
 `;
@@ -122,7 +133,9 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     onTestFinished(() => client.close());
     const w1 = await worker(p.wf, p.acts, prefix);
     const handles = await Promise.all(NAMES.map((n) => client.start(n, [7])));
+    const closure = await client.start('closure', [7]);
     for (const [i, h] of handles.entries()) await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 30_000, interval: 100 }).toBe(LINES[NAMES[i]!]);
+    await expect.poll(async () => (await closure.describe()).waitingAt?.line, { timeout: 30_000, interval: 100 }).toBe(24);
     await w1.kill9();
 
     await p.build(v2(p.v1Locals));
@@ -134,6 +147,9 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     expect(Object.fromEntries(NAMES.map((n, i) => [n, results[i]]))).toEqual(EXPECTED);
     const how = await Promise.all(handles.map(async (h) => (await h.describe()).history.filter((e) => e.type === 'upgraded').map((e) => e.how)));
     expect(how).toEqual([['auto'], [], ['migrate']]);
+    await closure.signal('go', 'go');
+    await expect.poll(async () => (await closure.describe()).problem, { timeout: 30_000, interval: 100 }).toMatch(/the closures closure\/1 of that version differ/);
+    expect((await closure.describe()).status).toBe('ready');
   }, 120_000);
 
   it('without the kept builds, a changed point stays ready with a problem naming versions and line', async () => {

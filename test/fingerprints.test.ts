@@ -106,6 +106,10 @@ const cases: { edit: string; v1: string; v2: string; expect: string }[] = [
   { edit: 'a called workflow changed (called before the first point)', v1: wf(`  await inner(x);\n${BASE}`, INNER), v2: wf(`  await inner(x);\n${BASE}`, INNER_V2), expect: 'same same same' },
   { edit: 'another workflow of the module changed (not called)', v1: wf(BASE, INNER), v2: wf(BASE, INNER_V2), expect: 'same same' },
   { edit: 'a workflow added to the module', v1: wf(BASE), v2: wf(BASE, INNER), expect: 'same same' },
+  { edit: 'a closure made after the points changed', v1: wf(BASE.replace('return y + z;', 'const f = (k: number) => k + y;\n  return f(z);')), v2: wf(BASE.replace('return y + z;', 'const f = (k: number) => k * y;\n  return f(z);')), expect: 'changed changed same' }, // the third: the exit, awaiting the returned value
+  { edit: 'a closure kept across the points changed', v1: wf(BASE.replace('const y = await a(x);', 'const y = await a(x);\n  const f = (k: number) => k + y;').replace('return y + z;', 'return [f(z)];')), v2: wf(BASE.replace('const y = await a(x);', 'const y = await a(x);\n  const f = (k: number) => k - y;').replace('return y + z;', 'return [f(z)];')), expect: 'changed changed' },
+  // p1 restores nothing; p2 restores y, and a restored local may hold a closure (made from its site's code): conservative.
+  { edit: 'a closure used only before the first point changed', v1: wf(`  const g = (k: number) => k + 1;\n  log(String(g(x)));\n${BASE}`), v2: wf(`  const g = (k: number) => k + 2;\n  log(String(g(x)));\n${BASE}`), expect: 'same changed' },
   { edit: 'Promise.all at the second point changed to allSettled', v1: wf(BASE.replace('const z = await b(y);', 'const [z] = await Promise.all([b(y), c(y)]);')), v2: wf(BASE.replace('const z = await b(y);', 'const [z] = (await Promise.allSettled([b(y), c(y)])).map((r) => (r.status === "fulfilled" ? r.value : 0));')), expect: 'changed changed' },
 ];
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompiledWorkflowRecord } from '../contract.js';
-import { DuplicateWorkflowError, definitionAt } from '../definitions.js';
+import { DuplicateWorkflowError, definitionAt, sitesChangedIn } from '../definitions.js';
 import { UnknownWorkflowError, VersionMismatchError } from '../errors.js';
 import type { Builds } from '../upgrade.js';
 import { isCompiledWorkflow, registeredWorkflow, workflowRecord } from '../workflow.js';
@@ -72,6 +72,7 @@ export class WorkflowRegistry {
   readonly builds: Builds = {
     current: (name) => this.byName.get(name) ?? registeredWorkflow(name),
     at: (name, version) => (this.byName.get(name)?.meta.version === version ? this.byName.get(name) : definitionAt(name, version)),
+    sitesChanged: sitesChangedIn,
   };
 
   names(): string[] {
