@@ -46,7 +46,7 @@ async function watchSources(src: string, single: boolean, out: string, io: CliIO
       io.out(`reawait compile: ${path.relative(process.cwd(), file)} removed\n`);
       return;
     }
-    const r = await compileFile(file, output);
+    const r = await compileFile(file, output, {}, out);
     report(io, r.errors);
     if (r.output) io.out(`reawait compile: ${path.relative(process.cwd(), file)} → ${path.relative(process.cwd(), r.output)}\n`);
   };
