@@ -10,8 +10,8 @@
  * <module> is the module's path in <out> without `.js`; <hash> names the
  * compiled code, so compiling the same code again writes the same files.
  * Invariant: loading a kept build changes no current definition. Its
- * defineWorkflow becomes defineEarlierWorkflow, its closure sites and class
- * registrations give way to the current build's, and its relative imports point from the
+ * defineWorkflow becomes defineEarlierWorkflow, its closure sites, 'use
+ * step' functions and class registrations give way to the current build's, and its relative imports point from the
  * kept file to the same modules the build imported.
  */
 import { createHash } from 'node:crypto';
@@ -32,7 +32,7 @@ export interface KeptBuild {
 }
 
 /** The helpers a kept build calls instead of the current build's. */
-const EARLIER: Record<string, string> = { defineWorkflow: 'defineEarlierWorkflow', defineSite: 'defineEarlierSite', serializable: 'serializableEarlier' };
+const EARLIER: Record<string, string> = { defineWorkflow: 'defineEarlierWorkflow', defineSite: 'defineEarlierSite', serializable: 'serializableEarlier', step: 'stepEarlier' };
 
 /** The kept form of a build written to `output`, stored at `keptFile`. */
 export function keptSource(code: string, output: string, keptFile: string, helpersFrom: string): string {

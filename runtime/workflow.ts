@@ -257,6 +257,12 @@ export function step<F extends StepFunction>(name: string, fn: F): F {
   return stepStub(name, fn, {});
 }
 
+/** step() as an earlier build kept by `reawait compile` calls it: the current build's function keeps the name. */
+export function stepEarlier<F extends StepFunction>(name: string, fn: F): F {
+  if (!steps.has(name)) steps.set(name, fn);
+  return stepStub(name, fn, {});
+}
+
 /** A `'use step'` function with activity options (retries, backoff, timeout), as `proxyActivities` takes them. */
 export function withOptions<F extends StepFunction>(stepFn: F, options: ActivityOptions): F {
   const rec = (stepFn as unknown as Record<symbol, { name: string; fn: F } | undefined>)[STEP];
