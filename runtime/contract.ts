@@ -156,6 +156,8 @@ export interface ActivityOptions {
   backoff?: BackoffOptions;
   /** Per-attempt timeout in ms; the activity's AbortSignal fires when it passes. */
   timeout?: number;
+  /** Names of errors that fail the call at once, without the retries left. */
+  nonRetryable?: string[];
 }
 
 export interface CallCommand {

@@ -4,7 +4,7 @@
  */
 import { serializable } from './serializable.js';
 
-export { CancelledError } from './workflow.js';
+export { CancelledError, NonRetryableError } from './workflow.js';
 
 /** Where an await sits, for messages: `file:line:col` with a 1-based column. */
 export interface AwaitSite {

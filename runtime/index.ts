@@ -15,6 +15,7 @@ export { DuplicateWorkflowError } from './definitions.js';
 export {
   ActivityTimeoutError,
   CancelledError,
+  NonRetryableError,
   CorruptStateError,
   PayloadTooLargeError,
   StateEncodeError,

@@ -30,6 +30,7 @@ import {
   type CombinatorMode,
   type Reaction,
   type Scheduler,
+  type WorkflowInfo,
 } from './promises.js';
 import { CancelledError, isThenable, registeredWorkflow } from './workflow.js';
 import { definitionAt } from './definitions.js';
@@ -132,6 +133,8 @@ export interface AdvanceOptions {
   executionId?: string;
   /** The rev this resume starts at: ops it starts record it (default 0). */
   rev?: number;
+  /** When the execution was started, for workflowInfo() (default: now). */
+  startTime?: number;
 }
 
 export const defaultResolve: Resolve = (name, version) => {
@@ -198,6 +201,7 @@ class Execution implements Scheduler {
     private readonly resolveFn: Resolve,
     private readonly executionId: string,
     private readonly rev: number,
+    private readonly startTime: number,
   ) {
     for (const f of state.fibers) this.fibers.set(f.id, f);
     for (const op of state.ops) this.outstanding.set(op.id, op);
@@ -411,6 +415,10 @@ class Execution implements Scheduler {
     return p;
   }
 
+  info(): WorkflowInfo {
+    return { id: this.executionId, workflow: this.state.workflow, version: this.state.version, startTime: this.startTime, resume: this.rev };
+  }
+
   op(cmd: LeafCommand): DurablePromise {
     const p = this.entry('op');
     p.op = { kind: cmd.kind, name: opName(cmd) };
@@ -578,7 +586,7 @@ export async function advance(state: MachineState, inputs: ResumeInputs, options
     const root = resolve(state.workflow, state.version);
     if (root.meta.version !== state.version) throw new VersionMismatchError(state.workflow, state.version, root.meta.version);
   }
-  const ex = new Execution(state, resolve, options.executionId ?? 'test', options.rev ?? 0);
+  const ex = new Execution(state, resolve, options.executionId ?? 'test', options.rev ?? 0, options.startTime ?? Date.now());
   const prev = setActive(ex);
   let rootP: DurablePromise | undefined;
   try {

@@ -53,7 +53,22 @@ export type Reaction =
  * (machine.ts implements it). It is set only while a job runs synchronously,
  * so code running later (a foreign promise's callback) never sees it.
  */
+/** What a running workflow may learn about its own execution (workflowInfo()). */
+export interface WorkflowInfo {
+  /** The execution's id. */
+  id: string;
+  /** The workflow's name and the version (code hash) this resume runs. */
+  workflow: string;
+  version: string;
+  /** When the execution was started (ms since the epoch; runWorkflow: its virtual start). */
+  startTime: number;
+  /** How many resumes were committed before this one (0: the first run). */
+  resume: number;
+}
+
 export interface Scheduler {
+  /** The execution this scheduler runs, for workflowInfo(). */
+  info(): WorkflowInfo;
   react(rx: Reaction, from: DurablePromise): void;
   /** `p` was rejected with nobody reacting to it yet. */
   rejected(p: DurablePromise): void;

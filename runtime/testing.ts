@@ -14,7 +14,7 @@ import { ActivityTimeoutError, UnknownActivityError, UnknownWorkflowError } from
 import { advance, defaultResolve, initialState, type MachineState, type OpSettlement, type Resolve, type ResumeInputs } from './machine.js';
 import { decodeState, encodeState } from './state-codec.js';
 import { WatchTable } from './watches.js';
-import { CancelledError, registeredStep, registeredWorkflow, setNativeHost, workflowRecord, type NativeHost } from './workflow.js';
+import { CancelledError, isNonRetryable, registeredStep, registeredWorkflow, setNativeHost, workflowRecord, type NativeHost } from './workflow.js';
 import { parseDuration, type Duration } from './duration.js';
 import { withVirtualDate } from './virtual-date.js';
 
@@ -285,7 +285,7 @@ class Sim {
         const value = await this.clock.track(() => this.attempt(name, fn as (...a: never[]) => unknown, args, options, seq, attempt));
         return this.pass(value, `the result of activity '${name}'`);
       } catch (error) {
-        if (attempt >= attempts) throw this.passError(error, `the error thrown by activity '${name}'`);
+        if (attempt >= attempts || isNonRetryable(error, options)) throw this.passError(error, `the error thrown by activity '${name}'`);
         const b = options.backoff;
         const delay = !b ? 0 : b.type === 'fixed' ? b.delay : b.delay * 2 ** (attempt - 1);
         if (delay > 0) await this.clock.sleep(delay);
@@ -373,7 +373,7 @@ async function runCompiled(
       w?.wake();
     };
   }
-  const resume = (state: MachineState, inputs: ResumeInputs) => withVirtualDate(() => sim.now(), () => advance(state, inputs, { resolve: resolveRegistered, executionId, rev }));
+  const resume = (state: MachineState, inputs: ResumeInputs) => withVirtualDate(() => sim.now(), () => advance(state, inputs, { resolve: resolveRegistered, executionId, rev, startTime: sim.epoch }));
   const settleOp = (op: number, ok: boolean, value: unknown): void => {
     if (arrived.has(op) || dropped.has(op)) return;
     arrived.set(op, { op, ok, value });
@@ -464,6 +464,7 @@ export async function runNative<F extends (...args: never[]) => Promise<unknown>
   const sim = new Sim(options, options.codec ?? true, 'runNative');
   const workflows = options.workflows ?? {};
   const host: NativeHost = {
+    info: () => ({ id: sim.executionId, workflow: workflow.name, version: 'source', startTime: sim.epoch, resume: 0 }),
     call: (name, callArgs, callOptions) => sim.call(name, callArgs, callOptions),
     sleep: (ms) => sim.sleep(ms),
     signal: (name, timeoutMs) => sim.signal(name, timeoutMs),

@@ -21,7 +21,9 @@ import {
   type StepFn,
   type WorkflowMeta,
 } from './contract.js';
-import { activeScheduler, type DurablePromise } from './promises.js';
+import { activeScheduler, type DurablePromise, type WorkflowInfo } from './promises.js';
+
+export type { WorkflowInfo } from './promises.js';
 import { checkUserId } from './ids.js';
 import { parseDuration, type Duration } from './duration.js';
 
@@ -46,6 +48,24 @@ export class CancelledError extends Error {
 }
 serializable(CancelledError, 'CancelledError');
 
+/**
+ * Thrown by an activity (or a step) for a failure that retrying cannot fix
+ * (a declined card, invalid input): the call fails at once, whatever its
+ * `retries`, and the workflow sees this error. `cause` keeps the original.
+ */
+export class NonRetryableError extends Error {
+  override name = 'NonRetryableError';
+  readonly nonRetryable = true;
+}
+serializable(NonRetryableError, 'NonRetryableError');
+
+/** True when a failed call must not be retried: a NonRetryableError (or an error marked `nonRetryable: true`), or one whose name the stub lists. */
+export function isNonRetryable(error: unknown, options: { nonRetryable?: readonly string[] }): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { nonRetryable?: unknown; name?: unknown };
+  return e.nonRetryable === true || (typeof e.name === 'string' && (options.nonRetryable?.includes(e.name) ?? false));
+}
+
 // ---------------------------------------------------------------------------
 // Native host: lets uncompiled workflow code run with direct calls
 // ---------------------------------------------------------------------------
@@ -55,6 +75,8 @@ export interface NativeHost {
   sleep(ms: number): Promise<void>;
   signal(name: string, timeoutMs: number | undefined): Promise<unknown>;
   child(workflow: string, args: unknown[]): Promise<unknown>;
+  /** workflowInfo() of a native run. */
+  info?(): WorkflowInfo;
 }
 
 let nativeHost: NativeHost | null = null;
@@ -138,9 +160,11 @@ export interface ActivityOptions {
   backoff?: { type: 'fixed' | 'exponential'; delay: Duration };
   /** Per-attempt time limit; the activity's AbortSignal fires when it passes (e.g. '30s', '5 minutes'). */
   timeout?: Duration;
+  /** Errors not to retry, by class or by name (`[CardDeclinedError, 'ValidationError']`): the call fails at the first. */
+  nonRetryable?: readonly (string | (abstract new (...args: never[]) => Error))[];
 }
 
-const OPTION_NAMES: readonly (keyof ActivityOptions)[] = ['retries', 'backoff', 'timeout'];
+const OPTION_NAMES: readonly (keyof ActivityOptions)[] = ['retries', 'backoff', 'timeout', 'nonRetryable'];
 /** Options of other workflow engines people carry over, and what they are called here. */
 const OPTION_HINTS: Readonly<Record<string, string>> = {
   startToCloseTimeout: 'timeout',
@@ -192,6 +216,14 @@ export function resolveActivityOptions(o: ActivityOptions, where: string): CallO
     if (ms <= 0) throw new TypeError(`${where}: timeout must be more than 0, got ${String(o.timeout)}`);
     out.timeout = ms;
   }
+  if (o.nonRetryable !== undefined) {
+    if (!Array.isArray(o.nonRetryable)) throw new TypeError(`${where}: nonRetryable must be an array of error classes or names`);
+    out.nonRetryable = o.nonRetryable.map((x, i) => {
+      const name = typeof x === 'function' ? x.name : x;
+      if (typeof name !== 'string' || name === '') throw new TypeError(`${where}: nonRetryable[${i}] must be an error class or its name, got ${String(x)}`);
+      return name;
+    });
+  }
   if (o.backoff !== undefined) {
     const b = o.backoff;
     if (typeof b !== 'object' || b === null || (b.type !== 'fixed' && b.type !== 'exponential') || b.delay === undefined)
@@ -207,6 +239,17 @@ function durationOption(d: Duration, where: string): number {
   } catch (e) {
     throw new TypeError(`${where}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The running execution: its id, workflow, version, start time and how many
+ * resumes came before this one. Only inside a workflow's own code.
+ */
+export function workflowInfo(): WorkflowInfo {
+  const s = activeScheduler();
+  if (s) return s.info();
+  if (nativeHost?.info) return nativeHost.info();
+  throw new TypeError(`reawait: workflowInfo() is only available inside a running workflow's own code`);
 }
 
 /** A durable timer: the workflow resumes after `duration`, even across restarts. */

@@ -84,10 +84,10 @@ describe('durations in the workflow API', () => {
   it('an unknown activity option is a type error and a run-time error naming it (with what it is called here)', () => {
     // @ts-expect-error Temporal's name for the per-attempt timeout
     expect(() => proxyActivities({ startToCloseTimeout: '1 minute' })).toThrow(
-      "proxyActivities: unknown option 'startToCloseTimeout' (reawait calls it timeout); the options are retries, backoff, timeout",
+      "proxyActivities: unknown option 'startToCloseTimeout' (reawait calls it timeout); the options are retries, backoff, timeout, nonRetryable",
     );
     const fromConfig = JSON.parse('{"retires": 3}') as ActivityOptions; // not a literal: only the run-time check sees it
-    expect(() => proxyActivities(fromConfig)).toThrow("proxyActivities: unknown option 'retires'; the options are retries, backoff, timeout");
+    expect(() => proxyActivities(fromConfig)).toThrow("proxyActivities: unknown option 'retires'; the options are retries, backoff, timeout, nonRetryable");
   });
 
   it("a compiled workflow's sleep('1 day') takes one virtual day", async () => {

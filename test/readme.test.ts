@@ -134,6 +134,12 @@ describe('README', () => {
     expect(out.workflows.map((w) => w.name)).toEqual(['quote']);
   });
 
+  it('the workflowInfo() / nonRetryable snippet compiles', async () => {
+    const { compile } = await import('../compiler/index.js');
+    const out = compile(block((b) => b.startsWith('// billing.ts'), '// billing.ts'), { filename: 'src/billing.ts' });
+    expect(out.workflows.map((w) => w.name)).toEqual(['checkout']);
+  });
+
   it('the compile() snippet returns code, a source map and the workflow metadata it lists', async () => {
     const snippet = block((b) => b.includes("from 'reawait/compiler'"), 'the compile() snippet');
     const source = block((b) => b.startsWith('// workflow.ts'), '// workflow.ts');

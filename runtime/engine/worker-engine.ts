@@ -11,7 +11,7 @@ import { advance, initialState, type Advance, type MachineState, type OpSettleme
 import type { DurablePromise } from '../promises.js';
 import { decodeState, encodeState } from '../state-codec.js';
 import { runActivity } from '../activity-context.js';
-import { CancelledError, registeredStep } from '../workflow.js';
+import { CancelledError, isNonRetryable, registeredStep } from '../workflow.js';
 import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
 import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
@@ -172,7 +172,7 @@ export class WorkerEngine {
 
     let result: Advance;
     try {
-      result = await advance(state, inputs, { resolve: this.o.workflows.resolve, executionId: rec.id, rev: rec.rev });
+      result = await advance(state, inputs, { resolve: this.o.workflows.resolve, executionId: rec.id, rev: rec.rev, startTime: rec.createdAt });
     } catch (error) {
       if (error instanceof VersionMismatchError) {
         await store.noteProblem(rec.id, rec.rev, error.message, ev('problem', { message: error.message }));
@@ -374,7 +374,7 @@ export class WorkerEngine {
       }
       value = outcome;
     } catch (error) {
-      if (!attempt.final) {
+      if (!attempt.final && !isNonRetryable(error, job.options)) {
         await store.appendHistory(id, ev('call retried', { op, activity, attempt: attempt.attempt, error: message(error) })).catch(() => {});
         throw error instanceof Error ? error : new Error(message(error));
       }
