@@ -3,6 +3,7 @@ import { openBackend, retentionMs, type Backend, type BackendOptions } from './b
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './payload.js';
 import { loadActivities, loadWorkflows, type ActivityFn, type ActivitySource, type WorkflowRegistry, type WorkflowSource } from './registry.js';
 import { WorkerEngine } from './worker-engine.js';
+import { pushStalledResumes } from './stalled-resumes.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, RedisUnavailableError } from '../redis/unavailable.js';
 import { keptFoldersOf, loadKeptBuilds } from './kept-builds.js';
 
@@ -44,6 +45,7 @@ export class Worker {
   private closing = false;
   private wakeRetry: () => void = () => {};
   private pruneTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -112,6 +114,10 @@ export class Worker {
     }
     for (const w of (await backend.warnings?.().catch(() => [])) ?? []) onError(new Error(w), 'warning');
     this.startPruning(backend, onError);
+    // An in-process resume that died with its worker leaves a ready execution without a job: found within a stall interval.
+    const stall = o.stallInterval ?? 5000;
+    this.stallTimer = setInterval(() => void pushStalledResumes(backend, Date.now() - stall).catch((e: unknown) => onError(e, 'looking for stalled resumes')), stall);
+    this.stallTimer.unref();
     return engine;
   }
 
@@ -134,6 +140,7 @@ export class Worker {
     this.closing = true;
     this.wakeRetry();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    if (this.stallTimer) clearInterval(this.stallTimer);
     if (!this.running) return;
     const opened = await this.running.catch(() => undefined);
     if (!opened) return;

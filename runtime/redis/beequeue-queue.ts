@@ -80,6 +80,7 @@ export class BeeQueueQueue implements Queue {
       delayedDebounce: 50,
     });
     q.on('error', (e: Error) => this.onError(e));
+    reloadScriptsOnNoscript(q);
     void q.ready().then(
       () => {
         // After a Redis restart the script cache is empty and bee-queue's EVALSHA fails: reload on every reconnect.
@@ -128,7 +129,12 @@ export class BeeQueueQueue implements Queue {
 
   private async saveAll<T>(q: BeeQueue, jobs: BeeQueue.Job<T>[]): Promise<void> {
     if (jobs.length === 0) return;
-    const errors = await (q as BeeQueue<T>).saveAll(jobs);
+    let errors = await (q as BeeQueue<T>).saveAll(jobs);
+    // A Redis that restarted has no scripts: load them and save the jobs that failed again (their ids make it idempotent).
+    if ([...errors.values()].some(isNoScript)) {
+      await beeLua.buildCache((q as unknown as BeeClients).client);
+      errors = await (q as BeeQueue<T>).saveAll([...errors.keys()]);
+    }
     const first = errors.values().next();
     if (!first.done) throw first.value;
   }
@@ -162,6 +168,34 @@ export class BeeQueueQueue implements Queue {
       }),
     );
   }
+}
+
+function isNoScript(e: unknown): boolean {
+  return e instanceof Error && e.message.includes('NOSCRIPT');
+}
+
+/**
+ * bee-queue runs its scripts by EVALSHA only. After a Redis restart (or a
+ * SCRIPT FLUSH) every call fails with NOSCRIPT until its connection happens
+ * to reconnect; a push lost that way waited for the next recovery sweep.
+ * Its one script entry point is wrapped: on NOSCRIPT, load the scripts and
+ * run the call once more (pipelined batches are retried by saveAll above).
+ */
+function reloadScriptsOnNoscript(q: BeeQueue): void {
+  const inner = q as unknown as { _evalScriptOn(commandable: unknown, args: unknown[]): Promise<unknown> };
+  const original = inner._evalScriptOn.bind(q);
+  inner._evalScriptOn = async (commandable, args) => {
+    const again = [...args];
+    try {
+      return await original(commandable, args);
+    } catch (e) {
+      // Only a client can run it again; a pipelined batch has already been sent.
+      const c = q as unknown as BeeClients;
+      if (!isNoScript(e) || (commandable !== c.client && commandable !== c.bclient)) throw e;
+      await beeLua.buildCache(commandable);
+      return original(commandable, again);
+    }
+  };
 }
 
 /** End a queue's connections now (pending commands fail; they already have error listeners). */
