@@ -36,6 +36,18 @@ describe('progress view', () => {
     expect(out).toBe('  waiting at video.ts:13, 1/4 calls\n  completed\n');
   });
 
+  it('both modes say what it waits for: calls by activity, signals, timers, children', () => {
+    const d: Description = { ...waiting(3), waitingFor: { calls: { encode: 2, upload: 1 }, signals: ['approve'], timers: 1, children: [] } };
+    let out = '';
+    const v = progressView('bar', (s) => (out += s), () => 200);
+    v.update(d);
+    v.end();
+    expect(out).toBe(`\r\x1b[2K  ${'█'.repeat(18)}${'░'.repeat(6)} 3/4 calls  video.ts:13  for encode ×2, upload, signal 'approve', a timer\n`);
+    let lines = '';
+    progressView('lines', (s) => (lines += s)).update({ ...d, waitingFor: { calls: {}, signals: [], timers: 2, children: ['order-1/child-1'] } });
+    expect(lines).toBe('  waiting at video.ts:13, 3/4 calls, for 2 timers, child order-1/child-1\n');
+  });
+
   it('the resume hint repeats the command with --id, shell-quoted, as a command that works in a project (npx)', () => {
     expect(resumeCommand(['wf', '--args', '[["a b"]]', '--id', 'old', '--dir', 'd'], 'new')).toBe(`npx reawait run wf --args '[["a b"]]' --dir d --id new`);
   });

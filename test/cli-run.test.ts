@@ -126,7 +126,7 @@ describe('reawait run', () => {
     expect(JSON.parse(r.stdout())).toEqual({ parts: [0, 10, 20], total: 30 });
     const err = r.stderr();
     expect(err).toContain(`reawait run: started fanOut as plain (state in ${dir})`);
-    expect(err).toMatch(/^ {2}waiting at procs\/run-workflows\.ts:\d+, \d\/3 calls$/m);
+    expect(err).toMatch(/^ {2}waiting at procs\/run-workflows\.ts:\d+, \d\/3 calls, for work( ×[23])?$/m); // and what it waits for
     expect(err).toMatch(/^ {2}completed, 4\/4 calls$/m); // the whole run: calls done of calls started
     expect(err).not.toContain('\r'); // no bar redraws off a terminal
     // running it again with the same id prints the same result without running anything

@@ -2,7 +2,7 @@
  * How `reawait run` shows an execution's progress on stderr: a bar redrawn in
  * place on a terminal, one plain line per change otherwise (logs, CI, pipes).
  */
-import type { Description } from '../engine/client-engine.js';
+import type { Description, WaitingFor } from '../engine/client-engine.js';
 
 export type ProgressMode = 'bar' | 'lines' | 'none';
 
@@ -12,12 +12,25 @@ export interface ProgressView {
   end(): void;
 }
 
-/** 'waiting at video.ts:13, 4/12 calls' — the same facts in both modes. */
+/** "encode ×2, signal 'approve', a timer": the operations it waits for. */
+export function describeWaitingFor(w: WaitingFor | undefined): string {
+  if (!w) return '';
+  const parts = [
+    ...Object.entries(w.calls).map(([name, n]) => (n === 1 ? name : `${name} ×${n}`)),
+    ...w.signals.map((s) => `signal '${s}'`),
+    ...(w.timers ? [w.timers === 1 ? 'a timer' : `${w.timers} timers`] : []),
+    ...w.children.map((c) => `child ${c}`),
+  ];
+  return parts.join(', ');
+}
+
+/** "waiting at video.ts:13, 4/12 calls, for encode ×2" — the same facts in both modes. */
 export function describeProgress(d: Description): string {
   const where = d.waitingAt ? ` at ${d.waitingAt.file}:${d.waitingAt.line}` : '';
   const calls = d.calls ? `, ${d.calls.done}/${d.calls.total} ${d.calls.total === 1 ? 'call' : 'calls'}` : '';
+  const waits = describeWaitingFor(d.waitingFor);
   const problem = d.problem ? ` (${d.problem})` : '';
-  return `${d.status}${where}${calls}${problem}`;
+  return `${d.status}${where}${calls}${waits ? `, for ${waits}` : ''}${problem}`;
 }
 
 function bar(done: number, total: number, width = 24): string {
@@ -42,7 +55,8 @@ export function progressView(mode: ProgressMode, write: (text: string) => void, 
     update(d) {
       const where = d.waitingAt ? `${d.waitingAt.file}:${d.waitingAt.line}` : d.status;
       const calls = d.calls ? `${bar(d.calls.done, d.calls.total)} ${d.calls.done}/${d.calls.total} calls` : bar(0, 1);
-      let line = `  ${calls}  ${where}${d.problem ? `  (${d.problem})` : ''}`;
+      const waits = describeWaitingFor(d.waitingFor);
+      let line = `  ${calls}  ${where}${waits ? `  for ${waits}` : ''}${d.problem ? `  (${d.problem})` : ''}`;
       const max = Math.max(20, columns() - 1);
       if ([...line].length > max) line = [...line].slice(0, max - 1).join('') + '…';
       if (line === last) return;

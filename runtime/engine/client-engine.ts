@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeValue } from '../codec.js';
+import type { MachineState } from '../machine.js';
 import { decodeState, headerLines } from '../state-codec.js';
 import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
 import type { Queue } from '../queue.js';
@@ -31,6 +32,8 @@ export interface Description {
   fibers?: FiberView[];
   /** Durable operations (calls, timers, signal waits, children) over the whole run: settled of started. */
   calls?: { total: number; done: number };
+  /** The operations outstanding while it waits: activity calls by name, signals by name, timers, child executions. */
+  waitingFor?: WaitingFor;
   /** Rejections nobody handled (they did not change the result). */
   unhandled?: { what: string; error: string; at?: string }[];
   result?: unknown;
@@ -40,6 +43,15 @@ export interface Description {
   problem?: string;
   parent?: { id: string; op: number };
   history: HistoryEvent[];
+}
+
+export interface WaitingFor {
+  /** Activity name → calls of it outstanding. */
+  calls: Record<string, number>;
+  signals: string[];
+  timers: number;
+  /** Child execution ids. */
+  children: string[];
 }
 
 export interface FiberView {
@@ -167,6 +179,7 @@ export class ClientEngine {
     if (rec.state !== undefined) {
       try {
         d.fibers = fiberViews(rec.state, rec.at);
+        if (rec.status === 'waiting' || rec.status === 'ready') d.waitingFor = waitingFor(decodeState(rec.state));
       } catch (e) {
         d.problem = e instanceof Error ? e.message : String(e);
       }
@@ -210,6 +223,20 @@ export class ClientEngine {
     const rec = await this.o.store.load(id);
     if (rec && rec.status === 'ready' && !isTerminal(rec.status)) await this.o.queue.pushResume({ executionId: id, rev: rec.rev });
   }
+}
+
+/** The outstanding ops of a state, by kind (what describe() and the progress bar show it waits for). */
+function waitingFor(state: MachineState): WaitingFor {
+  const w: WaitingFor = { calls: {}, signals: [], timers: 0, children: [] };
+  for (const p of state.ops) {
+    const op = p.op;
+    if (!op) continue;
+    if (op.kind === 'call') w.calls[op.name] = (w.calls[op.name] ?? 0) + 1;
+    else if (op.kind === 'signal') w.signals.push(op.name);
+    else if (op.kind === 'sleep') w.timers++;
+    else if (op.child) w.children.push(op.child);
+  }
+  return w;
 }
 
 /** The fibers of a state document, with their lines from its header (the root waiting on an op itself: the execution's `at`). */

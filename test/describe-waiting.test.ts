@@ -1,0 +1,48 @@
+/**
+ * describe() of a waiting execution says what it waits for (activity calls
+ * by name, signals, timers), and keeps the whole run's calls done of
+ * started, also once it has completed (what the progress bar shows).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect, it } from 'vitest';
+import { Client, Worker } from '../runtime/index.js';
+import { compileAndImport } from './support/compile-fixture.js';
+
+it('shows the outstanding calls, signal and timer while waiting, and the final count after', async () => {
+  const { module } = await compileAndImport(
+    `import { proxyActivities, signal, sleep } from 'reawait/workflow';
+const { slow, quick } = proxyActivities<{ slow(n: number): Promise<number>; quick(n: number): Promise<number> }>({});
+export async function waits(n: number) {
+  'use workflow';
+  const xs = await Promise.all([quick(1), quick(2)]);
+  const all = Promise.all([slow(1), slow(2), signal<number>('go'), sleep('1 day')]);
+  const [a, b, go] = await Promise.race([all, signal<[number, number, number]>('skip')]) ?? [0, 0, 0];
+  return [...xs, a, b, go, n];
+}
+`,
+    'test/describe/waits.ts',
+  );
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const activities = { quick: async (n: number) => n, slow: async (n: number) => (await gate, n * 10) };
+  const dir = mkdtempSync(path.join(tmpdir(), 'reawait-waiting-'));
+  const worker = new Worker({ store: 'local', dir, workflows: module, activities });
+  await worker.run();
+  const client = new Client({ store: 'local', dir });
+  try {
+    const handle = await client.start(module.waits as (n: number) => Promise<number[]>, [7]);
+    await expect.poll(async () => (await handle.describe()).waitingFor, { timeout: 20_000 }).toEqual({ calls: { slow: 2 }, signals: ['go', 'skip'], timers: 1, children: [] });
+    expect((await handle.describe()).calls).toEqual({ total: 7, done: 2 });
+    release();
+    await handle.signal('skip', [1, 2, 3]);
+    expect(await handle.result({ timeoutMs: 20_000 })).toEqual([1, 2, 1, 2, 3, 7]);
+    const done = await handle.describe();
+    expect(done.waitingFor).toBeUndefined();
+    expect(done.calls!.total).toBe(7);
+  } finally {
+    await client.close();
+    await worker.close(1000);
+  }
+});
