@@ -34,19 +34,18 @@ export interface ChildWorker {
   stop(): Promise<void>;
 }
 
-/** Start `reawait worker` in a child process; resolves once it serves. */
-export async function startChildWorker(args: {
-  redis: string;
-  prefix: string;
+/** Start `reawait worker` in a child process, on Redis (`redis`, `prefix`) or an embedded database (`dir`); resolves once it serves. */
+export async function startChildWorker(args: ({ redis: string; prefix: string } | { dir: string }) & {
   workflows: string | string[];
   activities: string;
   concurrency?: number;
   env?: Record<string, string>;
 }): Promise<ChildWorker> {
+  const backend = 'dir' in args ? ['--dir', args.dir] : ['--redis', args.redis, '--prefix', args.prefix];
   const proc = spawn(
     process.execPath,
-    [CLI, 'worker', '--workflows', ...[args.workflows].flat(), '--activities', args.activities, '--redis', args.redis, '--prefix', args.prefix, '--concurrency', String(args.concurrency ?? 5), '--stall-interval', '1000', '--sweep-interval', '1000'],
-    { cwd: ROOT, env: { ...process.env, REDIS_URL: args.redis, ...args.env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    [CLI, 'worker', '--workflows', ...[args.workflows].flat(), '--activities', args.activities, ...backend, '--concurrency', String(args.concurrency ?? 5), '--stall-interval', '1000', '--sweep-interval', '1000'],
+    { cwd: ROOT, env: { ...process.env, ...('redis' in args ? { REDIS_URL: args.redis } : {}), ...args.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
