@@ -6,7 +6,7 @@
  * kill -9 mid-group followed by a resume that re-runs no completed activity.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -252,5 +252,32 @@ describe('reawait run', () => {
     for (const op of settled) expect([count(runs, `start k9:${op}`), count(runs, `done k9:${op}`)]).toEqual([1, 1]);
     // the calls running at the kill ran again (at least once), and each completed once
     for (const op of [4, 5, 6]) expect([count(runs, `start k9:${op}`), count(runs, `done k9:${op}`)]).toEqual([2, 1]);
+  });
+
+  it('a damaged database: run, status and list fail naming the file, and leave it as it was; run --discard-corrupt moves it aside and starts anew', async () => {
+    const { dir, runs } = fresh();
+    mkdirSync(dir, { recursive: true });
+    const db = path.join(dir, 'reawait.db');
+    writeFileSync(db, 'not a database, but somebody\'s data\n'.repeat(300));
+    const before = readFileSync(db);
+    const args = ['fanOut', '--workflows', wf, '--activities', acts, '--args', '[2]', '--id', 'dmg', '--dir', dir];
+    const r = run(args, { RUNS_FILE: runs });
+    expect(await r.exited).toBe(1);
+    expect(r.stderr()).toContain(`DatabaseDamagedError: the reawait database '${db}' is damaged`);
+    expect(r.stderr()).toContain('--discard-corrupt');
+    for (const [command, extra] of [['status', ['dmg']], ['list', []]] as const) {
+      const c = run([...extra, '--dir', dir], {}, command);
+      expect(await c.exited, command).toBe(1);
+      expect(c.stderr(), command).toContain(`the reawait database '${db}' is damaged`);
+    }
+    expect(readFileSync(db).equals(before)).toBe(true);
+    expect(lines(runs)).toEqual([]); // nothing ran
+    const again = run([...args, '--discard-corrupt'], { RUNS_FILE: runs });
+    expect(await again.exited, again.stderr()).toBe(0);
+    expect(JSON.parse(again.stdout())).toEqual({ parts: [0, 10], total: 10 });
+    const aside = readdirSync(dir).filter((f) => f.startsWith('reawait.db.damaged-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(path.join(dir, aside[0]!)).equals(before)).toBe(true);
+    expect(again.stderr()).toContain(`moved it to ${path.join(dir, aside[0]!)}`);
   });
 });

@@ -86,7 +86,7 @@ describe('reopening the folder recovers (the embedded backend)', () => {
     await a.close();
   });
 
-  it('corrupt state in the database fails the execution with CorruptStateError', async () => {
+  it('corrupt state in the database fails the execution with CorruptStateError, and the damaged state is kept', async () => {
     const dir = h.dir(h.prefix());
     const a = await open(dir);
     const handle = await a.client.start(a.mod.twoSignals, [], { id: 'corrupt-me' });
@@ -101,7 +101,12 @@ describe('reopening the folder recovers (the embedded backend)', () => {
     const err = (await again.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
     expect(err.name).toBe('CorruptStateError');
     expect(err.message).toMatch(/corrupt workflow state: not JSON/);
+    expect((await again.describe()).error).toMatchObject({ name: 'CorruptStateError' }); // what status shows
     await b.close();
+    // the data is kept as it was (until the execution is pruned)
+    const kept = new Database(path.join(dir, 'reawait.db'), { readonly: true });
+    expect(kept.prepare(`SELECT state FROM states WHERE id = 'corrupt-me'`).get()).toEqual({ state: '{"v":1,"workflow":"twoSignals"' });
+    kept.close();
   });
 });
 

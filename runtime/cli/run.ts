@@ -16,6 +16,7 @@ import { choiceOption, intOption, jsonOption, toJson, UsageError, type ParsedArg
 import { PROGRAM, type CliIO } from './command.js';
 import { progressView } from './progress.js';
 import { describeThrown } from '../thrown.js';
+import { DatabaseDamagedError, moveAside } from '../sqlite/damage.js';
 
 /** Exit code of an interrupted run (128 + SIGINT), as shells report it. */
 const INTERRUPTED = 130;
@@ -61,8 +62,19 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
 
   const backend = { store: 'local' as const, dir };
   // The earlier builds kept next to the workflow modules: executions they suspended resume on their code.
-  const worker = new Worker({ ...backend, workflows, activities, versions: keptFoldersOf(workflowSpecs), ...(concurrency ? { concurrency } : {}) });
-  await worker.run(); // opens (or creates) the database: a damaged one fails here, clearly
+  const open = () => new Worker({ ...backend, workflows, activities, versions: keptFoldersOf(workflowSpecs), ...(concurrency ? { concurrency } : {}) });
+  let worker = open();
+  try {
+    await worker.run(); // opens (or creates) the database: a damaged one fails here, clearly
+  } catch (e) {
+    if (!(e instanceof DatabaseDamagedError)) throw e;
+    // Never started over silently: only when told to, and the damaged file is kept beside the new one.
+    if (!args.booleans.has('discard-corrupt')) throw new DatabaseDamagedError(e.file, `${e.detail}; 'reawait run --discard-corrupt' moves it aside and starts a new database`);
+    const aside = moveAside(e.file);
+    io.err(`reawait run: the database ${e.file} is damaged (${e.detail}); moved it to ${aside} (kept for recovery) and starting a new one\n`);
+    worker = open();
+    await worker.run();
+  }
   const client = new Client(backend);
   const id = args.values.get('id') ?? `${workflow}-${randomUUID().slice(0, 8)}`;
   const err = io.err;

@@ -4,6 +4,7 @@
  * overwrites a damaged file. (No native import here: the package root
  * exports this class without loading SQLite.)
  */
+import { existsSync, renameSync } from 'node:fs';
 import { serializable } from '../serializable.js';
 
 export class DatabaseDamagedError extends Error {
@@ -33,3 +34,14 @@ export function explainDamage(file: string, e: unknown): unknown {
   return e;
 }
 
+
+/**
+ * Move a damaged database (and its -wal and -shm files) aside, next to it,
+ * as `<file>.damaged-<time>`: kept for recovery, out of the way of a new
+ * one. Returns the new name of the database file.
+ */
+export function moveAside(file: string, now = new Date()): string {
+  const aside = `${file}.damaged-${now.toISOString().replace(/[:.]/g, '-')}`;
+  for (const suffix of ['-wal', '-shm', '']) if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  return aside;
+}

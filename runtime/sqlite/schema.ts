@@ -47,6 +47,7 @@ CREATE TABLE executions (
 CREATE INDEX executions_status ON executions (status, seq);
 CREATE INDEX executions_workflow ON executions (workflow, status, seq);
 CREATE INDEX executions_updated ON executions (status, updated_at);
+CREATE INDEX executions_ended ON executions (completed_at) WHERE completed_at IS NOT NULL;
 CREATE INDEX executions_dispatch ON executions (dispatch) WHERE dispatch IS NOT NULL;
 CREATE INDEX executions_notify ON executions (notify) WHERE notify = 1;
 CREATE TABLE states (

@@ -355,7 +355,8 @@ export class SqliteStore implements Store {
       for (const op of end.detached) this.q.addOp.run(id, op, '', null);
       this.q.endWaits.run('', id);
       this.q.endSettlements.run(id);
-      this.q.endState.run(id);
+      // A failed execution keeps its last state (a CorruptStateError's data stays as it was) until it is pruned.
+      if (end.status !== 'failed') this.q.endState.run(id);
       this.q.endWatches.run(id);
       this.q.endSignals.run(id);
       this.setOutbox(id, rev + 1, end.outbox, end.lone);
