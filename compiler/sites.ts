@@ -42,6 +42,8 @@ export interface SiteContext {
   plans: ReadonlyMap<t.Node, BindingsPlan>;
   /** Every environment object of the workflow, in creation order. */
   envNames: readonly string[];
+  /** Async sites also get their function as native code, run when called outside a workflow (sites of module-level helpers). */
+  native?: boolean;
   /** Lower an async site's function (its body already converted) into a step function; `entry` runs first at pc 0. */
   lowerAsync: (fn: SiteFunction, plan: BindingsPlan, entry: t.Statement[], info: SiteInfo) => LoweredSite;
 }
@@ -156,10 +158,18 @@ function syncSite(info: SiteInfo, c: SiteContext, accessors: Map<SiteInfo, t.Exp
   const plan = c.plans.get(info.node)!;
   const envs = capturedEnvs(info.node, plan, c);
   const fn = replaceWithClosure(info, c, envs, accessors);
+  const factory = t.arrowFunctionExpression(envs.map((e) => t.identifier(e)), nativeFunction(fn, plan, c));
+  const stmt = t.expressionStatement(c.helpers.call('defineSite', [t.valueToNode(baseMeta(info, c, envs)), factory]));
+  stmt.loc = fn.loc ?? null;
+  return { stmt, code: `${info.id}(${envs.join(',')})${stepCode(t.functionExpression(null, [], t.blockStatement([t.returnStatement(factory)])))}` };
+}
+
+/** The function as plain JS over its envs (what a sync site's factory returns): its own envs declared, captured parameters bound into them. */
+function nativeFunction(fn: SiteFunction, plan: BindingsPlan, c: SiteContext): t.ArrowFunctionExpression | t.FunctionExpression {
   const body = fn.body as t.BlockStatement;
   const head: t.Statement[] = [];
   if (plan.locals.length) head.push(t.variableDeclaration('let', plan.locals.map((n) => t.variableDeclarator(t.identifier(n)))));
-  head.push(...plan.prologue);
+  head.push(...plan.prologue.map((x) => t.cloneNode(x, true)));
   let params = fn.params;
   if (movedParams(params)) {
     // A captured parameter binds into its environment: the function takes the arguments and destructures them (its length comes from the site).
@@ -168,15 +178,12 @@ function syncSite(info: SiteInfo, c: SiteContext, accessors: Map<SiteInfo, t.Exp
     params = [t.restElement(t.cloneNode(args))];
   }
   const block = t.blockStatement([...head, ...body.body], body.directives);
-  const value: t.Expression =
+  const value =
     fn.type === 'ArrowFunctionExpression'
-      ? t.arrowFunctionExpression(params, block, false)
-      : t.functionExpression(fn.type === 'FunctionExpression' ? fn.id : null, params, block, fn.generator, false);
+      ? t.arrowFunctionExpression(params, block, fn.async)
+      : t.functionExpression(fn.type === 'FunctionExpression' ? fn.id : null, params, block, fn.generator, fn.async);
   value.loc = fn.loc ?? null;
-  const factory = t.arrowFunctionExpression(envs.map((e) => t.identifier(e)), value);
-  const stmt = t.expressionStatement(c.helpers.call('defineSite', [t.valueToNode(baseMeta(info, c, envs)), factory]));
-  stmt.loc = fn.loc ?? null;
-  return { stmt, code: `${info.id}(${envs.join(',')})${stepCode(t.functionExpression(null, [], t.blockStatement([t.returnStatement(factory)])))}` };
+  return value;
 }
 
 function asyncSite(info: SiteInfo, c: SiteContext): { stmt: t.Statement; code: string } | null {
@@ -196,6 +203,7 @@ function asyncSite(info: SiteInfo, c: SiteContext): { stmt: t.Statement; code: s
   }
   const envs = capturedEnvs(node, plan, c);
   const fn = replaceWithClosure(info, c, envs);
+  const native = c.native ? t.arrowFunctionExpression(envs.map((e) => t.identifier(e)), nativeFunction(t.cloneNode(fn as t.Node, true) as SiteFunction, plan, c)) : null;
   const f = t.identifier(`${c.prefix}f`);
   const fromFrame = (local: string, key: string): t.Statement =>
     t.expressionStatement(t.assignmentExpression('=', t.identifier(local), t.memberExpression(t.memberExpression(f, t.identifier('locals')), t.identifier(key))));
@@ -213,9 +221,9 @@ function asyncSite(info: SiteInfo, c: SiteContext): { stmt: t.Statement; code: s
     ...(m.display ? { display: m.display } : {}),
     ...(m.envLayout ? { envLayout: m.envLayout } : {}),
   };
-  const stmt = t.expressionStatement(c.helpers.call('defineSite', [t.valueToNode(meta), lowered.step]));
+  const stmt = t.expressionStatement(c.helpers.call('defineSite', [t.valueToNode(meta), lowered.step, ...(native ? [native] : [])]));
   stmt.loc = node.loc ?? null;
-  return { stmt, code: `${info.id}(${envs.join(',')})${stepCode(lowered.step)}` };
+  return { stmt, code: `${info.id}(${envs.join(',')})${stepCode(lowered.step)}${native ? stepCode(t.functionExpression(null, [], t.blockStatement([t.returnStatement(native)]))) : ''}` };
 }
 
 /** `this` of an async method's own body (arrows inside are sites already; class bodies have their own). */

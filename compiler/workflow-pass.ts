@@ -23,6 +23,7 @@ import { metaNode, paramName, stepCode, workflowMeta } from './meta.js';
 import { certainWrites, patternNames } from './refs.js';
 import { blockBodies, capturedBindings, siteFunctions } from './environments.js';
 import { convertSites } from './sites.js';
+import { bindHelperParams, moduleHelpers, rootParamsMovable } from './helper-sites.js';
 import { collectFileNames, NameGen, rewritePromiseCalls, stripTypes, unstableLocals } from './scope.js';
 import { analyse, moduleNames } from './scopes.js';
 import { checkParses } from './check-emitted.js';
@@ -54,48 +55,65 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
 
   const metas: WorkflowMeta[] = [];
   const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression; e: Emitter; envLayout: BindingsPlan['envLayout']; registrations: t.Statement[]; sitesCode: string }[] = [];
-  for (const site of sites) {
-    if (!checkWorkflow(site, errors)) continue;
-    if (!opts.typesStripped) stripTypes(site.fn);
-    blockBodies(site.fn);
-    const infos = siteFunctions(site.fn, site.name);
+  /**
+   * Closure conversion of `fn` (a workflow, or a module-level helper): its
+   * nested functions become sites `<idBase>/<n>`, what they capture moves
+   * into environments; `lower` makes a step function of an async function.
+   */
+  const convert = (fn: t.Function, idBase: string, check: WorkflowSite, o: { renameRoot: boolean; native: boolean }) => {
+    if (!opts.typesStripped) stripTypes(fn as WorkflowSite['fn']);
+    if (!o.renameRoot) {
+      // A helper is converted only if its parameter list can stay as it is (helper-sites.ts); else it is left untouched.
+      const first = analyse(fn);
+      if (!rootParamsMovable(fn, first, capturedBindings(first))) return null;
+    }
+    blockBodies(fn);
+    const infos = siteFunctions(fn, idBase);
     // Parameters as written (closure conversion may move them into environments).
-    const shown = new Map<t.Function, string[]>([site.fn, ...infos.map((i) => i.node)].map((f) => [f, f.params.map(paramName)]));
-    const an = analyse(site.fn);
-    if (promiseIsGlobal) rewritePromiseCalls(site.fn, new Set(an.free.filter((r) => r.id.name === 'Promise').map((r) => r.id)), helpers);
+    const shown = new Map<t.Function, string[]>([fn, ...infos.map((i) => i.node)].map((f) => [f, f.params.map(paramName)]));
+    const an = analyse(fn);
+    if (promiseIsGlobal) rewritePromiseCalls(fn, new Set(an.free.filter((r) => r.id.name === 'Promise').map((r) => r.id)), helpers);
     const claimed = new Set(an.free.map((r) => r.id.name));
     // Outer functions first: a binding's references (in nested functions too) are rewritten by its own function's plan.
-    const common = { names, helpers, prefix, claimed, captured: capturedBindings(an), counter: { env: 0, head: 0 } };
-    const plan = prepareBindings(site.fn, an, common);
+    const captured = capturedBindings(an);
+    const common = { names, helpers, prefix, claimed, captured, counter: { env: 0, head: 0 } };
+    const plan = prepareBindings(fn, an, { ...common, rename: o.renameRoot });
     const plans = new Map<t.Node, BindingsPlan>();
     for (const info of infos) plans.set(info.node, prepareBindings(info.node, an, { ...common, rename: info.async }));
     const envNames = [plan, ...plans.values()].flatMap((p) => Object.keys(p.envLayout));
-    const lower = (fn: t.Function, p: BindingsPlan, entry: t.Statement[], name: string, more = ''): { step: t.FunctionExpression; meta: WorkflowMeta; e: Emitter } => {
+    const lower = (f: t.Function, p: BindingsPlan, entry: t.Statement[], name: string, more = ''): { step: t.FunctionExpression; meta: WorkflowMeta; e: Emitter } => {
       const e = new Emitter({
         internal: { frame: `${prefix}f`, input: `${prefix}r`, pc: `${prefix}pc`, loop: `${prefix}loop`, err: `${prefix}x`, prefix },
-        unstable: unstableLocals(fn),
+        unstable: unstableLocals(f),
         helpers,
       });
-      lowerFunction(e, fn, p, entry);
+      lowerFunction(e, f, p, entry);
       computeLiveness(e);
       const step = buildStep(e, name);
       const code = stepCode(step);
-      checkParses(code, site, errors);
+      checkParses(code, check, errors);
       // The version names all the code that interprets a state: the workflow's step and its sites' (`more`).
-      const meta = workflowMeta({ name, file: opts.file, fn, code: more ? `${code}\n${more}` : code, e, origin: names.origin, envLayout: p.envLayout });
-      return { step, e, meta: { ...meta, params: shown.get(fn) ?? meta.params } };
+      const meta = workflowMeta({ name, file: opts.file, fn: f, code: more ? `${code}\n${more}` : code, e, origin: names.origin, envLayout: p.envLayout });
+      return { step, e, meta: { ...meta, params: shown.get(f) ?? meta.params } };
     };
+    const converted = convertSites(infos, {
+      file: opts.file,
+      prefix,
+      helpers,
+      an,
+      errors,
+      plans,
+      envNames,
+      native: o.native,
+      lowerAsync: (f, p, entry, info) => lower(f, p, entry, info.id.replace(/[^\w$]/g, '$')),
+    });
+    return { plan, converted, lower };
+  };
+
+  for (const site of sites) {
+    if (!checkWorkflow(site, errors)) continue;
     try {
-      const converted = convertSites(infos, {
-        file: opts.file,
-        prefix,
-        helpers,
-        an,
-        errors,
-        plans,
-        envNames,
-        lowerAsync: (fn, p, entry, info) => lower(fn, p, entry, info.id.replace('/', '$')),
-      });
+      const { plan, converted, lower } = convert(site.fn, site.name, site, { renameRoot: true, native: false })!;
       const { step, meta, e } = lower(site.fn, plan, [], site.name, converted.code);
       done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations, sitesCode: converted.code });
       metas.push(meta);
@@ -104,6 +122,15 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
       else throw err;
     }
   }
+  // Module-level helpers that make closures a workflow may keep (helper-sites.ts); 'use step' functions are activities, not helpers.
+  const helperSites: { statement: t.Statement; registrations: t.Statement[] }[] = [];
+  if (done.length)
+    for (const h of moduleHelpers(program, new Set<t.Node>([...sites, ...steps].map((x) => x.fn)))) {
+      const r = convert(h.fn, `${opts.file}#${h.name}`, { name: h.name, fn: h.fn, statement: h.statement, holder: null }, { renameRoot: false, native: true });
+      if (!r) continue;
+      bindHelperParams(h.fn, r.plan);
+      helperSites.push({ statement: h.statement, registrations: r.converted.registrations });
+    }
   if (errors.items.length) throw new CompileError(errors.items);
   // After every version is known: a point's fingerprint names the versions of the module's workflows its continuation calls.
   const versions = new Map(done.map((d) => [d.meta.name, d.meta.version]));
@@ -112,6 +139,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
     d.meta.fingerprints = fingerprints({ e: d.e, name: d.meta.name, ...(d.envLayout ? { envLayout: d.envLayout } : {}), workflowVersions: others, sitesCode: d.sitesCode });
   }
   for (const { site, meta, step, registrations } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step, registrations);
+  for (const { statement, registrations } of helperSites) program.body.splice(program.body.indexOf(statement) + 1, 0, ...registrations);
   if (done.length) registerModuleClasses(program, helpers, opts.file);
   if (steps.length) replaceSteps(program, steps, helpers, opts.file);
   if (done.length || steps.length) addHelperImport(program, helpers, opts.importSource);

@@ -14,6 +14,8 @@ export interface SyncSite {
 export interface AsyncSite {
   meta: SiteMeta & { kind: 'async' };
   step: StepFn;
+  /** The function as plain JS, run when it is called outside a workflow (sites of a module's helper functions). */
+  native?: SiteFactory;
 }
 export type Site = SyncSite | AsyncSite;
 
@@ -39,14 +41,15 @@ export function setFiberStarter(starter: FiberStarter): void {
   startFiber = starter;
 }
 
-/** Register a closure site (the compiled module does, once per site, at import). */
-export function defineSite(meta: SiteMeta, impl: SiteFactory | StepFn): void {
+/** Register a closure site (the compiled module does, once per site, at import); `native`: see AsyncSite. */
+export function defineSite(meta: SiteMeta, impl: SiteFactory | StepFn, native?: SiteFactory): void {
   if (typeof meta?.id !== 'string' || !/\/\d+$/.test(meta.id)) throw new TypeError(`reawait: invalid closure site id ${JSON.stringify(meta?.id)}`);
   if (typeof impl !== 'function') throw new TypeError(`reawait: closure site '${meta.id}' has no ${meta.kind === 'async' ? 'step function' : 'factory'}`);
   const prev = sites.get(meta.id);
   if (prev && prev.meta.file !== meta.file)
     throw new Error(`reawait: closure site '${meta.id}' is defined in both ${prev.meta.file}:${prev.meta.line} and ${meta.file}:${meta.line}; workflow names must be unique`);
-  const site: Site = meta.kind === 'async' ? { meta: meta as AsyncSite['meta'], step: impl as StepFn } : { meta: meta as SyncSite['meta'], make: impl as SiteFactory };
+  const site: Site =
+    meta.kind === 'async' ? { meta: meta as AsyncSite['meta'], step: impl as StepFn, ...(native ? { native } : {}) } : { meta: meta as SyncSite['meta'], make: impl as SiteFactory };
   sites.set(meta.id, site);
 }
 

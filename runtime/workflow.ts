@@ -418,6 +418,7 @@ export { accessors, closure, constAssign, defineSite, TDZ, tdz } from './closure
 // Calling an async closure inside a running workflow starts a fiber: its frame's locals hold the site's envs (and `$this`).
 setFiberStarter((site, envs, thisArg, args) => {
   const s = activeScheduler();
+  if (!s && site.native) return (site.native(...envs) as (...a: unknown[]) => unknown).apply(thisArg, args);
   if (!s) throw new TypeError(`reawait: async closure '${site.meta.name || site.meta.id}' (${site.meta.file}:${site.meta.line}) was called outside a running workflow`);
   const locals: Record<string, unknown> = {};
   site.meta.envs.forEach((name, i) => (locals[name] = envs[i]));

@@ -114,6 +114,41 @@ describe('compiled workflows behave like the same JS', () => {
     });
   });
 
+  it("closures a module-level helper returns are kept like the workflow's own; outside a workflow the helper is plain JS", async () => {
+    const body = `export function makeScale(k: number, unused?: string) {
+  return async (x: number) => (await add(x, 0)) * k;
+}
+export function makeTimes(k: number) {
+  return async (v: number) => (await Promise.resolve(v)) * k;
+}
+export const makeCounter = function (this: unknown, start: number) {
+  let n = start;
+  return { next: () => ++n, get value() { return n; } };
+};
+export async function semHelpers() {
+  'use workflow';
+  const triple = makeScale(3);
+  const counter = makeCounter(10);
+  counter.next();
+  await sleep('1s');
+  const [a, b] = await Promise.all([triple(2), makeScale(5)(1)]);
+  counter.next();
+  await sleep('1s');
+  return { a, b, n: counter.value };
+}`;
+    const [r] = await both('helpers', body, 'semHelpers', [[]]);
+    expect(r).toEqual({ ok: true, value: { a: 6, b: 5, n: 12 } });
+    const { module } = await compileAndImport(HEAD + body, 'compiler-semantics/helpers-outside.ts');
+    const m = module as unknown as { makeScale: (k: number) => unknown; makeTimes: (k: number) => (v: number) => Promise<number>; makeCounter: (s: number) => { next(): number; value: number } };
+    expect([m.makeScale.length, m.makeScale.name]).toEqual([2, 'makeScale']);
+    // outside a workflow an async closure of a helper runs as native code (it starts no fiber)
+    const times = m.makeTimes(3);
+    expect(times.length).toBe(1);
+    await expect(times(4)).resolves.toBe(12);
+    const c = m.makeCounter(1);
+    expect([c.next(), c.next(), c.value]).toEqual([2, 3, 3]);
+  });
+
   it('labels, break/continue through finally, switch fall-through', async () => {
     await both(
       'control',

@@ -36,6 +36,7 @@ const FIBERS_ON_WORKER: string[] = [
   'closure-captures-mutated-let',
   'closure-counter-shared-env',
   'closure-method-after-await',
+  'closure-returned-from-function',
   'closures-nested-envs',
   'closures-per-iteration',
   'combinators-over-iterables',
