@@ -66,9 +66,9 @@ const lastEarlier = new Map<string, string>();
  * current build's site keeps its id; one whose code differs is remembered,
  * so that no state of that build resumes on the other code (upgrade.ts).
  */
-export function defineEarlierSite(meta: SiteMeta, impl: SiteFactory | StepFn): void {
+export function defineEarlierSite(meta: SiteMeta, impl: SiteFactory | StepFn, native?: SiteFactory): void {
   const cur = closureSite(meta.id);
-  if (!cur) return defineSite(meta, impl);
+  if (!cur) return defineSite(meta, impl, native);
   const curImpl = 'step' in cur ? cur.step : cur.make;
   if (String(curImpl) === String(impl) && JSON.stringify(cur.meta.suspensions ?? []) === JSON.stringify(meta.suspensions ?? [])) return;
   const wf = meta.id.slice(0, meta.id.lastIndexOf('/'));
