@@ -9,7 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import reawaitEsbuild from '../compiler/esbuild.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
 
 const APP = path.join(ROOT, 'test/.compiled/integrations-app');
@@ -117,6 +119,17 @@ describe('build integrations', () => {
     const r = node([path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'vite/vitest.config.ts', '--root', APP]);
     expect(`${r.stdout}${r.stderr}`).toMatch(/1 passed/);
     expect(r.status).toBe(0);
+  });
+
+  it('the esbuild plugin bundles the app with its workflows compiled (packages left external)', async () => {
+    const outfile = path.join(APP, 'bundle/app.mjs');
+    const result = await build({ entryPoints: [path.join(APP, 'src/app.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, sourcemap: 'inline', logLevel: 'silent', plugins: [reawaitEsbuild()] });
+    expect(result.errors).toEqual([]);
+    const code = readFileSync(outfile, 'utf8');
+    expect(code).toContain('defineWorkflow');
+    const r = node([outfile, path.join(APP, '.state-esbuild')]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
   });
 
   it('reawait compile rewrites extensionless and folder imports, so plain node runs the output', () => {
