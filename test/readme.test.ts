@@ -155,6 +155,38 @@ describe('README', () => {
   });
 });
 
+describe('README: typed snippets', () => {
+  it('every TypeScript snippet type-checks under strict (imports of ./build/ typed through the .d.ts that compile writes)', async () => {
+    await ensureDist(); // 'reawait' and its subpaths resolve to the built package's declarations
+    const dir = path.join(COMPILED_DIR, 'readme-typed');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    mkdirSync(path.join(dir, 'test'), { recursive: true });
+    const files: Record<string, string> = {
+      'src/activities.ts': block((b) => b.startsWith('// activities.ts'), '// activities.ts'),
+      'src/workflow.ts': block((b) => b.startsWith('// workflow.ts'), '// workflow.ts'),
+      'test/unit.ts': block((b) => b.includes('runWorkflow(') && b.includes("from 'vitest'"), 'a runWorkflow test'),
+      'embedded.ts': block((b) => b.includes("store: 'local'") && !b.startsWith('// src/'), 'the embedded backend snippet'),
+      'redis.ts': block((b) => b.includes('new Client({ redis'), 'the Redis snippet').replace('./build/video-encoding/workflow.js', './build/workflow.js'),
+      'steps.ts': block((b) => b.startsWith('// steps.ts'), '// steps.ts'),
+      'saga.ts': block((b) => b.startsWith('// saga.ts'), '// saga.ts'),
+      'money.ts': block((b) => b.startsWith('// money.ts'), '// money.ts'),
+      'billing.ts': block((b) => b.startsWith('// billing.ts'), '// billing.ts'),
+      // what billing.ts imports the type of (not in the README)
+      'payments.ts': 'export async function charge(order: string, cents: number): Promise<boolean> {\n  return order.length > 0 && cents > 0;\n}\n',
+      'compile-snippet.ts': `declare const source: string;\n${block((b) => b.includes("from 'reawait/compiler'"), 'the compile() snippet')}\nexport { code, map, workflows };\n`,
+    };
+    for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
+    expect(errors).toEqual([]);
+    const compilerOptions = { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: ['node'] };
+    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: Object.keys(files) }));
+    const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
+    expect(`${tsc.stdout}${tsc.stderr}`).toBe('');
+    expect(tsc.status).toBe(0);
+  }, 120_000);
+});
+
 describe('README: a new app in five minutes', () => {
   const section = README.slice(README.indexOf('## A new app in five minutes'), README.indexOf('## Contents'));
   const fenced = (lang: string) => [...section.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
