@@ -114,6 +114,26 @@ describe('compiled workflows behave like the same JS', () => {
     });
   });
 
+  it('a const bound to one of several closures (conditional, ||, ??) is kept across awaits like any closure (issue 12)', async () => {
+    const results = await both(
+      'closure-choice',
+      `export async function semClosureChoice(flag: boolean) {
+  'use workflow';
+  const pick = flag ? (x: number) => x + 1 : (x: number) => x - 1;
+  const fallback = (flag && ((x: number) => x * 10)) || ((x: number) => x * 100);
+  const dflt = (flag ? null : undefined) ?? function named(x: number) { return -x; };
+  await sleep('1s');
+  return [pick(await add(1, 0)), fallback(2), dflt(3), dflt.name];
+}`,
+      'semClosureChoice',
+      [[true], [false]],
+    );
+    expect(results).toEqual([
+      { ok: true, value: [2, 20, -3, 'named'] },
+      { ok: true, value: [0, 200, -3, 'named'] },
+    ]);
+  });
+
   it("closures a module-level helper returns are kept like the workflow's own; outside a workflow the helper is plain JS", async () => {
     const body = `export function makeScale(k: number, unused?: string) {
   return async (x: number) => (await add(x, 0)) * k;
