@@ -138,4 +138,19 @@ export const commands: readonly CommandSpec[] = [
     examples: ["npx reawait prune --older-than '30 days'"],
     load: () => import('../runtime/cli/prune.js'),
   },
+  {
+    name: 'versions',
+    summary: 'the builds of each workflow kept by reawait compile, and which the executions that have not ended wait on',
+    description: "Per workflow: every build kept in <build>/.reawait/versions, how many executions wait at which line of which build, and what a worker of the current build does with them: current, auto (the code after that point is the same: it moves to the current build), pinned (it keeps running on its own build, loaded from the kept folder) or unknown (that build is not kept: it stays ready with a problem until a worker has it). Points an upgrade() migrates show as pinned (upgrade() lives in the workflow modules, which this command does not load).",
+    positionals: [{ name: 'build', help: 'the output folder of reawait compile.' }],
+    options: [
+      { name: 'prune', kind: 'flag', help: 'delete the kept builds that are not current and that no waiting execution is pinned to.' },
+      { name: 'json', kind: 'flag', help: 'print the report as JSON.' },
+      ...CONNECTION_OPTIONS,
+    ],
+    env: ['REDIS_URL'],
+    exits: { 1: 'the backend cannot be reached' },
+    examples: ['npx reawait versions build --redis redis://localhost:6379', 'npx reawait versions build --dir .reawait --prune'],
+    load: () => import('../runtime/cli/versions.js'),
+  },
 ];

@@ -6,13 +6,15 @@
  *
  *   <out>/.reawait/versions/<module>/<hash>.js    the build, defining its workflows by version only
  *   <out>/.reawait/versions/<module>/<hash>.json  { module, workflows: WorkflowMeta[] }
+ *   <out>/.reawait/versions/<module>/current.json { hash }: the build now at <out>/<module>.js
  *
  * <module> is the module's path in <out> without `.js`; <hash> names the
  * compiled code, so compiling the same code again writes the same files.
  * Invariant: loading a kept build changes no current definition. Its
  * defineWorkflow becomes defineEarlierWorkflow, its closure sites, 'use
- * step' functions and class registrations give way to the current build's, and its relative imports point from the
- * kept file to the same modules the build imported.
+ * step' functions and class registrations give way to the current build's,
+ * and its relative imports point from the kept file to the same modules the
+ * build imported.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -69,5 +71,6 @@ export async function keepBuild(opts: { outDir: string; output: string; code: st
   await writeFile(file, keptSource(code, output, file, opts.importSource ?? 'reawait/workflow'));
   const kept: KeptBuild = { module, workflows };
   await writeFile(path.join(dir, `${hash}.json`), `${JSON.stringify(kept)}\n`);
+  await writeFile(path.join(dir, 'current.json'), `${JSON.stringify({ hash })}\n`);
   return file;
 }

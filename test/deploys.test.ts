@@ -94,7 +94,7 @@ async function project(name: string): Promise<{ src: string; out: string; wf: st
   };
   await build(v1);
   const kept = path.join(out, '.reawait/versions/wf');
-  const json = readdirSync(kept).find((f) => f.endsWith('.json'))!;
+  const json = readdirSync(kept).find((f) => f.endsWith('.json') && f !== 'current.json')!;
   const meta = JSON.parse(readFileSync(path.join(kept, json), 'utf8')) as { workflows: { name: string; version: string }[] };
   const v1Locals = meta.workflows.find((w) => w.name === 'locals')!.version;
   return { src, out, wf: path.join(out, 'wf.js'), acts: path.join(dir, 'activities.js'), v1Locals, build };
@@ -205,6 +205,16 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
       await r.exited;
     }
     await p.build(v2(p.v1Locals));
+    // reawait versions: what a v2 worker will do with each waiting execution.
+    type Report = { workflows: { workflow: string; versions: { current: boolean; waiting: { line: number; count: number; verdict: string }[] }[] }[]; pruned?: string[] };
+    const versions = async (...extra: string[]): Promise<Report> => {
+      const v = run([p.out, '--dir', dir, '--json', ...extra], 'versions');
+      expect(await v.exited, v.stderr()).toBe(0);
+      return JSON.parse(v.stdout()) as Report;
+    };
+    const before = await versions();
+    const seen = Object.fromEntries(before.workflows.map((w) => [w.workflow, w.versions.flatMap((v) => v.waiting.map((x) => `${v.current ? 'v2' : 'v1'} line ${x.line} x${x.count}: ${x.verdict}`))]));
+    expect(seen).toEqual({ before: ['v1 line 7 x1: auto'], after: ['v1 line 13 x1: pinned'], locals: ['v1 line 19 x1: pinned'], closure: [] });
     for (const n of NAMES) {
       const r = run([n, '--workflows', p.wf, '--activities', p.acts, '--args', '[7]', '--id', n, '--dir', dir]);
       await r.waitFor(/waiting at/);
@@ -216,5 +226,8 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
     const status = run(['locals', '--dir', dir], 'status');
     expect(await status.exited).toBe(0);
     expect((JSON.parse(status.stdout()) as { history: { type: string; how?: string }[] }).history.filter((e) => e.type === 'upgraded').map((e) => e.how)).toEqual(['migrate']);
+    // Nothing waits any more: --prune removes the v1 build and keeps the current one.
+    expect((await versions('--prune')).pruned).toHaveLength(1);
+    expect(readdirSync(path.join(p.out, '.reawait/versions/wf')).filter((f) => f.endsWith('.js'))).toHaveLength(1);
   }, 120_000);
 });

@@ -86,6 +86,17 @@ describe('README', () => {
     }
   });
 
+  it('the upgrade() snippet registers an explicit upgrade that maps the old locals as its comment says', async () => {
+    const snippet = block((b) => b.includes('upgrade(videoPipeline'), 'the upgrade() snippet');
+    const file = path.join(HERE, 'upgrade-snippet.ts');
+    writeFileSync(file, snippet.replaceAll("'./build/", `'${path.join(HERE, 'build')}/`));
+    await import(/* @vite-ignore */ file);
+    const { registeredUpgrades } = await import('../runtime/upgrade.js');
+    const u = registeredUpgrades().find((x) => x.workflow === 'videoPipeline');
+    expect(u).toMatchObject({ version: '3f9a0c1d2e4b5a69', line: 14 });
+    expect(u!.fn({ encoded: ['a.720p.mp4', 'b.720p.mp4'] })).toEqual({ line: 15, locals: { encoded: ['a.720p.mp4', 'b.720p.mp4'], count: 2 } });
+  });
+
   it('the saga snippet keeps its compensations across awaits and runs them in reverse when a step fails', async () => {
     const dir = path.join(HERE, 'saga');
     rmSync(dir, { recursive: true, force: true });

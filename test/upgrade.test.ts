@@ -124,4 +124,24 @@ describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
     await h.worker({ prefix, workflows: other.module, activities });
     expect(await handle.result({ timeoutMs: 20_000 })).toBe('only:3');
   }, 60_000);
+
+  it('two workers with disjoint workflow sets on one namespace each complete their own; another namespace sees none', async () => {
+    const a = await compileAndImport(`${HEAD}\nexport async function appA(x: number) {\n  'use workflow';\n  return note('A' + x);\n}\n`, `test/runtime/deploy-app-a-${kind}.ts`);
+    const b = await compileAndImport(`${HEAD}\nexport async function appB(x: number) {\n  'use workflow';\n  return note('B' + x);\n}\n`, `test/runtime/deploy-app-b-${kind}.ts`);
+    const prefix = h.prefix();
+    const quiet = { onError: () => {} };
+    await h.worker({ prefix, workflows: a.module, activities, ...quiet });
+    if (kind === 'redis') await h.worker({ prefix, workflows: b.module, activities, ...quiet });
+    const client = h.client(prefix);
+    const runs = await Promise.all([1, 2, 3].flatMap((i) => [client.start('appA', [i]), client.start('appB', [i])]));
+    if (kind === 'local') {
+      // One embedded worker per folder here: B's executions wait, with the problem, until a worker that has appB runs.
+      await expect.poll(async () => (await runs[1]!.describe()).problem, { timeout: 20_000, interval: 50 }).toMatch(/unknown workflow 'appB'/);
+      await h.worker({ prefix, workflows: b.module, activities, ...quiet });
+    }
+    const results = await Promise.all(runs.map((r) => r.result({ timeoutMs: 30_000 })));
+    expect(results).toEqual(['A1', 'B1', 'A2', 'B2', 'A3', 'B3']);
+    const other = h.client(h.prefix());
+    expect(await other.get(runs[0]!.id)).toBeUndefined();
+  }, 60_000);
 });

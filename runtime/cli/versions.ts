@@ -1,0 +1,138 @@
+/**
+ * `reawait versions <build> [--prune] [--json]` (options: bin/commands.ts):
+ * per workflow, the builds kept in `<build>/.reawait/versions`
+ * (compiler/keep-versions.ts), how many executions that have not ended wait
+ * at which point of which build, and what a worker of the current build does
+ * with them: current, auto (the same fingerprint: it moves to the current
+ * build), pinned (it runs on its kept build) or unknown (no build of that
+ * version is kept: it stays ready with a problem). upgrade() registrations
+ * live in the workflow modules and are not seen here: a point they migrate
+ * shows as pinned. --prune deletes the kept builds no such execution needs.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { WorkflowMeta } from '../contract.js';
+import type { Client } from '../engine/client.js';
+import { UsageError, toJson, type ParsedArgs } from './args.js';
+import type { CliIO } from './command.js';
+import { clientFrom } from './connect.js';
+
+interface Build {
+  /** The module's folder of kept builds. */
+  dir: string;
+  module: string;
+  hash: string;
+  current: boolean;
+  workflows: WorkflowMeta[];
+}
+
+type Verdict = 'current' | 'auto' | 'pinned' | 'unknown';
+interface Waiting {
+  workflow: string;
+  version: string;
+  line: number | undefined;
+  pc: number | undefined;
+  count: number;
+  verdict: Verdict;
+}
+
+async function keptBuilds(root: string): Promise<Build[]> {
+  const out: Build[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    const cur = entries.some((e) => e.name === 'current.json') ? (JSON.parse(await readFile(path.join(dir, 'current.json'), 'utf8')) as { hash: string }).hash : undefined;
+    for (const e of entries) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (e.name.endsWith('.json') && e.name !== 'current.json') {
+        const kept = JSON.parse(await readFile(full, 'utf8')) as { module: string; workflows: WorkflowMeta[] };
+        const hash = e.name.slice(0, -'.json'.length);
+        out.push({ dir, module: kept.module, hash, current: hash === cur, workflows: kept.workflows });
+      }
+    }
+  };
+  await walk(root);
+  return out;
+}
+
+/** Where each execution that has not ended waits: its root's workflow, version and point. */
+async function waitingExecutions(client: Client): Promise<{ workflow: string; version: string; pc?: number; line?: number }[]> {
+  const out: { workflow: string; version: string; pc?: number; line?: number }[] = [];
+  for (const status of ['waiting', 'ready'] as const) {
+    let cursor: string | undefined;
+    do {
+      const page = await client.list({ status, limit: 500, ...(cursor ? { cursor } : {}) });
+      for (const e of page.items) {
+        const h = await client.get(e.id);
+        const d = h && (await h.describe());
+        if (!d || d.version === '') continue;
+        const root = d.fibers?.[0];
+        out.push({ workflow: d.workflow, version: d.version, ...(root ? { pc: root.pc } : {}), ...((root?.line ?? d.waitingAt?.line) !== undefined ? { line: root?.line ?? d.waitingAt?.line } : {}) });
+      }
+      cursor = page.cursor;
+    } while (cursor);
+  }
+  return out;
+}
+
+function verdict(builds: Build[], workflow: string, version: string, pc: number | undefined): Verdict {
+  const metaOf = (b: Build) => b.workflows.find((w) => w.name === workflow);
+  const current = builds.find((b) => b.current && metaOf(b));
+  const cur = current && metaOf(current);
+  if (cur?.version === version) return 'current';
+  const old = builds.map(metaOf).find((m) => m?.version === version);
+  if (!old) return 'unknown';
+  const fp = pc !== undefined ? old.fingerprints?.[pc]?.fp : undefined;
+  if (fp && cur?.fingerprints?.some((p) => p.fp === fp)) return 'auto';
+  return 'pinned';
+}
+
+export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
+  const build = args.positionals[0]!;
+  const root = path.join(build, '.reawait', 'versions');
+  if (!existsSync(root)) throw new UsageError(`${build}: no kept builds (${root} does not exist); 'reawait compile <src> --out ${build}' keeps them`);
+  const builds = await keptBuilds(root);
+  const client = clientFrom(args);
+  let executions: Awaited<ReturnType<typeof waitingExecutions>>;
+  try {
+    executions = await waitingExecutions(client);
+  } finally {
+    await client.close();
+  }
+  const waiting = new Map<string, Waiting>();
+  for (const e of executions) {
+    const k = `${e.workflow}\0${e.version}\0${e.pc ?? ''}`;
+    const w = waiting.get(k);
+    if (w) w.count++;
+    else waiting.set(k, { workflow: e.workflow, version: e.version, line: e.line, pc: e.pc, count: 1, verdict: verdict(builds, e.workflow, e.version, e.pc) });
+  }
+  const needed = new Set([...waiting.values()].filter((w) => w.verdict === 'pinned').map((w) => `${w.workflow}@${w.version}`));
+  const report = [...new Set(builds.flatMap((b) => b.workflows.map((w) => w.name)))].sort().map((name) => ({
+    workflow: name,
+    versions: builds
+      .filter((b) => b.workflows.some((w) => w.name === name))
+      .map((b) => {
+        const version = b.workflows.find((w) => w.name === name)!.version;
+        return { version, module: b.module, build: b.hash, current: b.current, waiting: [...waiting.values()].filter((w) => w.workflow === name && w.version === version).map(({ line, pc, count, verdict }) => ({ line, pc, count, verdict })) };
+      }),
+  }));
+  const unknown = [...waiting.values()].filter((w) => w.verdict === 'unknown');
+  // A kept build is needed while it is current or some execution is pinned to one of its workflows.
+  const prunable = builds.filter((b) => !b.current && !b.workflows.some((w) => needed.has(`${w.name}@${w.version}`)));
+  if (args.booleans.has('prune')) for (const b of prunable) await Promise.all(['js', 'json'].map((ext) => rm(path.join(b.dir, `${b.hash}.${ext}`), { force: true })));
+  if (args.booleans.has('json')) {
+    io.out(`${toJson({ workflows: report, unknown: unknown.map(({ workflow, version, line, count }) => ({ workflow, version, line, count })), ...(args.booleans.has('prune') ? { pruned: prunable.map((b) => `${b.module}/${b.hash}`) } : {}) })}\n`);
+    return 0;
+  }
+  for (const r of report) {
+    io.out(`${r.workflow}\n`);
+    for (const v of r.versions) {
+      io.out(`  ${v.version}${v.current ? ' (current)' : ''}  ${v.module}/${v.build}\n`);
+      for (const w of v.waiting) io.out(`    ${w.count} waiting at line ${w.line ?? '?'} (pc ${w.pc ?? '?'}): ${w.verdict}\n`);
+    }
+  }
+  for (const u of unknown) io.out(`${u.workflow} ${u.version}: ${u.count} waiting at line ${u.line ?? '?'} on a build that is not kept (unknown): they stay ready until a worker has it\n`);
+  if (args.booleans.has('prune')) io.err(`reawait versions: pruned ${prunable.length} kept build${prunable.length === 1 ? '' : 's'}\n`);
+  return 0;
+}
