@@ -5,7 +5,7 @@
  * glue of the compiler (which itself imports nothing of the runtime).
  * Options and help: bin/commands.ts.
  */
-import { watch } from 'node:fs';
+import { existsSync, readFileSync, watch } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError, type ParsedArgs } from '../runtime/cli/args.js';
@@ -31,8 +31,25 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   const { files, errors } = single ? await compileFile(src, outputFor(src, path.dirname(src), out)).then((r) => ({ files: r.output ? [r.output] : [], errors: r.errors })) : await compileDir(src, out);
   report(io, errors);
   if (!errors.length) io.out(`reawait compile: ${plural(files.length, 'file')} written to ${out}\n`);
+  const notEsm = commonJsScope(out);
+  if (notEsm) io.err(`reawait compile: note: the output is ES modules, but ${notEsm}, so node would load it as CommonJS ('Cannot use import statement outside a module'); make the app ESM: npm pkg set type=module\n`);
   if (!args.booleans.has('watch')) return errors.length ? 1 : 0;
   return watchSources(src, single, out, io);
+}
+
+/** Why node would read `.js` files in `dir` as CommonJS (the nearest package.json is not `"type": "module"`), or undefined. */
+function commonJsScope(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const file = path.join(d, 'package.json');
+    if (existsSync(file)) {
+      try {
+        return (JSON.parse(readFileSync(file, 'utf8')) as { type?: unknown }).type === 'module' ? undefined : `${path.relative(process.cwd(), file) || 'package.json'} has no "type": "module"`;
+      } catch {
+        return undefined; // not ours to judge
+      }
+    }
+    if (path.dirname(d) === d) return 'no package.json says "type": "module"';
+  }
 }
 
 /** Recompile each source as it changes (a deleted one loses its outputs) until SIGINT/SIGTERM. */

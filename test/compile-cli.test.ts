@@ -43,6 +43,23 @@ describe('reawait compile', () => {
     expect(err).toContain(`reawait: '${path.join(dir, 'src/notes.txt')}' is not a .ts, .mts or .js source file`);
   });
 
+  it('notes when the output would be loaded as CommonJS (no "type": "module" in the package.json above it), and says how to fix it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'reawait-cjs-'));
+    mkdirSync(path.join(dir, 'src'));
+    writeFileSync(path.join(dir, 'src/one.ts'), WF(1));
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cjs-app', version: '1.0.0' }));
+    const compileIn = async () => {
+      let err = '';
+      const code = await runCli(commands, ['compile', path.join(dir, 'src'), '--out', path.join(dir, 'build')], { out: () => {}, err: (s) => void (err += s) });
+      return { code, err };
+    };
+    const cjs = await compileIn();
+    expect(cjs.code).toBe(0);
+    expect(cjs.err).toContain(`has no "type": "module", so node would load it as CommonJS ('Cannot use import statement outside a module'); make the app ESM: npm pkg set type=module`);
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'esm-app', version: '1.0.0', type: 'module' }));
+    expect((await compileIn()).err).toBe('');
+  });
+
   describe('--watch', () => {
     beforeAll(() => ensureDist(), 120_000);
 

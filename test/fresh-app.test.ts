@@ -127,6 +127,22 @@ describe('a fresh app from the packed tarball', () => {
     expect(r.status).toBe(0);
   });
 
+  it("the README's babel.config.js compiles the app's TypeScript workflow with Babel", () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const config = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith('// babel.config.js'));
+    expect(config, 'README has a // babel.config.js block').toBeDefined();
+    writeFileSync(path.join(APP, 'babel.config.mjs'), config!);
+    writeFileSync(
+      path.join(APP, 'babel-check.mjs'),
+      `import { transformAsync } from '@babel/core';\nimport { readFileSync } from 'node:fs';\nimport config from './babel.config.mjs';\n` +
+        `const out = await transformAsync(readFileSync('src/workflow.ts', 'utf8'), { ...config, filename: 'src/workflow.ts', babelrc: false, configFile: false });\nprocess.stdout.write(out.code);\n`,
+    );
+    const r = run(['babel-check.mjs']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('defineWorkflow');
+    expect(r.stdout).not.toContain('files: string[]'); // types stripped
+  });
+
   it('runs compiled: npx reawait compile src --out build, then node build/app.js', () => {
     const bin = 'node_modules/reawait/dist/bin/reawait.js';
     expect(run([bin, '--version']).stdout).toBe(`${PKG.version}\n`);
