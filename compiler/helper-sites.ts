@@ -22,7 +22,7 @@ import { eachChild, isFunctionNode } from './walk.js';
 export interface ModuleHelper {
   name: string;
   fn: t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression;
-  /** The top-level statement holding it: its sites are registered right after. */
+  /** The top-level statement holding it. */
   statement: t.Statement;
 }
 

@@ -123,13 +123,13 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
     }
   }
   // Module-level helpers that make closures a workflow may keep (helper-sites.ts); 'use step' functions are activities, not helpers.
-  const helperSites: { statement: t.Statement; registrations: t.Statement[] }[] = [];
+  const helperSites: { registrations: t.Statement[] }[] = [];
   if (done.length)
     for (const h of moduleHelpers(program, new Set<t.Node>([...sites, ...steps].map((x) => x.fn)))) {
       const r = convert(h.fn, `${opts.file}#${h.name}`, { name: h.name, fn: h.fn, statement: h.statement, holder: null }, { renameRoot: false, native: true });
       if (!r) continue;
       bindHelperParams(h.fn, r.plan);
-      helperSites.push({ statement: h.statement, registrations: r.converted.registrations });
+      helperSites.push({ registrations: r.converted.registrations });
     }
   if (errors.items.length) throw new CompileError(errors.items);
   // After every version is known: a point's fingerprint names the versions of the module's workflows its continuation calls.
@@ -139,7 +139,8 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
     d.meta.fingerprints = fingerprints({ e: d.e, name: d.meta.name, ...(d.envLayout ? { envLayout: d.envLayout } : {}), workflowVersions: others, sitesCode: d.sitesCode });
   }
   for (const { site, meta, step, registrations } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step, registrations);
-  for (const { statement, registrations } of helperSites) program.body.splice(program.body.indexOf(statement) + 1, 0, ...registrations);
+  // First in the module: a helper is hoisted, and may be called before its own statement runs.
+  program.body.unshift(...helperSites.flatMap((h) => h.registrations));
   if (done.length) registerModuleClasses(program, helpers, opts.file);
   if (steps.length) replaceSteps(program, steps, helpers, opts.file);
   if (done.length || steps.length) addHelperImport(program, helpers, opts.importSource);

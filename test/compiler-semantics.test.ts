@@ -135,7 +135,8 @@ describe('compiled workflows behave like the same JS', () => {
   });
 
   it("closures a module-level helper returns are kept like the workflow's own; outside a workflow the helper is plain JS", async () => {
-    const body = `export function makeScale(k: number, unused?: string) {
+    const body = `export const early = makeTimes(2); // a helper called before its declaration (hoisted)
+export function makeScale(k: number, unused?: string) {
   return async (x: number) => (await add(x, 0)) * k;
 }
 export function makeTimes(k: number) {
@@ -159,12 +160,13 @@ export async function semHelpers() {
     const [r] = await both('helpers', body, 'semHelpers', [[]]);
     expect(r).toEqual({ ok: true, value: { a: 6, b: 5, n: 12 } });
     const { module } = await compileAndImport(HEAD + body, 'compiler-semantics/helpers-outside.ts');
-    const m = module as unknown as { makeScale: (k: number) => unknown; makeTimes: (k: number) => (v: number) => Promise<number>; makeCounter: (s: number) => { next(): number; value: number } };
+    const m = module as unknown as { early: (v: number) => Promise<number>; makeScale: (k: number) => unknown; makeTimes: (k: number) => (v: number) => Promise<number>; makeCounter: (s: number) => { next(): number; value: number } };
     expect([m.makeScale.length, m.makeScale.name]).toEqual([2, 'makeScale']);
     // outside a workflow an async closure of a helper runs as native code (it starts no fiber)
     const times = m.makeTimes(3);
     expect(times.length).toBe(1);
     await expect(times(4)).resolves.toBe(12);
+    await expect(m.early(4)).resolves.toBe(8);
     const c = m.makeCounter(1);
     expect([c.next(), c.next(), c.value]).toEqual([2, 3, 3]);
   });
