@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../runtime/sqlite/database.js';
 import { SqliteStore } from '../runtime/sqlite/sqlite-store.js';
-import { writeModule, writeWorkflowModule } from './support/child-worker.js';
+import { startChildWorker, writeModule, writeWorkflowModule } from './support/child-worker.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
 
 const WORKFLOWS = `
@@ -280,4 +280,42 @@ describe('reawait run', () => {
     expect(readFileSync(path.join(dir, aside[0]!)).equals(before)).toBe(true);
     expect(again.stderr()).toContain(`moved it to ${path.join(dir, aside[0]!)}`);
   });
+
+  it('reawait worker --dir serves what start, signal and cancel --dir write from other processes; list pages with --cursor', async () => {
+    const { dir, runs } = fresh();
+    mkdirSync(dir, { recursive: true });
+    const w = await startChildWorker({ dir, workflows: wf, activities: acts, env: { RUNS_FILE: runs } });
+    onTestFinished(() => w.stop());
+    expect(w.output()).toContain(`serving on ${path.join(dir, 'reawait.db')}`);
+    const started = run(['approval', '--args', '[3]', '--id', 'via-start', '--dir', dir], {}, 'start');
+    expect(await started.exited, started.stderr()).toBe(0);
+    expect(started.stdout()).toBe('via-start\n');
+    const waited = run(['fanOut', '--args', '[2]', '--wait', '--dir', dir], {}, 'start');
+    expect(await waited.exited, waited.stderr()).toBe(0);
+    expect(JSON.parse(waited.stdout())).toEqual({ parts: [0, 10], total: 10 });
+    await expect.poll(() => count(runs, 'done via-start:1'), { timeout: 20_000 }).toBe(1);
+    const sig = run(['via-start', 'approve', '--data', '"ok"', '--dir', dir], {}, 'signal');
+    expect(await sig.exited, sig.stderr()).toBe(0);
+    const ask = async (id: string) => {
+      const s = run([id, '--dir', dir], {}, 'status');
+      return (await s.exited) === 0 ? (JSON.parse(s.stdout()) as { status: string; result?: unknown }) : undefined;
+    };
+    await expect.poll(async () => (await ask('via-start'))?.status, { timeout: 20_000, interval: 200 }).toBe('completed');
+    expect((await ask('via-start'))?.result).toEqual({ first: 30, answer: 'ok' });
+    // a second waiting one, cancelled from another process
+    expect(await run(['approval', '--args', '[1]', '--id', 'to-cancel', '--dir', dir], {}, 'start').exited).toBe(0);
+    await expect.poll(() => count(runs, 'done to-cancel:1'), { timeout: 20_000 }).toBe(1);
+    const cancel = run(['to-cancel', '--reason', 'not needed', '--dir', dir], {}, 'cancel');
+    expect(await cancel.exited, cancel.stderr()).toBe(0);
+    await expect.poll(async () => (await ask('to-cancel'))?.status, { timeout: 20_000, interval: 200 }).toBe('cancelled');
+    // newest first, two per page
+    const page1 = run(['--limit', '2', '--dir', dir], {}, 'list');
+    expect(await page1.exited).toBe(0);
+    expect(page1.stdout().split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['to-cancel', expect.stringMatching(/^fanOut-|^[0-9a-f-]{36}$/)]);
+    const cursor = /--cursor (\S+)/.exec(page1.stderr())?.[1];
+    expect(cursor).toBeDefined();
+    const page2 = run(['--limit', '2', '--cursor', cursor!, '--dir', dir], {}, 'list');
+    expect(await page2.exited).toBe(0);
+    expect(page2.stdout().split('\n').filter(Boolean).map((l) => l.split('\t')[0])).toEqual(['via-start']);
+  }, 120_000);
 });
