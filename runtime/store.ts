@@ -242,6 +242,11 @@ export interface PendingWork {
   notify: string[];
 }
 
+export interface LoadOptions {
+  /** false: args and state may be left out of the record (default true). */
+  state?: boolean;
+}
+
 export interface Store {
   /**
    * Create an execution in status 'ready' at rev 0; idempotent by id (an
@@ -251,7 +256,8 @@ export interface Store {
    * settles the parent op).
    */
   create(init: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }>;
-  load(id: string): Promise<ExecutionRecord | undefined>;
+  /** The record; with `{ state: false }` a store may leave out the args and state (a status poll need not read them). */
+  load(id: string, options?: LoadOptions): Promise<ExecutionRecord | undefined>;
   /** The record and its recorded, unconsumed settlements, read together (what a resume needs: one round trip on Redis). */
   loadForStep(id: string): Promise<LoadedStep | undefined>;
   /** Commit a suspension of the step that started at `rev` (the new rev is rev + 1). */

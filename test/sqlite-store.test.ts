@@ -26,6 +26,21 @@ beforeAll(() => {
 afterAll(() => shared.close());
 storeContract('SqliteStore', () => shared);
 
+describe('load', () => {
+  it('{ state: false } leaves the state out (a status poll of a large group reads the record only)', async () => {
+    const store = open(freshFile());
+    await store.create({ id: 'p', workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    await store.commitSuspension('p', 0, suspension({ started: ops(1), tokens: [[1, '*']] }), ev('suspended'));
+    const full = await store.load('p');
+    const poll = await store.load('p', { state: false });
+    expect(full?.state).toBeDefined();
+    expect(poll?.state).toBeUndefined();
+    const { state: _state, ...rest } = full!;
+    expect(poll).toEqual(rest);
+    await store.close();
+  });
+});
+
 describe('one file, several connections', () => {
   it('a commit made through one connection is seen by the other, and the same rev committed through both lands once', async () => {
     const file = freshFile();

@@ -8,7 +8,7 @@ import type { MachineState } from '../machine.js';
 import { decodeState, headerLines } from '../state-codec.js';
 import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
 import type { Queue } from '../queue.js';
-import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, Store } from '../store.js';
+import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, LoadOptions, Store } from '../store.js';
 import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { checkUserId } from '../ids.js';
@@ -144,8 +144,8 @@ export class ClientEngine {
     return this.o.store.prune(before);
   }
 
-  private async mustLoad(id: string): Promise<ExecutionRecord> {
-    const rec = await this.o.store.load(id);
+  private async mustLoad(id: string, options?: LoadOptions): Promise<ExecutionRecord> {
+    const rec = await this.o.store.load(id, options);
     if (!rec) throw new ExecutionNotFoundError(id);
     return rec;
   }
@@ -154,7 +154,8 @@ export class ClientEngine {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     let wait = 10;
     for (;;) {
-      const rec = await this.mustLoad(id);
+      // A poll of the status: the state (large for a big group) is not read.
+      const rec = await this.mustLoad(id, { state: false });
       if (rec.status === 'completed') return decodePayload(rec.result!);
       if (rec.status === 'failed' || rec.status === 'cancelled') throw decodePayload(rec.error!);
       if (Date.now() >= deadline) throw new ExecutionTimeoutError(id, options.timeoutMs!);

@@ -22,6 +22,7 @@ import type {
   ExecutionSummary,
   HistoryEvent,
   ListFilter,
+  LoadOptions,
   NewExecution,
   ParentLink,
   PendingWork,
@@ -285,7 +286,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async load(id: string): Promise<ExecutionRecord | undefined> {
+  async load(id: string, options?: LoadOptions): Promise<ExecutionRecord | undefined> {
+    if (options?.state === false) {
+      this.check();
+      const r = this.row(id);
+      return r && this.record(r, undefined);
+    }
     return this.read(() => this.readRecord(id));
   }
 
