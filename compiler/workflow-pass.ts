@@ -7,7 +7,7 @@
  */
 import * as t from '@babel/types';
 import type { WorkflowMeta } from '../runtime/contract.js';
-import { prepareBindings, type BindingsPlan } from './bindings.js';
+import { morph, prepareBindings, type BindingsPlan } from './bindings.js';
 import { buildStep } from './build-step.js';
 import { checkWorkflow } from './check.js';
 import { Emitter, Label } from './emitter.js';
@@ -60,7 +60,8 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
    * nested functions become sites `<idBase>/<n>`, what they capture moves
    * into environments; `lower` makes a step function of an async function.
    */
-  const convert = (fn: t.Function, idBase: string, check: WorkflowSite, o: { renameRoot: boolean; native: boolean }) => {
+  const convert = (fn: t.Function, idBase: string, check: WorkflowSite, o: { renameRoot: boolean; native: boolean; errors: ErrorSink }) => {
+    const errors = o.errors;
     if (!opts.typesStripped) stripTypes(fn as WorkflowSite['fn']);
     if (!o.renameRoot) {
       // A helper is converted only if its parameter list can stay as it is (helper-sites.ts); else it is left untouched.
@@ -110,27 +111,40 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
     return { plan, converted, lower };
   };
 
+  // Module-level helpers that make closures a workflow may keep (helper-sites.ts); 'use step' functions are activities, not helpers.
+  const helperSites: { registrations: t.Statement[]; code: string }[] = [];
+  if (sites.length)
+    for (const h of moduleHelpers(program, new Set<t.Node>([...sites, ...steps].map((x) => x.fn)))) {
+      // Converted on a copy: a helper that cannot be converted (what a workflow may not do) stays exactly as written.
+      const copy = t.cloneNode(h.fn, true);
+      const quiet = new ErrorSink(opts.file, opts.source);
+      let r: ReturnType<typeof convert> = null;
+      try {
+        r = convert(copy, `${opts.file}#${h.name}`, { name: h.name, fn: copy, statement: h.statement, holder: null }, { renameRoot: false, native: true, errors: quiet });
+      } catch (err) {
+        if (!(err instanceof UnsupportedAwait)) throw err;
+      }
+      if (!r || quiet.items.length) continue;
+      bindHelperParams(copy, r.plan);
+      morph(h.fn, copy);
+      helperSites.push({ registrations: r.converted.registrations, code: r.converted.code });
+    }
+  // Any workflow of the module may hold a helper's closure: their code is part of every workflow's version.
+  const helperCode = helperSites.map((h) => h.code).join('\n');
+
   for (const site of sites) {
     if (!checkWorkflow(site, errors)) continue;
     try {
-      const { plan, converted, lower } = convert(site.fn, site.name, site, { renameRoot: true, native: false })!;
-      const { step, meta, e } = lower(site.fn, plan, [], site.name, converted.code);
-      done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations, sitesCode: converted.code });
+      const { plan, converted, lower } = convert(site.fn, site.name, site, { renameRoot: true, native: false, errors })!;
+      const sitesCode = [converted.code, helperCode].filter(Boolean).join('\n');
+      const { step, meta, e } = lower(site.fn, plan, [], site.name, sitesCode);
+      done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations, sitesCode });
       metas.push(meta);
     } catch (err) {
       if (err instanceof UnsupportedAwait) errors.at(err.node, err.message);
       else throw err;
     }
   }
-  // Module-level helpers that make closures a workflow may keep (helper-sites.ts); 'use step' functions are activities, not helpers.
-  const helperSites: { registrations: t.Statement[] }[] = [];
-  if (done.length)
-    for (const h of moduleHelpers(program, new Set<t.Node>([...sites, ...steps].map((x) => x.fn)))) {
-      const r = convert(h.fn, `${opts.file}#${h.name}`, { name: h.name, fn: h.fn, statement: h.statement, holder: null }, { renameRoot: false, native: true });
-      if (!r) continue;
-      bindHelperParams(h.fn, r.plan);
-      helperSites.push({ registrations: r.converted.registrations });
-    }
   if (errors.items.length) throw new CompileError(errors.items);
   // After every version is known: a point's fingerprint names the versions of the module's workflows its continuation calls.
   const versions = new Map(done.map((d) => [d.meta.name, d.meta.version]));

@@ -100,6 +100,15 @@ describe('refused constructs', () => {
     expect(() => compile(source, { filename: 'src/ok.ts' })).not.toThrow();
   });
 
+  it("leaves a module's helper function as written when a workflow could not hold its closures", () => {
+    const source = `${HEAD}export function stream() {\n  return async function* () { yield await f(); };\n}\nexport function withThis(this: { n: number }) {\n  return () => this.n;\n}\nexport function adder(k: number) {\n  return (x: number) => x + k;\n}\nexport async function wf() {\n  'use workflow';\n  return adder(1)(await f());\n}\n`;
+    const { code } = compile(source, { filename: 'src/helpers.ts', sourceMaps: false });
+    expect(code).toContain('return async function* () {');
+    expect(code).toContain('return () => this.n;');
+    // the helper a workflow can hold closures of is converted: its closure is made through a site
+    expect(code).toContain('_rw_closure("src/helpers.ts#adder/1", $e1)');
+  });
+
   it('refuses a workflow that is not async, or is a generator', () => {
     const errors = errorsOf(`export function notAsync() {\n  'use workflow';\n  return 1;\n}\nexport async function* gen() {\n  'use workflow';\n  yield 1;\n}\n`);
     expect(errors.map((e) => [e.line, e.column, e.message])).toEqual([

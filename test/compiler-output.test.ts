@@ -73,6 +73,15 @@ export function untouched(a: number): number { return a + 1; }
     for (const w of out.workflows) expect(w.suspensions.map((x) => x.id)).toEqual(w.suspensions.map((_, i) => i));
   });
 
+  it("versions name the closures' code too: a workflow's own sites and its module's helpers that make closures", () => {
+    const mod = `export function adder(k: number) {\n  return (x: number) => x + k;\n}\nexport function plain(x: number) {\n  return x + 1;\n}\nexport async function wf(fs: (() => number)[]) {\n  'use workflow';\n  const g = (n: number) => n * 2;\n  await fs;\n  return g(adder(1)(2));\n}\n`;
+    const version = (src: string) => compile(src, { filename: 'src/v.ts', sourceMaps: false }).workflows[0]!.version;
+    const v = version(mod);
+    expect(version(mod.replace('n * 2', 'n * 3')), "the workflow's own closure").not.toBe(v);
+    expect(version(mod.replace('x + k', 'x - k')), "a helper's closure").not.toBe(v);
+    expect(version(mod.replace('x + 1', 'x + 2')), 'a helper that makes no closure').toBe(v);
+  });
+
   it('versions by code: same code, same hash; changed code, new hash; unrelated edits do not matter', () => {
     const again = compile(`// a comment shifting every line\n${source}`, { filename: 'src/shape.ts' });
     expect(again.workflows.map((w) => w.version)).toEqual(out.workflows.map((w) => w.version));
