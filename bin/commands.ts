@@ -118,6 +118,19 @@ export const commands: readonly CommandSpec[] = [
     load: () => import('../runtime/cli/signal.js'),
   },
   {
+    name: 'query',
+    summary: "print the answer of a workflow's expose(name, …) query, computed from its saved state (no worker needed)",
+    positionals: [
+      { name: 'id', help: 'the execution id.' },
+      { name: 'name', help: 'the query\'s name, as the workflow exposes it.' },
+    ],
+    options: [{ name: 'workflows', kind: 'list', value: 'module', required: true, help: 'compiled modules of the workflow (the query is a function of its code).' }, ...CONNECTION_OPTIONS],
+    env: ['REDIS_URL'],
+    exits: { 1: 'no execution has this id, it has no saved state (not started or ended), or it exposes no such query' },
+    examples: ['npx reawait query order-42 progress --workflows build/workflow.js'],
+    load: () => import('../runtime/cli/query.js'),
+  },
+  {
     name: 'cancel',
     summary: 'cancel an execution (the workflow sees CancelledError at its await)',
     positionals: [{ name: 'id', help: 'the execution id.' }],

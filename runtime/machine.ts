@@ -195,6 +195,8 @@ class Execution implements Scheduler {
   private readonly records = new Map<string, StepRecord>();
   /** The fiber whose step function runs now (null in a then-callback): new entries remember where they were made. */
   private running: Fiber | null = null;
+  /** expose()d queries: name → a closure over the workflow's locals. */
+  private exposed: Record<string, () => unknown> = {};
 
   constructor(
     readonly state: MachineState,
@@ -203,6 +205,13 @@ class Execution implements Scheduler {
     private readonly rev: number,
     private readonly startTime: number,
   ) {
+    // The queries live in the root frame's locals between resumes, under a key no compiled local has.
+    const root = state.fibers[0];
+    const kept = root?.frame.locals[EXPOSED];
+    if (root && kept && typeof kept === 'object') {
+      this.exposed = kept as Record<string, () => unknown>;
+      delete root.frame.locals[EXPOSED];
+    }
     for (const f of state.fibers) this.fibers.set(f.id, f);
     for (const op of state.ops) this.outstanding.set(op.id, op);
   }
@@ -415,6 +424,10 @@ class Execution implements Scheduler {
     return p;
   }
 
+  expose(name: string, fn: () => unknown): void {
+    this.exposed[name] = fn;
+  }
+
   info(): WorkflowInfo {
     return { id: this.executionId, workflow: this.state.workflow, version: this.state.version, startTime: this.startTime, resume: this.rev };
   }
@@ -518,6 +531,8 @@ class Execution implements Scheduler {
   finalState(): MachineState {
     const s = this.state;
     s.fibers = [...this.fibers.values()].sort((a, b) => a.id - b.id);
+    const root = s.fibers[0];
+    if (root?.id === 0 && Object.keys(this.exposed).length) root.frame.locals[EXPOSED] = this.exposed;
     s.ops = [...this.outstanding.values()].sort((a, b) => a.id - b.id);
     return s;
   }
@@ -538,6 +553,9 @@ class Execution implements Scheduler {
     return { fn: fiber.frame.fn, version: fiber.id === 0 ? this.state.version : (fiber.frame.v ?? this.state.version), pc: fiber.frame.pc, file: rec.meta.file, line: sp?.line ?? rec.meta.line, column: sp?.column ?? rec.meta.column, depth };
   }
 }
+
+/** The root-frame local that holds the expose()d queries between resumes (`~` starts no identifier). */
+export const EXPOSED = '~exposed';
 
 /** A settled-rejected stand-in, for a foreign rejection that settles an entry through an 'a' reaction. */
 function rejectedBox(reason: unknown): DurablePromise {

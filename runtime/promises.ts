@@ -69,6 +69,8 @@ export interface WorkflowInfo {
 export interface Scheduler {
   /** The execution this scheduler runs, for workflowInfo(). */
   info(): WorkflowInfo;
+  /** Keep `fn` with the state as query `name` (expose()). */
+  expose(name: string, fn: () => unknown): void;
   react(rx: Reaction, from: DurablePromise): void;
   /** `p` was rejected with nobody reacting to it yet. */
   rejected(p: DurablePromise): void;

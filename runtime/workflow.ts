@@ -252,6 +252,21 @@ export function workflowInfo(): WorkflowInfo {
   throw new TypeError(`reawait: workflowInfo() is only available inside a running workflow's own code`);
 }
 
+/**
+ * Expose a read-only view of the workflow's state as query `name`:
+ * `handle.query(name)` (and `npx reawait query`) call `fn` on the saved
+ * state, with no worker running. `fn` is a closure over the workflow's
+ * locals (`() => ({ done, total })`); it must not await, and what it returns
+ * is the answer. Call it once; a later call with the same name replaces it.
+ */
+export function expose<T>(name: string, fn: () => T): void {
+  if (typeof name !== 'string' || name === '') throw new TypeError('expose: the query name must be a non-empty string');
+  if (typeof fn !== 'function') throw new TypeError(`expose('${name}', …): expected a function that returns the answer`);
+  const s = activeScheduler();
+  if (s) return s.expose(name, fn);
+  if (!nativeHost) throw new TypeError(`reawait: expose() is only available inside a running workflow's own code`);
+}
+
 /** A durable timer: the workflow resumes after `duration`, even across restarts. */
 export function sleep(duration: Duration): Promise<void> {
   return durable<SleepCommand>({ kind: 'sleep', ms: parseDuration(duration) }) as unknown as Promise<void>;

@@ -181,6 +181,7 @@ describe('README: typed snippets', () => {
       'redis.ts': block((b) => b.includes('new Client({ redis'), 'the Redis snippet').replace('./build/video-encoding/workflow.js', './build/workflow.js'),
       'steps.ts': block((b) => b.startsWith('// steps.ts'), '// steps.ts'),
       'saga.ts': block((b) => b.startsWith('// saga.ts'), '// saga.ts'),
+      'batch.ts': block((b) => b.startsWith('// batch.ts'), '// batch.ts'),
       'money.ts': block((b) => b.startsWith('// money.ts'), '// money.ts'),
       'billing.ts': block((b) => b.startsWith('// billing.ts'), '// billing.ts'),
       // what billing.ts imports the type of (not in the README)

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { decodeValue } from '../codec.js';
-import type { MachineState } from '../machine.js';
+import { EXPOSED, type MachineState } from '../machine.js';
 import { decodeState, headerLines } from '../state-codec.js';
 import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
 import type { Queue } from '../queue.js';
@@ -76,6 +76,10 @@ export class ExecutionHandle<T = unknown> {
   }
   describe(): Promise<Description> {
     return this.engine.describe(this.id);
+  }
+  /** The answer of the workflow's expose(name, fn), computed from its saved state (no worker needed). */
+  query<R = unknown>(name: string): Promise<R> {
+    return this.engine.query(this.id, name) as Promise<R>;
   }
   signal(name: string, payload?: unknown): Promise<void> {
     return this.engine.signal(this.id, name, payload);
@@ -164,6 +168,24 @@ export class ClientEngine {
     }
   }
 
+  async query(id: string, name: string): Promise<unknown> {
+    const rec = await this.mustLoad(id);
+    if (rec.state === undefined) throw new Error(`query '${name}': execution '${id}' is ${rec.status} and has no saved state to query${isTerminal(rec.status) ? '' : ' yet'}`);
+    let state: MachineState;
+    try {
+      state = decodeState(rec.state);
+    } catch (e) {
+      throw new Error(`query '${name}': cannot read the state of execution '${id}' (${(e as Error).message}); the process that queries must import the module of workflow '${rec.workflow}'`);
+    }
+    const queries = (state.fibers[0]?.frame.locals[EXPOSED] ?? {}) as Record<string, unknown>;
+    const fn = queries[name];
+    if (typeof fn !== 'function') {
+      const names = Object.keys(queries);
+      throw new Error(`execution '${id}' (workflow '${rec.workflow}') exposes no query '${name}'${names.length ? ` (it exposes: ${names.join(', ')})` : ''}`);
+    }
+    return (fn as () => unknown)();
+  }
+
   async describe(id: string): Promise<Description> {
     const rec = await this.mustLoad(id);
     const d: Description = {
@@ -245,7 +267,8 @@ function fiberViews(text: string, at: ExecutionRecord['at']): FiberView[] {
   const state = decodeState(text);
   const lines = headerLines(text);
   return state.fibers.map((f, i) => {
-    const v: FiberView = { id: f.id, fn: f.frame.fn, pc: f.frame.pc, locals: f.frame.locals };
+    const { [EXPOSED]: _queries, ...locals } = f.frame.locals;
+    const v: FiberView = { id: f.id, fn: f.frame.fn, pc: f.frame.pc, locals };
     const line = lines[i] ?? (f.id === 0 && at?.depth === 1 ? at.line : undefined);
     if (line !== undefined) v.line = line;
     return v;
