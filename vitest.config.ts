@@ -18,7 +18,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Runs alone afterwards (vitest.fresh-clone.config.ts): it runs the whole suite again in a clone.
-    exclude: ['test/fresh-clone.test.ts'],
+    // test/.compiled holds apps the tests generate (one has its own Vitest test, run by its test).
+    exclude: ['test/fresh-clone.test.ts', 'test/.compiled/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
