@@ -254,6 +254,12 @@ export interface StateDoc {
 // the envs under their names (and `$this`, the receiver, when `ownThis`),
 // and the input is the argument array.
 //
+// A module-level helper that makes closures (`function makeAdder(k) {
+// return async (x) => … }`) is converted too: its sites are
+// `<file>#<helper>/<n>`, registered first in the module, and its async
+// sites pass their native code as defineSite's third argument (a factory
+// over the envs), which runs when the closure is called outside a workflow.
+//
 // Other helpers the compiled code calls (all from 'reawait/workflow'):
 //   _rw_resolve(v) / _rw_reject(e)   Promise.resolve / Promise.reject in a workflow
 //   _rw_group(mode, iterable)        Promise.all / allSettled / race / any in a workflow
