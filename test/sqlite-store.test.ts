@@ -99,6 +99,26 @@ describe('a damaged database is loud and left as it was', () => {
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
+  it('a client, which skips the whole-file check at open, gets the same clear error from the first damaged page it reads', async () => {
+    const file = freshFile();
+    const s = open(file);
+    for (let i = 0; i < 300; i++) await s.create({ id: `e${i}`, workflow: 'wf', version: 'v1', args: encodeValue([i, 'x'.repeat(100)]) });
+    await s.close();
+    const size = readFileSync(file).length;
+    const fd = openSync(file, 'r+');
+    for (let page = 1; page * 4096 < size; page++) writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, page * 4096); // every page but the schema's
+    closeSync(fd);
+    const before = readFileSync(file);
+    const client = new SqliteStore(openDatabase({ file, check: false }));
+    for (const read of [() => client.list({}), () => client.load('e7'), () => client.history('e7')]) {
+      const e = (await read().catch((error: unknown) => error)) as DatabaseDamagedError;
+      expect(e).toBeInstanceOf(DatabaseDamagedError);
+      expect(e.message).toContain(`the reawait database '${file}' is damaged (SQLITE_CORRUPT`);
+    }
+    await client.close();
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
   it('a schema that is not reawait\'s is refused, not mixed into', () => {
     const file = freshFile();
     const other = openDatabase({ file }).db;

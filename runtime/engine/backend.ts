@@ -62,6 +62,8 @@ export async function openBackend(o: BackendOptions, worker: boolean, onError?: 
     const { sqliteBackend } = await import('../sqlite/backend.js');
     return sqliteBackend({
       ...(o.dir !== undefined ? { dir: o.dir } : {}),
+      // A worker checks the whole file before it writes; a client's open stays O(1) (damage it reads is still an error).
+      check: worker,
       ...(o.synchronous !== undefined ? { synchronous: o.synchronous } : {}),
       ...(o.stallInterval ? { leaseMs: o.stallInterval } : {}),
       ...(onError ? { onError: (e: unknown) => onError(e instanceof Error ? e : new Error(String(e))) } : {}),

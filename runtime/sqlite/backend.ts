@@ -16,7 +16,7 @@ export interface SqliteBackendOptions {
   dir?: string;
   /** 'FULL' (default): every transition is on disk before it returns. 'NORMAL': a power cut may lose the last transitions (never consistency). */
   synchronous?: Synchronous;
-  /** Run SQLite's integrity check when opening (default true). */
+  /** Run SQLite's quick integrity check when opening (default true; it reads the whole file: Workers do, Clients do not). */
   check?: boolean;
   historyCap?: number;
   /** How long a worker holds a job without renewing it (default 5 s): a killed worker's jobs run again after it. */

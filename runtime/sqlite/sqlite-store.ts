@@ -34,6 +34,7 @@ import type {
 } from '../store.js';
 import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, type HistoryEvents, type LoadedStep } from '../store.js';
 import type { Opened } from './database.js';
+import { explainDamage } from './damage.js';
 
 export interface SqliteStoreOptions {
   /** Events kept per execution (default 200, as on Redis). */
@@ -249,8 +250,17 @@ export class SqliteStore implements Store {
 
   /** A read of several statements from one snapshot. */
   private read<T>(body: () => T): T {
+    return this.guard(() => this.d.db.transaction(body)());
+  }
+
+  /** A read; SQLite's report of a damaged file becomes a DatabaseDamagedError naming it. */
+  private guard<T>(body: () => T): T {
     this.check();
-    return this.d.db.transaction(body)();
+    try {
+      return body();
+    } catch (e) {
+      throw explainDamage(this.d.file, e);
+    }
   }
 
   /** One transaction; a `durable` one resolves once on disk (FULL). */
@@ -288,8 +298,7 @@ export class SqliteStore implements Store {
 
   async load(id: string, options?: LoadOptions): Promise<ExecutionRecord | undefined> {
     if (options?.state === false) {
-      this.check();
-      const r = this.row(id);
+      const r = this.guard(() => this.row(id));
       return r && this.record(r, undefined);
     }
     return this.read(() => this.readRecord(id));
@@ -422,7 +431,7 @@ export class SqliteStore implements Store {
   /** is_live.lua: the lone call of an outbox being delivered was pushed, so its outbox is done. */
   async isLive(id: string, op: number): Promise<boolean> {
     if (this.closed) return false;
-    const live = this.q.live.get(id, op) as { lone: number | null } | undefined;
+    const live = this.guard(() => this.q.live.get(id, op) as { lone: number | null } | undefined);
     if (!live) return false;
     if (live.lone === op) await this.write(false, () => this.q.clearLone.run(id, op));
     return true;
@@ -430,7 +439,7 @@ export class SqliteStore implements Store {
 
   async outbox(id: string, rev: number): Promise<string | undefined> {
     if (this.closed) return undefined;
-    return (this.q.outbox.get(id, rev) as { outbox: string | null } | undefined)?.outbox ?? undefined;
+    return this.guard(() => (this.q.outbox.get(id, rev) as { outbox: string | null } | undefined)?.outbox ?? undefined);
   }
 
   /** clear_dispatch.lua */
@@ -518,9 +527,9 @@ export class SqliteStore implements Store {
       where.push('workflow = ?');
       params.push(filter.workflow);
     }
-    const rows = this.d.db
+    const rows = this.guard(() => this.d.db
       .prepare(`SELECT seq, id, workflow, status, created_at, updated_at FROM executions WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
-      .all(...params, limit + 1) as Pick<Row, 'seq' | 'id' | 'workflow' | 'status' | 'created_at' | 'updated_at'>[];
+      .all(...params, limit + 1)) as Pick<Row, 'seq' | 'id' | 'workflow' | 'status' | 'created_at' | 'updated_at'>[];
     const more = rows.length > limit;
     const items = rows.slice(0, limit).map((r): ExecutionSummary => ({ id: r.id, workflow: r.workflow, status: r.status, createdAt: r.created_at, updatedAt: r.updated_at }));
     return more ? { items, cursor: String(rows[limit - 1]!.seq) } : { items };
@@ -535,8 +544,9 @@ export class SqliteStore implements Store {
   }
 
   async history(id: string): Promise<HistoryEvent[]> {
-    this.check();
-    return (this.q.history.all(id, this.cap) as { event: string }[]).reverse().map((h) => JSON.parse(h.event) as HistoryEvent);
+    return this.guard(() => this.q.history.all(id, this.cap) as { event: string }[])
+      .reverse()
+      .map((h) => JSON.parse(h.event) as HistoryEvent);
   }
 
   /** prune.lua: ended before `before`, parents told and jobs pushed; all its rows go (queued jobs of detached calls settle as stale). */
