@@ -106,20 +106,20 @@ describe('build integrations', () => {
     const r = node(['--import', 'reawait/register', 'src/app.ts', path.join(APP, '.state-register')]);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
-  });
+  }, 180_000);
 
   it('under the loader, a stack trace points at the TypeScript source line', () => {
     const r = node(['--import', 'reawait/register', 'src/boom.ts']);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('boom: circle');
     expect(r.stderr).toMatch(new RegExp(`at explode \\(.*src/boom\\.ts:8:9\\)`));
-  });
+  }, 180_000);
 
   it('the Vite plugin compiles workflows under Vitest', () => {
     const r = node([path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'vite/vitest.config.ts', '--root', APP]);
     expect(`${r.stdout}${r.stderr}`).toMatch(/1 passed/);
     expect(r.status).toBe(0);
-  });
+  }, 180_000);
 
   it('the esbuild plugin bundles the app with its workflows compiled (packages left external)', async () => {
     const outfile = path.join(APP, 'bundle/app.mjs');
@@ -130,7 +130,7 @@ describe('build integrations', () => {
     const r = node([outfile, path.join(APP, '.state-esbuild')]);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
-  });
+  }, 180_000);
 
   it('reawait compile rewrites extensionless and folder imports, so plain node runs the output', () => {
     const c = node([CLI, 'compile', 'src', '--out', 'build']);
@@ -145,5 +145,5 @@ describe('build integrations', () => {
     const r = node(['build/app.js', path.join(APP, '.state-compiled')]);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
-  });
+  }, 180_000);
 });

@@ -45,4 +45,4 @@ export async function waits(n: number) {
     await client.close();
     await worker.close(1000);
   }
-});
+}, 120_000);

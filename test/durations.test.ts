@@ -49,7 +49,7 @@ describe('parseDuration', () => {
     expect(() => parseDuration('5s later' as Duration)).toThrow(/cannot read 'later'/);
     expect(() => parseDuration(-1)).toThrow(/non-negative number of milliseconds/);
     expect(() => parseDuration(Number.NaN)).toThrow(/invalid duration NaN/);
-  });
+  }, 120_000);
 
   it('the Duration type takes the written forms and refuses the others', () => {
     const ok: Duration[] = ['1 day', '30 days', '1 minute', '2h30m', '500ms', 1500, '1 hour 30 minutes', '1.5h'];
@@ -61,7 +61,7 @@ describe('parseDuration', () => {
     const month: Duration = '1 month';
     expect(ok.map((d) => parseDuration(d))).toEqual([D, 30 * D, M, 2 * H + 30 * M, 500, 1500, H + 30 * M, 1.5 * H]);
     for (const bad of [fortnight, soon, month]) expect(() => parseDuration(bad)).toThrow(TypeError);
-  });
+  }, 120_000);
 });
 
 describe('durations in the workflow API', () => {
@@ -71,7 +71,7 @@ describe('durations in the workflow API', () => {
     const g = signal('approve', { timeout: '1 minute' }) as unknown;
     expect(isCommand(g) && g.kind === 'signal' && g.timeoutMs).toBe(M);
     expect(() => sleep('1 fortnight' as Duration)).toThrow(/unknown unit 'fortnight'/);
-  });
+  }, 120_000);
 
   it("activity options take durations and resolve them to ms in the call's command", () => {
     const { f } = proxyActivities<{ f(): Promise<void> }>({ retries: 2, timeout: '5 minutes', backoff: { type: 'fixed', delay: '2s' } });
@@ -79,7 +79,7 @@ describe('durations in the workflow API', () => {
     expect(isCommand(call) && call.kind === 'call' && call.options).toEqual({ retries: 2, timeout: 5 * M, backoff: { type: 'fixed', delay: 2 * S } });
     expect(() => proxyActivities({ timeout: '5 lightyears' as Duration })).toThrow("proxyActivities: timeout: invalid duration '5 lightyears': unknown unit 'lightyears'");
     expect(() => proxyActivities({ timeout: 0 })).toThrow('proxyActivities: timeout must be more than 0, got 0');
-  });
+  }, 120_000);
 
   it('an unknown activity option is a type error and a run-time error naming it (with what it is called here)', () => {
     // @ts-expect-error Temporal's name for the per-attempt timeout
@@ -88,7 +88,7 @@ describe('durations in the workflow API', () => {
     );
     const fromConfig = JSON.parse('{"retires": 3}') as ActivityOptions; // not a literal: only the run-time check sees it
     expect(() => proxyActivities(fromConfig)).toThrow("proxyActivities: unknown option 'retires'; the options are retries, backoff, timeout, nonRetryable");
-  });
+  }, 120_000);
 
   it("a compiled workflow's sleep('1 day') takes one virtual day", async () => {
     const { module } = await compileAndImport(
@@ -105,7 +105,7 @@ export async function waitsADay() {
     const r = await runWorkflow(module.waitsADay as () => Promise<string>, [], { activities: {} });
     expect(r.result).toBe('timed out');
     expect(r.virtualMs).toBe(D + 2 * H + 30 * M);
-  });
+  }, 120_000);
 });
 
 describe('a literal duration that cannot parse is a compile error at its line', () => {
@@ -140,7 +140,7 @@ export async function wf(ms: number) {
       "7:33: signal(…) timeout: invalid duration 'soon': cannot read 'soon'; expected e.g. 500 (ms), '500ms', '10s', '1 minute', '30 days', '2h30m'",
       "8:18: sleep(…): invalid duration '-1s': a duration cannot be negative",
     ]);
-  });
+  }, 120_000);
 
   it('the code frame points at the literal', () => {
     try {
@@ -150,9 +150,9 @@ export async function wf(ms: number) {
       expect((e as Error).message).toContain("src/wf.ts:4:15: sleep(…): invalid duration '3 fortnights'");
       expect((e as Error).message).toMatch(/> 4 \|   await sleep\('3 fortnights'\);\n\s+\| {15}\^/);
     }
-  });
+  }, 120_000);
 
   it('a function of the same name not imported from reawait/workflow is left alone', () => {
     expect(errors(`const sleep = (x: string) => Promise.resolve(x);\nexport async function wf() {\n  'use workflow';\n  await sleep('whenever');\n}\n`)).toEqual([]);
-  });
+  }, 120_000);
 });

@@ -107,25 +107,25 @@ describe('a fresh app from the packed tarball', () => {
   it('the tarball holds the built package only', () => {
     const top = readdirSync(path.join(APP, 'node_modules/reawait')).sort();
     expect(top).toEqual(['README.md', 'dist', 'package.json']);
-  });
+  }, 180_000);
 
   it('type-checks under strict with no cast (app, test and vitest config)', () => {
     const r = run(['node_modules/typescript/bin/tsc', '-p', '.']);
     expect(`${r.stdout}${r.stderr}`).toBe('');
     expect(r.status).toBe(0);
-  });
+  }, 180_000);
 
   it('runs through the loader: node --import reawait/register src/app.ts', () => {
     const r = run(['--import', 'reawait/register', 'src/app.ts', path.join(APP, '.state-loader')]);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
-  });
+  }, 180_000);
 
   it('passes its Vitest test through the Vite plugin', () => {
     const r = run(['node_modules/vitest/vitest.mjs', 'run']);
     expect(`${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/Tests\s+1 passed/);
     expect(r.status).toBe(0);
-  });
+  }, 180_000);
 
   it("the README's babel.config.js compiles the app's TypeScript workflow with Babel", () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -141,7 +141,7 @@ describe('a fresh app from the packed tarball', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('defineWorkflow');
     expect(r.stdout).not.toContain('files: string[]'); // types stripped
-  });
+  }, 180_000);
 
   it('runs compiled: npx reawait compile src --out build, then node build/app.js', () => {
     const bin = 'node_modules/reawait/dist/bin/reawait.js';
@@ -152,5 +152,5 @@ describe('a fresh app from the packed tarball', () => {
     const r = run(['build/app.js', path.join(APP, '.state-compiled')]);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
-  });
+  }, 180_000);
 });

@@ -73,7 +73,7 @@ describe('runWorkflow timeline', () => {
     });
     expect(r.result).toEqual({ first: 'first', t1: 2 * H, note: 'early', late: undefined, t2: 3 * H, second: 'second', t3: 5 * H, at: '2026-01-01T05:00:00.000Z' });
     expect(r.virtualMs).toBe(5 * H);
-  });
+  }, 120_000);
 
   it('a cancel at a virtual time rejects the current await with CancelledError(reason); the workflow may handle it', async () => {
     const { cancellable, uncaught } = await load();
@@ -82,7 +82,7 @@ describe('runWorkflow timeline', () => {
     const u = runWorkflow(uncaught!, [], { activities: {}, timeline: [{ at: '10m', cancel: 'stop' }] });
     await expect(u).rejects.toBeInstanceOf(CancelledError);
     await expect(u).rejects.toThrow('stop');
-  });
+  }, 120_000);
 
   it('a signal wait that loses a race is not an error; one that can never be served still fails, naming it', async () => {
     const { raced, stuck } = await load();
@@ -91,7 +91,7 @@ describe('runWorkflow timeline', () => {
     await expect(runWorkflow(stuck!, [], { activities: {} })).rejects.toThrow(
       "workflow waits for signal 'approve' which runWorkflow was not given (no signals were given); pass it in options.signals or options.timeline, or give the signal a timeout",
     );
-  });
+  }, 120_000);
 
   it('runNative reads the same virtual clock and timeline signals; a cancel is runWorkflow only', async () => {
     const native = async () => {
@@ -106,5 +106,5 @@ describe('runWorkflow timeline', () => {
     await expect(runNative(async () => sleep('1 day'), [], { activities: {}, timeline: [{ at: '1h', cancel: 'x' }] })).rejects.toThrow(
       'options.timeline: a cancel is delivered by runWorkflow only',
     );
-  });
+  }, 120_000);
 });

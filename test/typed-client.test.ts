@@ -105,19 +105,19 @@ describe('typed end to end', () => {
       `// The types of video.ts: its compiled module exports the same functions, typed as written.\nexport * from '../src/video.js';\nexport { default } from '../src/video.js';\n`,
     );
     expect(readFileSync(path.join(APP, 'build/activities.d.ts'), 'utf8')).not.toContain('default');
-  });
+  }, 180_000);
 
   it('an app importing the compiled output type-checks under strict with no cast; wrong uses are errors', () => {
     const r = tsc(tsconfig('tsconfig.compiled.json', ['app-compiled.ts']));
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
-  });
+  }, 180_000);
 
   it('an app importing the workflow from its source type-checks the same', () => {
     const r = tsc(tsconfig('tsconfig.source.json', ['app-source.ts']));
     expect(r.out).toBe('');
     expect(r.code).toBe(0);
-  });
+  }, 180_000);
 
   it('without the .d.ts the compiled import is untyped (TS7016): the declarations are what types it', () => {
     const dts = path.join(APP, 'build/video.d.ts');
@@ -131,7 +131,7 @@ describe('typed end to end', () => {
       writeFileSync(dts, saved);
     }
     expect(existsSync(dts)).toBe(true);
-  });
+  }, 180_000);
 
   it('the same app code runs on the compiled module; the uncompiled source is refused, saying how to compile', async () => {
     const dir = path.join(APP, '.reawait');
@@ -153,5 +153,5 @@ describe('typed end to end', () => {
       await client.close();
       await worker.close();
     }
-  });
+  }, 180_000);
 });

@@ -60,7 +60,7 @@ describe("'use step'", () => {
     expect(calls).toEqual([`${FILE}#encode(["a.mov"])`, `${FILE}#encode(["b.mov"])`, `${FILE}#flaky([21])`, `${FILE}#flaky([21])`, `${FILE}#flaky([21])`]);
     // outside a workflow, the function itself
     expect(await m.encode('c.mov')).toBe('c.mp4');
-  });
+  }, 120_000);
 
   it('a Worker that loaded the module runs its steps (no activities given)', async () => {
     const { module } = await compileAndImport(SOURCE, FILE);
@@ -78,7 +78,7 @@ describe("'use step'", () => {
       await client.close();
       await worker.close();
     }
-  });
+  }, 120_000);
 
   it('a directive on a function that cannot be a step is a compile error at its line', () => {
     const source = `export async function outer() {
@@ -119,5 +119,5 @@ export async function both() {
       "2: this 'use step' function cannot be a step: it runs on a work",
       "16: this 'use step' function cannot be a step: it runs on a work",
     ]);
-  });
+  }, 120_000);
 });

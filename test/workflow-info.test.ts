@@ -98,7 +98,7 @@ describe('workflowInfo()', () => {
       second: { id: 'order-7', workflow: 'info', version, startTime: start, resume: 1 },
     });
     expect(() => workflowInfo()).toThrow("workflowInfo() is only available inside a running workflow's own code");
-  });
+  }, 120_000);
 
   it('on a Worker: the start time is the execution\'s, the id the one it was started with', async () => {
     const { module } = await compileAndImport(SOURCE, 'test/info/billing.ts');
@@ -118,7 +118,7 @@ describe('workflowInfo()', () => {
       await client.close();
       await worker.close();
     }
-  });
+  }, 120_000);
 });
 
 describe('errors not to retry', () => {
@@ -129,7 +129,7 @@ describe('errors not to retry', () => {
     const r = await runWorkflow(m.billing, [], { activities: acts });
     expect(r.result).toEqual(EXPECTED_OUTCOMES);
     expect(calls).toEqual(EXPECTED_CALLS);
-  });
+  }, 120_000);
 
   it('a Worker does the same (the queue retries only what may be retried)', async () => {
     const { module } = await compileAndImport(SOURCE, 'test/info/billing.ts');
@@ -147,5 +147,5 @@ describe('errors not to retry', () => {
       await client.close();
       await worker.close();
     }
-  });
+  }, 120_000);
 });
