@@ -77,7 +77,7 @@ describe('reawait CLI on Redis', () => {
     expect(sig.code).toBe(0);
     const w = await waiting;
     expect(w.code).toBe(0);
-    expect(w.stderr).toMatch(/waiting at procs\/cli-waiter\.ts:6 calls 0\/1/);
+    expect(w.stderr).toMatch(/waiting at procs\/cli-waiter\.ts:6, 0\/1 call, for signal 'name'/); // as reawait run shows it
     expect(JSON.parse(w.stdout)).toBe('hello, Ada');
     // start without --wait prints the id; the same id is the same execution
     const again = await reawait(['start', 'waiter', '--args', '["other"]', '--id', 'cli-sig', '--prefix', PREFIX]);

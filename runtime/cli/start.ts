@@ -2,14 +2,8 @@
 import { jsonOption, toJson, UsageError, type ParsedArgs } from './args.js';
 import type { CliIO } from './command.js';
 import { clientFrom } from './connect.js';
-import type { Description } from '../engine/client-engine.js';
+import { describeProgress } from './progress.js';
 import { describeThrown } from '../thrown.js';
-
-function progress(d: Description): string {
-  const where = d.waitingAt ? ` at ${d.waitingAt.file}:${d.waitingAt.line}` : '';
-  const calls = d.calls ? ` calls ${d.calls.done}/${d.calls.total}` : '';
-  return `${d.status}${where}${calls}`;
-}
 
 export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   const workflow = args.positionals[0]!;
@@ -27,7 +21,7 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
     let last = '';
     for (;;) {
       const d = await handle.describe();
-      const line = progress(d);
+      const line = describeProgress(d);
       if (line !== last) io.err(`  ${line}\n`);
       last = line;
       if (d.status === 'completed') {
