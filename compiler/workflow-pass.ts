@@ -82,6 +82,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
     const plans = new Map<t.Node, BindingsPlan>();
     for (const info of infos) plans.set(info.node, prepareBindings(info.node, an, { ...common, rename: info.async }));
     const envNames = [plan, ...plans.values()].flatMap((p) => Object.keys(p.envLayout));
+    const envVars = Object.assign({}, ...[plan, ...plans.values()].map((p) => p.envLayout)) as BindingsPlan['envLayout'];
     const lower = (f: t.Function, p: BindingsPlan, entry: t.Statement[], name: string, more = ''): { step: t.FunctionExpression; meta: WorkflowMeta; e: Emitter } => {
       const e = new Emitter({
         internal: { frame: `${prefix}f`, input: `${prefix}r`, pc: `${prefix}pc`, loop: `${prefix}loop`, err: `${prefix}x`, prefix },
@@ -89,6 +90,8 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
         helpers,
       });
       lowerFunction(e, f, p, entry);
+      // Error messages name an environment by the variables it holds.
+      for (const env of envNames) if (e.vars.has(env)) e.tempInfo.set(env, `the variables closures share (${envVars[env]!.join(', ')})`);
       computeLiveness(e);
       const step = buildStep(e, name);
       const code = stepCode(step);

@@ -412,6 +412,25 @@ export async function semBadLocal() {
     await expect(runWorkflow(module.semBadLocal as Wf, [] as never, { activities })).rejects.toThrow(/semBadLocal.*local 'handler' holds a function/);
   });
 
+  it('a variable shared with closures that cannot be saved is named by its source name', async () => {
+    const { module } = await compileAndImport(
+      `${HEAD}const outside = () => 1;
+export async function semBadShared() {
+  'use workflow';
+  let h: unknown = 1;
+  const get = () => h;
+  get();
+  h = outside;
+  await sleep('1s');
+  return typeof h;
+}`,
+      'compiler-semantics/bad-shared.ts',
+    );
+    await expect(runWorkflow(module.semBadShared as Wf, [] as never, { activities })).rejects.toThrow(
+      /semBadShared.*bad-shared\.ts:\d+:\d+: the variables closures share \(h\) \(kept as '\$e1'\) \(at \.h\) holds a function/,
+    );
+  });
+
   it('names a renamed local by its source name and a loop\'s items by the loop they belong to', async () => {
     const { module } = await compileAndImport(
       // A class expression: top-level class declarations of a workflow module are registered (saveable), this is not.
