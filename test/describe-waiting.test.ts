@@ -3,12 +3,9 @@
  * by name, signals, timers), and keeps the whole run's calls done of
  * started, also once it has completed (what the progress bar shows).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { expect, it } from 'vitest';
-import { Client, Worker } from '../runtime/index.js';
 import { compileAndImport } from './support/compile-fixture.js';
+import { withLocalWorker } from './support/local-worker.js';
 
 it('shows the outstanding calls, signal and timer while waiting, and the final count after', async () => {
   const { module } = await compileAndImport(
@@ -27,11 +24,7 @@ export async function waits(n: number) {
   let release: () => void = () => {};
   const gate = new Promise<void>((r) => (release = r));
   const activities = { quick: async (n: number) => n, slow: async (n: number) => (await gate, n * 10) };
-  const dir = mkdtempSync(path.join(tmpdir(), 'reawait-waiting-'));
-  const worker = new Worker({ store: 'local', dir, workflows: module, activities });
-  await worker.run();
-  const client = new Client({ store: 'local', dir });
-  try {
+  await withLocalWorker(module, activities, async (client) => {
     const handle = await client.start(module.waits as (n: number) => Promise<number[]>, [7]);
     await expect.poll(async () => (await handle.describe()).waitingFor, { timeout: 20_000 }).toEqual({ calls: { slow: 2 }, signals: ['go', 'skip'], timers: 1, children: [] });
     expect((await handle.describe()).calls).toEqual({ total: 7, done: 2 });
@@ -41,8 +34,5 @@ export async function waits(n: number) {
     const done = await handle.describe();
     expect(done.waitingFor).toBeUndefined();
     expect(done.calls!.total).toBe(7);
-  } finally {
-    await client.close();
-    await worker.close(1000);
-  }
+  });
 }, 120_000);

@@ -6,14 +6,11 @@
  * A directive on a function that cannot be a step is a compile error at its
  * line, never a silent in-memory call.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compile, CompileError } from '../compiler/index.js';
-import { Client, Worker } from '../runtime/index.js';
 import { runWorkflow } from '../runtime/testing.js';
 import { compileAndImport } from './support/compile-fixture.js';
+import { withLocalWorker } from './support/local-worker.js';
 
 const FILE = 'test/steps/pipeline.ts';
 const SOURCE = `import { withOptions } from 'reawait/workflow';
@@ -66,18 +63,11 @@ describe("'use step'", () => {
     const { module } = await compileAndImport(SOURCE, FILE);
     const m = module as unknown as Mod;
     m.attempts.flaky = 0;
-    const dir = mkdtempSync(path.join(tmpdir(), 'reawait-steps-'));
-    const worker = new Worker({ store: 'local', dir, workflows: module, activities: {} });
-    await worker.run();
-    const client = new Client({ store: 'local', dir });
-    try {
+    await withLocalWorker(module, {}, async (client) => {
       const handle = await client.start(m.pipeline, [['x.mov']]);
       expect(await handle.result({ timeoutMs: 20_000 })).toEqual({ encoded: ['x.mp4'], doubled: 42 });
       expect(m.attempts.flaky).toBe(3);
-    } finally {
-      await client.close();
-      await worker.close();
-    }
+    });
   }, 120_000);
 
   it('a directive on a function that cannot be a step is a compile error at its line', () => {

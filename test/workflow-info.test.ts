@@ -6,14 +6,12 @@
  * errors are still retried. Checked under runWorkflow and on a Worker
  * (whose retries are the queue's).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Client, NonRetryableError, Worker } from '../runtime/index.js';
+import { NonRetryableError } from '../runtime/index.js';
 import { runWorkflow } from '../runtime/testing.js';
 import { workflowInfo } from '../runtime/workflow.js';
 import { compileAndImport } from './support/compile-fixture.js';
+import { withLocalWorker } from './support/local-worker.js';
 
 const SOURCE = `import { proxyActivities, sleep, workflowInfo } from 'reawait/workflow';
 import type * as acts from './acts.js';
@@ -103,21 +101,14 @@ describe('workflowInfo()', () => {
   it('on a Worker: the start time is the execution\'s, the id the one it was started with', async () => {
     const { module } = await compileAndImport(SOURCE, 'test/info/billing.ts');
     const m = module as unknown as Mod;
-    const dir = mkdtempSync(path.join(tmpdir(), 'reawait-info-'));
-    const worker = new Worker({ store: 'local', dir, workflows: module, activities: {} });
-    await worker.run();
-    const client = new Client({ store: 'local', dir });
-    try {
+    await withLocalWorker(module, {}, async (client) => {
       const handle = await client.start(m.info, [], { id: 'info-1' });
       const r = await handle.result({ timeoutMs: 20_000 });
       const d = await handle.describe();
       expect(r.first).toMatchObject({ id: 'info-1', workflow: 'info', startTime: d.createdAt, resume: 0 });
       expect(r.second).toMatchObject({ id: 'info-1', startTime: d.createdAt });
       expect(r.second.resume).toBeGreaterThan(0);
-    } finally {
-      await client.close();
-      await worker.close();
-    }
+    });
   }, 120_000);
 });
 
@@ -135,17 +126,10 @@ describe('errors not to retry', () => {
     const { module } = await compileAndImport(SOURCE, 'test/info/billing.ts');
     const m = module as unknown as Mod;
     const { calls, acts } = activities(m);
-    const dir = mkdtempSync(path.join(tmpdir(), 'reawait-nonretry-'));
-    const worker = new Worker({ store: 'local', dir, workflows: module, activities: acts });
-    await worker.run();
-    const client = new Client({ store: 'local', dir });
-    try {
+    await withLocalWorker(module, acts, async (client) => {
       const handle = await client.start(m.billing, []);
       expect(await handle.result({ timeoutMs: 30_000 })).toEqual(EXPECTED_OUTCOMES);
       expect(calls).toEqual(EXPECTED_CALLS);
-    } finally {
-      await client.close();
-      await worker.close();
-    }
+    });
   }, 120_000);
 });
