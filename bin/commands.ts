@@ -141,6 +141,17 @@ export const commands: readonly CommandSpec[] = [
     load: () => import('../runtime/cli/cancel.js'),
   },
   {
+    name: 'retry',
+    summary: 'resume a failed execution from its last suspension, on the current code (deploy the fix first)',
+    description: 'The work done before that suspension is not repeated (the settlements its failing step consumed are kept); the failure stays in the history. A worker of the current build runs it: at the point with the same line and locals when the code changed.',
+    positionals: [{ name: 'id', help: 'the execution id.' }],
+    options: [...CONNECTION_OPTIONS],
+    env: ['REDIS_URL'],
+    exits: { 1: 'no execution has this id, it has not failed, it failed before its first suspension, or the backend cannot be reached' },
+    examples: ['npx reawait retry order-42'],
+    load: () => import('../runtime/cli/retry.js'),
+  },
+  {
     name: 'prune',
     summary: 'remove ended executions (completed, failed, cancelled): state, history and record',
     description: 'Workers already remove those older than their retention (default 7 days); this frees the space now. Prints how many went. An ended child whose parent is not yet told of its end stays until it is.',

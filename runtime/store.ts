@@ -299,5 +299,13 @@ export interface Store {
    * last jobs are not all pushed, stays until they are. Returns how many went.
    */
   prune(before: number): Promise<number>;
+  /**
+   * Make a failed execution ready again at its last committed state, with
+   * the settlements its failing step consumed (a failed execution keeps
+   * both): the next step runs on the current code. Returns the new rev, or
+   * why not: 'not failed' (another status), 'no state' (it failed before its
+   * first suspension, or its state was pruned), 'missing'.
+   */
+  retry(id: string, events: HistoryEvents): Promise<number | 'not failed' | 'no state' | 'missing'>;
   close(): Promise<void>;
 }

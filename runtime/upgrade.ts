@@ -58,7 +58,7 @@ export function registeredUpgrades(): readonly RegisteredUpgrade[] {
   return upgrades;
 }
 
-export type UpgradeHow = 'auto' | 'migrate' | 'pinned';
+export type UpgradeHow = 'auto' | 'migrate' | 'pinned' | 'retry';
 export interface UpgradeEvent {
   fn: string;
   from: string;
@@ -91,7 +91,7 @@ export interface Builds {
  * `rootLine`: where the root waits when no build of its version is loaded
  * (the execution record's `at`).
  */
-export function planUpgrade(state: MachineState, builds: Builds, rootLine?: number): UpgradePlan {
+export function planUpgrade(state: MachineState, builds: Builds, rootLine?: number, options: { retry?: boolean } = {}): UpgradePlan {
   const moves: (() => void)[] = [];
   const events: UpgradeEvent[] = [];
   for (const f of state.fibers) {
@@ -118,6 +118,13 @@ export function planUpgrade(state: MachineState, builds: Builds, rootLine?: numb
         move(state, f, cur.meta, point.id, { ...target.locals });
       });
       events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'migrate', ...(line !== undefined ? { line } : {}) });
+      continue;
+    }
+    // A retry (handle.retry()) runs the current code: the point on the same line that restores the same locals.
+    const again = options.retry && oldPoint ? cur.meta.fingerprints?.find((p) => p.pc > 0 && p.line === line && sameLocals(oldPoint, p, old!.meta, cur.meta)) : undefined;
+    if (again && oldPoint) {
+      moves.push(() => move(state, f, cur.meta, again.pc, renamed(f.frame.locals, oldPoint, again)));
+      events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'retry', ...(line !== undefined ? { line } : {}), toLine: again.line });
       continue;
     }
     // Closure sites are not versioned yet: a build whose closures differ from the current ones cannot run here.
@@ -148,6 +155,13 @@ function move(state: MachineState, f: Fiber, meta: WorkflowMeta, pc: number, loc
   f.frame.locals = locals;
   if (f.id === 0) state.version = meta.version;
   else f.frame.v = meta.version;
+}
+
+/** The same locals: as many, and the user's own (not compiler temporaries) by the same names in the same order. */
+function sameLocals(a: PointFingerprint, b: PointFingerprint, am: WorkflowMeta, bm: WorkflowMeta): boolean {
+  if (a.locals.length !== b.locals.length) return false;
+  const own = (n: string, m: WorkflowMeta): string => (m.display?.[n] !== undefined && /\s/.test(m.display[n]!) ? '' : (m.display?.[n] ?? n));
+  return a.locals.every((n, i) => own(n, am) === own(b.locals[i]!, bm));
 }
 
 /** The locals under the new build's names: locals[i] of one point is locals[i] of the other. */

@@ -144,4 +144,36 @@ describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
     const other = h.client(h.prefix());
     expect(await other.get(runs[0]!.id)).toBeUndefined();
   }, 60_000);
+
+  it('retry: a workflow that fails after 5 steps because of a bug is fixed, recompiled and retried; the 5 activities ran once', async () => {
+    const src = (check: string) => `import { proxyActivities } from 'reawait/workflow';
+const { work } = proxyActivities<{ work(i: number): Promise<string> }>();
+export async function fiveSteps(n: number) {
+  'use workflow';
+  const out: string[] = [];
+  for (let i = 0; i < 5; i++) out.push(await work(i));
+  if (${check}) throw new RangeError('bug: n is ' + n);
+  return out.join(',') + '|' + n;
+}
+`;
+    const v1 = await compileAndImport(src('n > 0'), `test/runtime/retry-v1-${kind}.ts`);
+    const v2 = await compileAndImport(src('n < 0'), `test/runtime/retry-v2-${kind}.ts`);
+    const runs = new Map<number, number>();
+    const acts = { work: async (i: number) => (runs.set(i, (runs.get(i) ?? 0) + 1), `w${i}`) };
+    const prefix = h.prefix();
+    const w1 = await h.worker({ prefix, workflows: v1.module, activities: acts });
+    const client = h.client(prefix);
+    const handle = await client.start(v1.module.fiveSteps as never, [3] as never);
+    await expect(handle.result({ timeoutMs: 20_000 })).rejects.toThrow(/bug: n is 3/);
+    await w1.close(1000);
+    await h.worker({ prefix, workflows: v2.module, activities: acts });
+    await handle.retry();
+    await expect(handle.retry()).rejects.toThrow(/is ready, not failed: only a failed execution can be retried|is waiting, not failed|is completed, not failed/);
+    expect(await handle.result({ timeoutMs: 20_000 })).toBe('w0,w1,w2,w3,w4|3');
+    expect([...runs.entries()].sort()).toEqual([0, 1, 2, 3, 4].map((i) => [i, 1]));
+    const types = (await handle.describe()).history.map((e) => e.type);
+    expect(types).toContain('failed');
+    expect(types.indexOf('retried')).toBeGreaterThan(types.indexOf('failed'));
+    expect((await handle.describe()).history.find((e) => e.type === 'upgraded')).toMatchObject({ how: 'retry' });
+  }, 60_000);
 });

@@ -93,6 +93,15 @@ export class ExecutionHandle<T = unknown> {
   cancel(reason?: string): Promise<CancelResult> {
     return this.engine.cancel(this.id, reason);
   }
+
+  /**
+   * Resume a failed execution from its last committed suspension, on the
+   * workers' current code (deploy the fix first): the work done before it is
+   * not repeated, and the failure stays in the history.
+   */
+  retry(): Promise<void> {
+    return this.engine.retry(this.id);
+  }
 }
 
 export type CancelResult = 'requested' | 'already requested';
@@ -226,6 +235,14 @@ export class ClientEngine {
     const encoded = encodePayload(payload, `the payload of signal '${name}'`, this.o.maxPayloadBytes);
     const outcome = await this.o.store.signal(id, name, encoded, { t: Date.now(), type: 'signal', name });
     if (outcome === 'ready') await this.pushIfReady(id);
+  }
+
+  async retry(id: string): Promise<void> {
+    const outcome = await this.o.store.retry(id, { t: Date.now(), type: 'retried' });
+    if (outcome === 'missing') throw new ExecutionNotFoundError(id);
+    if (outcome === 'not failed') throw new Error(`reawait: execution '${id}' is ${(await this.mustLoad(id)).status}, not failed: only a failed execution can be retried`);
+    if (outcome === 'no state') throw new Error(`reawait: execution '${id}' failed before its first suspension (or its state was pruned): there is nothing to resume; start it again`);
+    await this.o.queue.pushResume({ executionId: id, rev: outcome });
   }
 
   async cancel(id: string, reason?: string): Promise<CancelResult> {

@@ -159,7 +159,8 @@ export class WorkerEngine {
       // Each fiber runs on its own build, the current one when a resume there is the same, or as upgrade() says.
       let plan: UpgradePlan;
       try {
-        plan = planUpgrade(state, this.o.workflows.builds, rec.at && rec.at.depth === 1 ? rec.at.line : undefined);
+        const retry = rec.version !== workflow.meta.version && (await this.retrying(rec.id));
+        plan = planUpgrade(state, this.o.workflows.builds, rec.at && rec.at.depth === 1 ? rec.at.line : undefined, { retry });
       } catch (error) {
         return this.leave(rec, error);
       }
@@ -200,6 +201,14 @@ export class WorkerEngine {
       case 'suspended':
         return this.suspend(rec, result, outbox, cancelPending, events, chain);
     }
+  }
+
+  /** A retry was asked for (handle.retry()) and no step has resumed since: the state resumes on the current code. */
+  private async retrying(id: string): Promise<boolean> {
+    const h = await this.o.store.history(id);
+    const last = (type: string): number => h.map((e) => e.type).lastIndexOf(type);
+    const retried = last('retried');
+    return retried >= 0 && retried > last('resumed');
   }
 
   /**

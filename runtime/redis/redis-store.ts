@@ -223,6 +223,10 @@ export class RedisStore implements Store {
     return r as CancelOutcome;
   }
 
+  async retry(id: string, events: HistoryEvents): Promise<number | 'not failed' | 'no state' | 'missing'> {
+    return (await this.run('retry', id, events, [], [this.endedKey])) as number | 'not failed' | 'no state' | 'missing';
+  }
+
   async noteProblem(id: string, rev: number, problem: string, event: HistoryEvents): Promise<void> {
     await this.run('note_problem', id, event, [rev, problem]);
   }

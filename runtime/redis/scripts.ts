@@ -19,6 +19,7 @@ export const SCRIPT_NAMES = [
   'signal',
   'cancel',
   'note_problem',
+  'retry',
   'prune',
   'prune_index',
 ] as const;

@@ -100,6 +100,10 @@ export class SqliteStore implements Store {
       end: p(
         `UPDATE executions SET rev = rev + 1, status = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, at = NULL, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
       ),
+      endKeepAt: p(
+        `UPDATE executions SET rev = rev + 1, status = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
+      ),
+      retry: p(`UPDATE executions SET rev = rev + 1, status = 'ready', error = NULL, completed_at = NULL, updated_at = ? WHERE id = ?`),
       setOutbox: p('UPDATE executions SET dispatch = ?, lone = ?, outbox = ? WHERE id = ?'),
       clearOutboxAt: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND dispatch = ?'),
       clearLone: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND lone = ?'),
@@ -362,14 +366,17 @@ export class SqliteStore implements Store {
       if (!r || r.rev !== rev || r.status !== 'ready') return false;
       const t = Date.now();
       const completed = end.status === 'completed';
-      this.q.end.run(end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
-      this.removeOps(id, end.consumed);
+      // A failure after a suspension keeps the last state, where it waited, and the settlements the failing step
+      // consumed with their ops: retry() resumes from them. Any other end drops them.
+      const keep = end.status === 'failed' && r.at !== null && (this.q.value.get(id) as ValueRow | undefined)?.state != null;
+      (keep ? this.q.endKeepAt : this.q.end).run(end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
+      if (!keep) this.removeOps(id, end.consumed);
       this.removeOps(id, end.dropped);
       // ops that settled while the last step ran are over; detached ops stay, watched by nobody
-      this.q.endOpsSettled.run(id, id);
+      if (!keep) this.q.endOpsSettled.run(id, id);
       for (const op of end.detached) this.q.addOp.run(id, op, '', null);
       this.q.endWaits.run('', id);
-      this.q.endSettlements.run(id);
+      if (!keep) this.q.endSettlements.run(id);
       // A failed execution keeps its last state (a CorruptStateError's data stays as it was) until it is pruned.
       if (end.status !== 'failed') this.q.endState.run(id);
       this.q.endWatches.run(id);
@@ -493,6 +500,19 @@ export class SqliteStore implements Store {
   }
 
   /** note_problem.lua */
+  async retry(id: string, events: HistoryEvents): Promise<number | 'not failed' | 'no state' | 'missing'> {
+    if (this.closed) return 'missing';
+    return this.write(true, (): number | 'not failed' | 'no state' | 'missing' => {
+      const r = this.row(id);
+      if (!r) return 'missing';
+      if (r.status !== 'failed') return 'not failed';
+      if (r.at === null || (this.q.value.get(id) as ValueRow | undefined)?.state == null) return 'no state';
+      this.q.retry.run(Date.now(), id);
+      this.addHistory(id, events);
+      return r.rev + 1;
+    });
+  }
+
   async noteProblem(id: string, rev: number, problem: string, events: HistoryEvents): Promise<void> {
     if (this.closed) return;
     await this.write(true, () => {

@@ -223,6 +223,28 @@ export function storeContract(name: string, getStore: () => Store): void {
       expect(await store.load(id)).toMatchObject({ status: 'completed', result: encodeValue(1) });
     });
 
+    it('retry: a failed execution keeps its last state and the settlements its failing step consumed, and is ready again at rev + 1', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
+      expect(await store.settle(id, 1, true, encodeValue('r1'), ev('c'))).toBe('ready');
+      expect(await store.retry(id, ev('retried'))).toBe('not failed');
+      expect(await store.commitEnd(id, 1, ending({ status: 'failed', payload: encodeValue(new Error('bug')), consumed: [1] }), ev('failed'))).toBe(true);
+      expect(await store.load(id)).toMatchObject({ status: 'failed', rev: 2, state: STATE, at: AT });
+      expect(await store.retry(id, ev('retried'))).toBe(3);
+      const loaded = await store.loadForStep(id);
+      expect(loaded!.record).toMatchObject({ status: 'ready', rev: 3, state: STATE, at: AT });
+      expect(loaded!.record.error).toBeUndefined();
+      expect(loaded!.settlements.map((x) => [x.op, x.ok, x.payload])).toEqual([[1, true, encodeValue('r1')]]);
+      expect((await store.pending()).ready).toContain(id);
+      expect((await store.history(id)).map((e) => e.type).slice(-2)).toEqual(['failed', 'retried']);
+      expect(await store.retry('nobody-here', ev('retried'))).toBe('missing');
+      // Failed in its first step (no suspension yet): nothing to resume.
+      const first = `${name.toLowerCase()}-first`;
+      await store.create({ id: first, workflow: 'wf', version: 'v1', args: encodeValue([]) });
+      expect(await store.commitEnd(first, 0, ending({ status: 'failed', payload: encodeValue(new Error('early')) }), ev('failed'))).toBe(true);
+      expect(await store.retry(first, ev('retried'))).toBe('no state');
+    });
+
     it('notes a problem at the current rev only, once', async () => {
       const store = getStore();
       const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
