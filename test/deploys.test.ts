@@ -134,8 +134,8 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     const w1 = await worker(p.wf, p.acts, prefix);
     const handles = await Promise.all(NAMES.map((n) => client.start(n, [7])));
     const closure = await client.start('closure', [7]);
-    for (const [i, h] of handles.entries()) await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 30_000, interval: 100 }).toBe(LINES[NAMES[i]!]);
-    await expect.poll(async () => (await closure.describe()).waitingAt?.line, { timeout: 30_000, interval: 100 }).toBe(24);
+    for (const [i, h] of handles.entries()) await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 60_000, interval: 100 }).toBe(LINES[NAMES[i]!]);
+    await expect.poll(async () => (await closure.describe()).waitingAt?.line, { timeout: 60_000, interval: 100 }).toBe(24);
     await w1.kill9();
 
     await p.build(v2(p.v1Locals));
@@ -143,14 +143,14 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     await w2.kill9(); // a v2 worker dies before anything reaches it
     await worker(p.wf, p.acts, prefix);
     for (const h of handles) await h.signal('go', 'go');
-    const results = await Promise.all(handles.map((h) => h.result({ timeoutMs: 30_000 })));
+    const results = await Promise.all(handles.map((h) => h.result({ timeoutMs: 60_000 })));
     expect(Object.fromEntries(NAMES.map((n, i) => [n, results[i]]))).toEqual(EXPECTED);
     const how = await Promise.all(handles.map(async (h) => (await h.describe()).history.filter((e) => e.type === 'upgraded').map((e) => e.how)));
     expect(how).toEqual([['auto'], [], ['migrate']]);
     await closure.signal('go', 'go');
-    await expect.poll(async () => (await closure.describe()).problem, { timeout: 30_000, interval: 100 }).toMatch(/the closures closure\/1 of that version differ/);
+    await expect.poll(async () => (await closure.describe()).problem, { timeout: 60_000, interval: 100 }).toMatch(/the closures closure\/1 of that version differ/);
     expect((await closure.describe()).status).toBe('ready');
-  }, 120_000);
+  }, 240_000);
 
   it('without the kept builds, a changed point stays ready with a problem naming versions and line', async () => {
     const p = await project('redis-bare');
@@ -159,21 +159,21 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     onTestFinished(() => client.close());
     const w1 = await worker(p.wf, p.acts, prefix);
     const h = await client.start('after', [7]);
-    await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 30_000, interval: 100 }).toBe(13);
+    await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 60_000, interval: 100 }).toBe(13);
     await w1.kill9();
     await p.build(v2(p.v1Locals));
     const aside = path.join(p.out, '..', 'kept-aside');
     renameSync(path.join(p.out, '.reawait'), aside);
     const bare = await worker(p.wf, p.acts, prefix);
     await h.signal('go', 'go');
-    await expect.poll(async () => (await h.describe()).problem, { timeout: 30_000, interval: 100 }).toMatch(/workflow 'after' was suspended by version \w+ at line 13 but this process has version \w+/);
+    await expect.poll(async () => (await h.describe()).problem, { timeout: 60_000, interval: 100 }).toMatch(/workflow 'after' was suspended by version \w+ at line 13 but this process has version \w+/);
     expect((await h.describe()).status).toBe('ready');
     // The kept builds come back: a worker that has them finishes the execution on v1.
     await bare.kill9();
     renameSync(aside, path.join(p.out, '.reawait'));
     await worker(p.wf, p.acts, prefix);
-    expect(await h.result({ timeoutMs: 30_000 })).toBe('a7|go|after-v1');
-  }, 120_000);
+    expect(await h.result({ timeoutMs: 60_000 })).toBe('a7|go|after-v1');
+  }, 240_000);
 });
 
 describe('deploys embedded: reawait run, kill -9 between steps', () => {
@@ -229,5 +229,5 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
     // Nothing waits any more: --prune removes the v1 build and keeps the current one.
     expect((await versions('--prune')).pruned).toHaveLength(1);
     expect(readdirSync(path.join(p.out, '.reawait/versions/wf')).filter((f) => f.endsWith('.js'))).toHaveLength(1);
-  }, 120_000);
+  }, 240_000);
 });

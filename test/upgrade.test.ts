@@ -84,12 +84,12 @@ describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
     const names = ['before', 'after', 'locals'];
     const handles = await Promise.all(names.map((n) => client.start(v1.module[n] as never, [7] as never)));
     for (const [i, handle] of handles.entries())
-      await expect.poll(async () => (await handle.describe()).waitingAt?.line, { timeout: 20_000, interval: 50 }).toBe(signalLine(meta(v1, names[i]!)));
+      await expect.poll(async () => (await handle.describe()).waitingAt?.line, { timeout: 60_000, interval: 50 }).toBe(signalLine(meta(v1, names[i]!)));
     await w1.close(1000);
 
     await h.worker({ prefix, workflows: v2.module, activities });
     for (const handle of handles) await handle.signal('go', 'go');
-    const [a, b, c] = await Promise.all(handles.map((x) => x.result({ timeoutMs: 20_000 })));
+    const [a, b, c] = await Promise.all(handles.map((x) => x.result({ timeoutMs: 60_000 })));
     expect(a).toBe('before-v1:7|go|after'); // the code before the wait ran on v1, the rest on v2
     expect(b).toBe('a7|go|after-v1'); // pinned to v1
     expect(c).toBe('4|go|v2'); // migrated: n = 'abc7'.length
@@ -98,7 +98,7 @@ describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
     expect(await how(1)).toEqual([]);
     expect(await how(2)).toEqual(['migrate']);
     expect((await handles[0]!.describe()).history.find((e) => e.type === 'upgraded')).toMatchObject({ fn: 'before', from: meta(v1, 'before').version, to: meta(v2, 'before').version });
-  }, 60_000);
+  }, 120_000);
 
   it('two modules that each define a workflow of one name import fine; one worker given both names both', async () => {
     const v1 = await compileAndImport(V1, `test/runtime/deploy-dup1-${kind}.ts`);
@@ -117,33 +117,35 @@ describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
     const w1 = await h.worker({ prefix, workflows: v1.module, activities, onError: (e) => errors.push(String(e)) });
     const client = h.client(prefix);
     const handle = await client.start('onlyHere', [3]);
-    await expect.poll(async () => (await handle.describe()).problem, { timeout: 20_000, interval: 50 }).toMatch(/unknown workflow 'onlyHere'/);
+    await expect.poll(async () => (await handle.describe()).problem, { timeout: 60_000, interval: 50 }).toMatch(/unknown workflow 'onlyHere'/);
     expect((await handle.describe()).status).toBe('ready');
     expect(errors.join('\n')).toMatch(/onlyHere/);
     await w1.close(1000);
     await h.worker({ prefix, workflows: other.module, activities });
-    expect(await handle.result({ timeoutMs: 20_000 })).toBe('only:3');
-  }, 60_000);
+    expect(await handle.result({ timeoutMs: 60_000 })).toBe('only:3');
+  }, 120_000);
 
-  it('two workers with disjoint workflow sets on one namespace each complete their own; another namespace sees none', async () => {
+  it('two workers with disjoint workflow sets on one namespace each complete their own; another namespace sees none', { timeout: 120_000 }, async () => {
     const a = await compileAndImport(`${HEAD}\nexport async function appA(x: number) {\n  'use workflow';\n  return note('A' + x);\n}\n`, `test/runtime/deploy-app-a-${kind}.ts`);
     const b = await compileAndImport(`${HEAD}\nexport async function appB(x: number) {\n  'use workflow';\n  return note('B' + x);\n}\n`, `test/runtime/deploy-app-b-${kind}.ts`);
     const prefix = h.prefix();
     const quiet = { onError: () => {} };
-    await h.worker({ prefix, workflows: a.module, activities, ...quiet });
+    const wa = await h.worker({ prefix, workflows: a.module, activities, ...quiet });
     if (kind === 'redis') await h.worker({ prefix, workflows: b.module, activities, ...quiet });
     const client = h.client(prefix);
     const runs = await Promise.all([1, 2, 3].flatMap((i) => [client.start('appA', [i]), client.start('appB', [i])]));
     if (kind === 'local') {
-      // One embedded worker per folder here: B's executions wait, with the problem, until a worker that has appB runs.
-      await expect.poll(async () => (await runs[1]!.describe()).problem, { timeout: 20_000, interval: 50 }).toMatch(/unknown workflow 'appB'/);
+      // Embedded, one worker at a time here: B's executions wait, with the problem, while A's complete; then B's worker runs them.
+      await expect.poll(async () => (await runs[1]!.describe()).problem, { timeout: 30_000, interval: 50 }).toMatch(/unknown workflow 'appB'/);
+      expect(await Promise.all([0, 2, 4].map((i) => runs[i]!.result({ timeoutMs: 60_000 })))).toEqual(['A1', 'A2', 'A3']);
+      await wa.close(1000);
       await h.worker({ prefix, workflows: b.module, activities, ...quiet });
     }
-    const results = await Promise.all(runs.map((r) => r.result({ timeoutMs: 30_000 })));
+    const results = await Promise.all(runs.map((r) => r.result({ timeoutMs: 60_000 })));
     expect(results).toEqual(['A1', 'B1', 'A2', 'B2', 'A3', 'B3']);
     const other = h.client(h.prefix());
     expect(await other.get(runs[0]!.id)).toBeUndefined();
-  }, 60_000);
+  });
 
   it('retry: a workflow that fails after 5 steps because of a bug is fixed, recompiled and retried; the 5 activities ran once', async () => {
     const src = (check: string) => `import { proxyActivities } from 'reawait/workflow';
@@ -164,16 +166,16 @@ export async function fiveSteps(n: number) {
     const w1 = await h.worker({ prefix, workflows: v1.module, activities: acts });
     const client = h.client(prefix);
     const handle = await client.start(v1.module.fiveSteps as never, [3] as never);
-    await expect(handle.result({ timeoutMs: 20_000 })).rejects.toThrow(/bug: n is 3/);
+    await expect(handle.result({ timeoutMs: 60_000 })).rejects.toThrow(/bug: n is 3/);
     await w1.close(1000);
     await h.worker({ prefix, workflows: v2.module, activities: acts });
     await handle.retry();
     await expect(handle.retry()).rejects.toThrow(/is ready, not failed: only a failed execution can be retried|is waiting, not failed|is completed, not failed/);
-    expect(await handle.result({ timeoutMs: 20_000 })).toBe('w0,w1,w2,w3,w4|3');
+    expect(await handle.result({ timeoutMs: 60_000 })).toBe('w0,w1,w2,w3,w4|3');
     expect([...runs.entries()].sort()).toEqual([0, 1, 2, 3, 4].map((i) => [i, 1]));
     const types = (await handle.describe()).history.map((e) => e.type);
     expect(types).toContain('failed');
     expect(types.indexOf('retried')).toBeGreaterThan(types.indexOf('failed'));
     expect((await handle.describe()).history.find((e) => e.type === 'upgraded')).toMatchObject({ how: 'retry' });
-  }, 60_000);
+  }, 120_000);
 });
