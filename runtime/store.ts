@@ -230,6 +230,8 @@ export interface ExecutionSummary {
   status: ExecutionStatus;
   createdAt: number;
   updatedAt: number;
+  /** What a failed execution failed with, by name (e.g. 'CorruptStateError'); the Client fills it in. */
+  error?: string;
 }
 
 /** Executions a crash may have left with work unpushed: what the recovery sweep re-pushes. */

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Client, Worker } from '../runtime/index.js';
 import { encodeValue } from '../runtime/codec.js';
 import { sqliteBackend } from '../runtime/sqlite/backend.js';
+import { main as listCommand } from '../runtime/cli/list.js';
 import { activities, SOURCE } from './support/durable-workflows.js';
 import { activities as groupActivities, SOURCE as GROUP_SOURCE } from './support/group-workflows.js';
 import { useLocalRuntime, workflowModule } from './support/runtime-harness.js';
@@ -102,6 +103,12 @@ describe('reopening the folder recovers (the embedded backend)', () => {
     expect(err.name).toBe('CorruptStateError');
     expect(err.message).toMatch(/corrupt workflow state: not JSON/);
     expect((await again.describe()).error).toMatchObject({ name: 'CorruptStateError' }); // what status shows
+    expect((await b.client.list({ status: 'failed' })).items).toEqual([expect.objectContaining({ id: 'corrupt-me', status: 'failed', error: 'CorruptStateError' })]);
+    // and what `reawait list --dir` prints
+    let out = '';
+    const code = await listCommand({ argv: [], positionals: [], values: new Map([['dir', dir]]), lists: new Map(), booleans: new Set() }, { out: (t) => void (out += t), err: () => {} });
+    expect(code).toBe(0);
+    expect(out).toMatch(/^corrupt-me\ttwoSignals\tfailed\t\S+\tCorruptStateError$/m);
     await b.close();
     // the data is kept as it was (until the execution is pruned)
     const kept = new Database(path.join(dir, 'reawait.db'), { readonly: true });

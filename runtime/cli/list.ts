@@ -1,4 +1,4 @@
-/** `reawait list [--status S] [--workflow W] [--limit N] [--cursor C]`: one line per execution (options: bin/commands.ts). */
+/** `reawait list [--status S] [--workflow W] [--limit N] [--cursor C]`: one line per execution, a failed one with its error's name (options: bin/commands.ts). */
 import type { ExecutionStatus } from '../store.js';
 import { choiceOption, intOption, type ParsedArgs } from './args.js';
 import type { CliIO } from './command.js';
@@ -19,7 +19,8 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
       ...(limit ? { limit } : {}),
       ...(cursor ? { cursor } : {}),
     });
-    for (const e of page.items) io.out(`${e.id}\t${e.workflow}\t${e.status}\t${new Date(e.createdAt).toISOString()}\n`);
+    // A failed execution's error name comes last (e.g. CorruptStateError).
+    for (const e of page.items) io.out(`${e.id}\t${e.workflow}\t${e.status}\t${new Date(e.createdAt).toISOString()}${e.error !== undefined ? `\t${e.error}` : ''}\n`);
     if (page.cursor) io.err(`more: --cursor ${page.cursor}\n`);
     return 0;
   } finally {

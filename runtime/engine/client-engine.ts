@@ -11,6 +11,7 @@ import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, LoadOptions, Store } from '../store.js';
 import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
 import { decodePayload, encodePayload } from './payload.js';
+import { describeThrown } from '../thrown.js';
 import { checkUserId } from '../ids.js';
 
 export interface StartOptions {
@@ -149,8 +150,15 @@ export class ClientEngine {
     return (await this.o.store.load(id)) ? new ExecutionHandle(this, id) : undefined;
   }
 
-  list(filter: ListFilter = {}): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
-    return this.o.store.list(filter);
+  async list(filter: ListFilter = {}): Promise<{ items: ExecutionSummary[]; cursor?: string }> {
+    const page = await this.o.store.list(filter);
+    // What a failed one failed with: a CorruptStateError shows in a listing too, not only in its status.
+    for (const item of page.items) {
+      if (item.status !== 'failed') continue;
+      const rec = await this.o.store.load(item.id, { state: false });
+      if (rec?.error !== undefined) item.error = errorName(rec.error);
+    }
+    return page;
   }
 
   prune(before: number): Promise<number> {
@@ -290,4 +298,14 @@ function fiberViews(text: string, at: ExecutionRecord['at']): FiberView[] {
     if (line !== undefined) v.line = line;
     return v;
   });
+}
+
+/** The name of an encoded error (its class), or how it reads when it is not an Error. */
+function errorName(encoded: string): string {
+  try {
+    const e = decodePayload(encoded);
+    return e instanceof Error ? e.name : describeThrown(e);
+  } catch {
+    return 'an error that cannot be decoded';
+  }
 }

@@ -1,0 +1,11 @@
+import { openRuntime, waitEndedClient } from './lib/durable.mjs';
+import { scratchDir } from './lib/paths.mjs';
+const n = Number(process.argv[2] ?? 200);
+const rt = await openRuntime({ store: 'local', dir: scratchDir('st') }, { concurrency: 10 });
+const wait = (ids) => waitEndedClient(rt.client, ids, { everyMs: 2 });
+let h = await rt.client.start(rt.wf.chain, [20]); await wait([h.id]);
+const t0 = performance.now();
+h = await rt.client.start(rt.wf.chain, [n]); await wait([h.id]);
+const ms = performance.now() - t0;
+console.log(`${n} steps ${ms.toFixed(0)} ms, ${(ms*1000/n).toFixed(0)} us/step`);
+await rt.close();
