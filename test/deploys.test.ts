@@ -20,63 +20,19 @@ import { Client } from '../runtime/index.js';
 import { startChildWorker, type ChildWorker } from './support/child-worker.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
+import { DEPLOY_RESULTS, DEPLOY_V1, DEPLOY_V2 } from './support/deploy-workflows.js';
 
 const BASE = path.join(ROOT, 'test/.compiled/deploys', String(process.pid));
 
-const HEAD = `import { proxyActivities, signal } from 'reawait/workflow';
-const { note } = proxyActivities<{ note(s: string): Promise<string> }>();
-`;
-const v1 = `${HEAD}
-export async function before(x: number) {
+const CLOSURE = (tag: string) => `export async function closure(x: number) {
   'use workflow';
-  const a = await note('before-v1:' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after';
-}
-export async function after(x: number) {
-  'use workflow';
-  const a = await note('a' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after-v1';
-}
-export async function locals(x: number) {
-  'use workflow';
-  const a = await note('abc' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|v1';
-}
-export async function closure(x: number) {
-  'use workflow';
-  const wait = async () => (await signal<string>('go')) + '-c1';
+  const wait = async () => (await signal<string>('go')) + '-${tag}';
   return (await wait()) + '|' + x;
 }
 `;
-// v2: the signal waits are on lines 7, 13 and 19 in both builds.
-const v2 = (v1Locals: string) => `${HEAD.replace("signal } from 'reawait/workflow';", "signal } from 'reawait/workflow'; import { upgrade } from 'reawait';")}
-export async function before(x: number) {
-  'use workflow';
-  const a = await note('before-v2:' + (x + 1));
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after';
-}
-export async function after(x: number) {
-  'use workflow';
-  const a = await note('a' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after-v2';
-}
-export async function locals(x: number) {
-  'use workflow';
-  const n = (await note('abc' + x)).length;
-  const s = await signal<string>('go');
-  return n + '|' + s + '|v2';
-}
-export async function closure(x: number) {
-  'use workflow';
-  const wait = async () => (await signal<string>('go')) + '-c2';
-  return (await wait()) + '|' + x;
-}
-upgrade('locals', { version: '${v1Locals}', line: 19 }, (old: Record<string, unknown>) => ({ line: 19, locals: { n: String(old.a).length } }));
+const v1 = DEPLOY_V1 + CLOSURE('c1');
+// v2 (the upgrade() import on line 1 keeps every line where it was).
+const v2 = (v1Locals: string) => `${DEPLOY_V2.replace("signal } from 'reawait/workflow';", "signal } from 'reawait/workflow'; import { upgrade } from 'reawait';")}${CLOSURE('c2')}upgrade('locals', { version: '${v1Locals}', line: 19 }, (old: Record<string, unknown>) => ({ line: 19, locals: { n: String(old.a).length } }));
 `;
 const ACTIVITIES = `export async function note(s) { return s; }\n`;
 
@@ -101,7 +57,7 @@ async function project(name: string): Promise<{ src: string; out: string; wf: st
 }
 
 const NAMES = ['before', 'after', 'locals'] as const;
-const EXPECTED = { before: 'before-v1:7|go|after', after: 'a7|go|after-v1', locals: '4|go|v2' };
+const EXPECTED = DEPLOY_RESULTS;
 const LINES = { before: 7, after: 13, locals: 19 };
 
 beforeAll(async () => {

@@ -12,50 +12,11 @@ import { upgrade } from '../runtime/index.js';
 import type { WorkflowMeta } from '../runtime/contract.js';
 import { compileAndImport } from './support/compile-fixture.js';
 import { BACKENDS, useRuntime } from './support/runtime-harness.js';
+import { DEPLOY_HEAD, DEPLOY_RESULTS, DEPLOY_V1, DEPLOY_V2 } from './support/deploy-workflows.js';
 
-const HEAD = `import { proxyActivities, signal } from 'reawait/workflow';
-const { note } = proxyActivities<{ note(s: string): Promise<string> }>();
-`;
-const V1 = `${HEAD}
-export async function before(x: number) {
-  'use workflow';
-  const a = await note('before-v1:' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after';
-}
-export async function after(x: number) {
-  'use workflow';
-  const a = await note('a' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after-v1';
-}
-export async function locals(x: number) {
-  'use workflow';
-  const a = await note('abc' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|v1';
-}
-`;
-const V2 = `${HEAD}
-export async function before(x: number) {
-  'use workflow';
-  const a = await note('before-v2:' + (x + 1));
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after';
-}
-export async function after(x: number) {
-  'use workflow';
-  const a = await note('a' + x);
-  const s = await signal<string>('go');
-  return a + '|' + s + '|after-v2';
-}
-export async function locals(x: number) {
-  'use workflow';
-  const n = (await note('abc' + x)).length;
-  const s = await signal<string>('go');
-  return n + '|' + s + '|v2';
-}
-`;
+const HEAD = DEPLOY_HEAD;
+const V1 = DEPLOY_V1;
+const V2 = DEPLOY_V2;
 const OTHER = `${HEAD}
 export async function onlyHere(x: number) {
   'use workflow';
@@ -90,9 +51,9 @@ describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
     await h.worker({ prefix, workflows: v2.module, activities });
     for (const handle of handles) await handle.signal('go', 'go');
     const [a, b, c] = await Promise.all(handles.map((x) => x.result({ timeoutMs: 60_000 })));
-    expect(a).toBe('before-v1:7|go|after'); // the code before the wait ran on v1, the rest on v2
-    expect(b).toBe('a7|go|after-v1'); // pinned to v1
-    expect(c).toBe('4|go|v2'); // migrated: n = 'abc7'.length
+    expect(a).toBe(DEPLOY_RESULTS.before); // the code before the wait ran on v1, the rest on v2
+    expect(b).toBe(DEPLOY_RESULTS.after); // pinned to v1
+    expect(c).toBe(DEPLOY_RESULTS.locals); // migrated: n = 'abc7'.length
     const how = async (i: number) => (await handles[i]!.describe()).history.filter((e) => e.type === 'upgraded').map((e) => e.how);
     expect(await how(0)).toEqual(['auto']);
     expect(await how(1)).toEqual([]);
