@@ -22,9 +22,9 @@ const h = useLocalRuntime();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A Client and a Worker on one folder, closed together (as a process ending would). */
-async function open(dir: string, acts: Record<string, unknown> = activities, concurrency = 10) {
+async function open(dir: string, acts: Record<string, unknown> = activities, concurrency = 10, stallInterval?: number) {
   const mod = await workflowModule(SOURCE, 'durable');
-  const worker = new Worker({ store: 'local', dir, workflows: mod, activities: acts, concurrency, sweepIntervalMs: 0 });
+  const worker = new Worker({ store: 'local', dir, workflows: mod, activities: acts, concurrency, sweepIntervalMs: 0, ...(stallInterval ? { stallInterval } : {}) });
   await worker.run();
   const client = new Client({ store: 'local', dir });
   return {
@@ -128,6 +128,20 @@ describe('one database, several openers', () => {
     expect(await Promise.all(handles.map((hd) => hd.result({ timeoutMs: 20_000 })))).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
     expect([...calls.values()].every((n) => n === 1)).toBe(true);
     expect(calls.size).toBe(20);
+    await a.close();
+    await b.close();
+  });
+
+  it('a call running longer than its lease keeps it (renewed while it runs): another worker on the file never runs it too', async () => {
+    const dir = h.dir(h.prefix());
+    let runs = 0;
+    const slow = { double: async (x: number) => (runs++, await sleep(4500), x * 2) };
+    // leases of 1.5 s, renewed every 0.5 s; the call takes 4.5 s
+    const a = await open(dir, slow, 2, 1500);
+    const b = await open(dir, slow, 2, 1500);
+    const handle = await a.client.start(a.mod.child, [21]);
+    expect(await handle.result({ timeoutMs: 30_000 })).toBe(42);
+    expect(runs).toBe(1);
     await a.close();
     await b.close();
   });

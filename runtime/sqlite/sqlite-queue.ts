@@ -54,7 +54,8 @@ export class SqliteQueue implements Queue {
   private concurrency = 1;
   private readonly running: Record<Kind, number> = { a: 0, r: 0, t: 0 };
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly tokens = new Set<string>();
+  /** Jobs running here, by claim token. */
+  private readonly tokens = new Map<string, Claimed>();
   /** Jobs done and not yet deleted: the next claim's transaction deletes them (one write for both). */
   private finished: Claimed[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
@@ -77,8 +78,8 @@ export class SqliteQueue implements Queue {
       due: p('SELECT 1 FROM jobs WHERE kind = ? AND avail <= ? LIMIT 1'),
       take: p('SELECT id, body, attempt FROM jobs WHERE kind = ? AND avail <= ? ORDER BY avail LIMIT ?'),
       lease: p('UPDATE jobs SET avail = ?, lease = ? WHERE kind = ? AND id = ?'),
-      renew: p('UPDATE jobs SET avail = ? WHERE lease = ?'),
-      release: p('UPDATE jobs SET avail = ?, lease = NULL WHERE lease = ?'),
+      renew: p('UPDATE jobs SET avail = ? WHERE kind = ? AND id = ? AND lease = ?'),
+      release: p('UPDATE jobs SET avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
       done: p('DELETE FROM jobs WHERE kind = ? AND id = ? AND lease = ?'),
       retry: p('UPDATE jobs SET attempt = attempt + 1, avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
     };
@@ -180,7 +181,7 @@ export class SqliteQueue implements Queue {
 
   private start(handlers: QueueHandlers, c: Claimed): void {
     this.running[c.kind]++;
-    this.tokens.add(c.token);
+    this.tokens.set(c.token, c);
     const p = this.run(handlers, c)
       .catch((e: unknown) => this.onError(e, `${KIND_NAME[c.kind]} job ${c.id}`))
       .finally(() => {
@@ -226,7 +227,7 @@ export class SqliteQueue implements Queue {
     try {
       const until = Date.now() + this.leaseMs;
       this.d.tx(() => {
-        for (const t of this.tokens) this.q.renew.run(until, t);
+        for (const c of this.tokens.values()) this.q.renew.run(until, c.kind, c.id, c.token);
       });
     } catch (e) {
       this.onError(e, 'renewing job leases');
@@ -255,7 +256,7 @@ export class SqliteQueue implements Queue {
       try {
         this.d.tx(() => {
           this.deleteFinished();
-          for (const t of this.tokens) this.q.release.run(now, t);
+          for (const c of this.tokens.values()) this.q.release.run(now, c.kind, c.id, c.token);
         });
       } catch (e) {
         this.onError(e, 'giving back unfinished jobs');
