@@ -43,7 +43,7 @@ const upgrades: RegisteredUpgrade[] = [];
  * `from.version` at line `from.line` resumes on the current build at the
  * line and with the locals `fn` returns.
  */
-export function upgrade(workflow: string | ((...args: never[]) => unknown), from: { version: string; line: number }, fn: UpgradeFn): void {
+export function upgrade(workflow: string | ((...args: never[]) => unknown), from: { version: string; line: number }, fn: UpgradeFn): () => void {
   const name = typeof workflow === 'string' ? workflow : isCompiledWorkflow(workflow) ? workflowRecord(workflow).meta.name : workflow.name;
   if (typeof fn !== 'function') throw new TypeError(`reawait: upgrade() of workflow '${name}' needs a function (old locals) => ({ line, locals })`);
   if (typeof from?.version !== 'string' || !Number.isInteger(from.line)) throw new TypeError(`reawait: upgrade() of workflow '${name}' needs { version: string, line: number } of the old build`);
@@ -51,6 +51,35 @@ export function upgrade(workflow: string | ((...args: never[]) => unknown), from
   const entry = { workflow: name, version: from.version, line: from.line, fn };
   if (i >= 0) upgrades[i] = entry;
   else upgrades.push(entry);
+  // Returns its removal (tests; a module that registers it for a while).
+  return () => {
+    const at = upgrades.indexOf(entry);
+    if (at >= 0) upgrades.splice(at, 1);
+  };
+}
+
+/**
+ * Check the registered upgrades against what a worker runs, when it starts:
+ * an upgrade of a workflow it runs must come from a line with an await in
+ * that old build (when the build is loaded). Returns the problems, one
+ * sentence each; an old build that is not loaded is only worth a warning.
+ */
+export function checkUpgrades(builds: Builds, names: readonly string[]): { errors: string[]; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  for (const u of upgrades) {
+    if (!names.includes(u.workflow)) continue;
+    const old = builds.at(u.workflow, u.version);
+    if (!old) {
+      warnings.push(`upgrade() of workflow '${u.workflow}' from version ${u.version} line ${u.line}: no build of that version is loaded here (it is checked when a state of it resumes)`);
+      continue;
+    }
+    if (!old.meta.suspensions.some((p) => p.id > 0 && p.line === u.line))
+      errors.push(
+        `upgrade() of workflow '${u.workflow}' from version ${u.version} line ${u.line}: that build (${old.meta.file}) has no await on line ${u.line}; its awaits are on lines ${[...new Set(old.meta.suspensions.filter((p) => p.id > 0).map((p) => p.line))].join(', ')}`,
+      );
+  }
+  return { errors, warnings };
 }
 
 /** The explicit upgrades registered in this process (for checks and `reawait versions`). */

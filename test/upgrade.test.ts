@@ -70,6 +70,19 @@ describe.each(BACKENDS)('deploys in one process (%s)', (kind) => {
     expect((err as Error).message).toMatch(new RegExp(`'before' \\(test/runtime/deploy-dup1-${kind}.ts:\\d+ and test/runtime/deploy-dup2-${kind}.ts:\\d+\\)`));
   });
 
+  it('a worker refuses to start with an upgrade() from a line that has no await in that build, saying where the awaits are', async () => {
+    const v1 = await compileAndImport(V1, `test/runtime/deploy-check-v1-${kind}.ts`);
+    const v2 = await compileAndImport(V2, `test/runtime/deploy-check-v2-${kind}.ts`);
+    const version = v1.workflows.find((w) => w.name === 'after')!.version;
+    const remove = upgrade('after', { version, line: 5 }, () => ({ line: 7, locals: {} }));
+    try {
+      const err = await h.worker({ prefix: h.prefix(), workflows: v2.module, activities, onError: () => {} }).catch((e: unknown) => e as Error);
+      expect(String(err)).toMatch(new RegExp(`upgrade\\(\\) of workflow 'after' from version ${version} line 5: that build \\(test/runtime/deploy-check-v1-${kind}.ts\\) has no await on line 5; its awaits are on lines 12, 13`));
+    } finally {
+      remove();
+    }
+  });
+
   it('a worker that lacks a workflow leaves its execution ready; one that has it runs it', async () => {
     const other = await compileAndImport(OTHER, `test/runtime/deploy-other-${kind}.ts`);
     const v1 = await compileAndImport(V1, `test/runtime/deploy-v1b-${kind}.ts`);

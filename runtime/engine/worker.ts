@@ -6,6 +6,7 @@ import { WorkerEngine } from './worker-engine.js';
 import { pushStalledResumes } from './stalled-resumes.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, RedisUnavailableError } from '../redis/unavailable.js';
 import { keptFoldersOf, loadKeptBuilds } from './kept-builds.js';
+import { checkUpgrades } from '../upgrade.js';
 
 export interface WorkerOptions extends BackendOptions {
   /** Compiled workflow functions, modules holding them, or module paths. */
@@ -67,6 +68,10 @@ export class Worker {
     const kept = o.versions === false ? [] : o.versions !== undefined ? [o.versions].flat() : keptFoldersOf(sources.filter((s): s is string => typeof s === 'string'));
     await loadKeptBuilds(kept);
     if (kept.length) workflows.builds.keptIn = kept.join(', ');
+    // upgrade() registrations name old builds and lines: a line without an await there is a mistake to report now.
+    const checked = checkUpgrades(workflows.builds, workflows.names());
+    for (const w of checked.warnings) onError(new Error(w), 'checking upgrades');
+    if (checked.errors.length) throw new Error(`reawait: ${checked.errors.join('; ')}`);
     const activities = await loadActivities(o.activities);
     const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
     let wait = FIRST_RETRY_MS;
