@@ -7,12 +7,9 @@ import type * as t from '@babel/types';
 import type { ErrorSink } from './errors.js';
 import { eachChild, isFunctionNode } from './walk.js';
 
-export const DIRECTIVE = 'use workflow';
+import { DIRECTIVE } from './directives.js';
 
-/** False when the source cannot hold a 'use workflow' or 'use step' function (a directive's value is its raw text), so that nothing needs compiling. */
-export function mayHoldDirectives(source: string): boolean {
-  return source.includes(DIRECTIVE) || source.includes('use step');
-}
+export { DIRECTIVE, mayHoldDirectives } from './directives.js';
 
 export type WorkflowFunction = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression;
 

@@ -11,11 +11,11 @@
  */
 import * as t from '@babel/types';
 import type { ErrorSink } from './errors.js';
-import { DIRECTIVE } from './find-workflows.js';
+import { DIRECTIVE, STEP_DIRECTIVE } from './directives.js';
 import type { Helpers } from './helpers.js';
 import { eachChild, isFunctionNode } from './walk.js';
 
-export const STEP_DIRECTIVE = 'use step';
+export { STEP_DIRECTIVE };
 
 type StepFunction = t.FunctionDeclaration | t.FunctionExpression | t.ArrowFunctionExpression;
 

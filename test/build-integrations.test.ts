@@ -7,7 +7,7 @@
  * so that plain Node runs it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,28 @@ describe('build integrations', () => {
     const r = node(['--import', 'reawait/register', 'src/app.ts', path.join(APP, '.state-register')]);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(EXPECTED);
+  }, 180_000);
+
+  it('the loader caches what it compiled (node_modules/.cache/reawait): a second start reads it, a changed source compiles again', () => {
+    const cache = path.join(APP, 'node_modules/.cache/reawait');
+    rmSync(cache, { recursive: true, force: true });
+    const first = node(['--import', 'reawait/register', 'src/app.ts', path.join(APP, '.state-cache-1')]);
+    expect(first.stderr).toBe('');
+    const entries = readdirSync(cache).filter((f) => f.endsWith('.js'));
+    expect(entries.length).toBe(5); // app, activities, workflow, lib/index, util
+    const second = node(['--import', 'reawait/register', 'src/app.ts', path.join(APP, '.state-cache-2')]);
+    expect(JSON.parse(second.stdout)).toEqual(EXPECTED);
+    expect(readdirSync(cache).filter((f) => f.endsWith('.js')).sort()).toEqual(entries.sort()); // nothing compiled again
+    const util = path.join(APP, 'src/util.ts');
+    const saved = readFileSync(util, 'utf8');
+    writeFileSync(util, saved.replace('return xs.length;', 'return xs.length * 10;'));
+    try {
+      const changed = node(['--import', 'reawait/register', 'src/app.ts', path.join(APP, '.state-cache-3')]);
+      expect(JSON.parse(changed.stdout)).toEqual({ ...EXPECTED, count: 20 });
+      expect(readdirSync(cache).filter((f) => f.endsWith('.js')).length).toBe(6); // util.ts again
+    } finally {
+      writeFileSync(util, saved);
+    }
   }, 180_000);
 
   it('under the loader, a stack trace points at the TypeScript source line', () => {
