@@ -149,6 +149,14 @@ export interface BackoffOptions {
   delay: number;
 }
 
+/**
+ * A call that exhausted its retries is kept for a retry (handle.retry()) in
+ * its 'call failed' history event, as `job: { args, options }` (the encoded
+ * argument array and these options; engine/redispatch.ts): only failures pay
+ * for it, and neither store's settlement or op format changes. A retry drops
+ * that call's rejected settlement and dispatches the same job again. An event
+ * trimmed by the history cap loses it: the rejection is then re-applied.
+ */
 /** A call's options as a command carries them: durations resolved to ms (the stub's options are in workflow.ts). */
 export interface ActivityOptions {
   /** Retries after the first attempt (default 0). */

@@ -306,8 +306,10 @@ export interface Store {
    * the settlements its failing step consumed (a failed execution keeps
    * both): the next step runs on the current code. Returns the new rev, or
    * why not: 'not failed' (another status), 'no state' (it failed before its
-   * first suspension, or its state was pruned), 'missing'.
+   * first suspension, or its state was pruned), 'missing'. The settlements
+   * of `redispatch` are dropped instead (their ops stay outstanding, counted
+   * as started once more): the caller pushes those calls again.
    */
-  retry(id: string, events: HistoryEvents): Promise<number | 'not failed' | 'no state' | 'missing'>;
+  retry(id: string, events: HistoryEvents, redispatch?: readonly number[]): Promise<number | 'not failed' | 'no state' | 'missing'>;
   close(): Promise<void>;
 }

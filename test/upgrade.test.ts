@@ -8,7 +8,7 @@
  * problem, and a worker that has it runs them.
  */
 import { describe, expect, it } from 'vitest';
-import { upgrade } from '../runtime/index.js';
+import { activityContext, upgrade } from '../runtime/index.js';
 import type { WorkflowMeta } from '../runtime/contract.js';
 import { compileAndImport } from './support/compile-fixture.js';
 import { BACKENDS, useRuntime } from './support/runtime-harness.js';
@@ -151,5 +151,47 @@ export async function fiveSteps(n: number) {
     expect(types).toContain('failed');
     expect(types.indexOf('retried')).toBeGreaterThan(types.indexOf('failed'));
     expect((await handle.describe()).history.find((e) => e.type === 'upgraded')).toMatchObject({ how: 'retry' });
+  }, 120_000);
+
+  it('retry: a 4th call that exhausted its retries (retries: 1) is dispatched again, with the same key and args, after the activity is fixed; calls 1-3 ran once', async () => {
+    const v = await compileAndImport(
+      `import { proxyActivities } from 'reawait/workflow';
+const { step } = proxyActivities<{ step(i: number, tag: string): Promise<string> }>({ retries: 1, backoff: { type: 'fixed', delay: 10 } });
+export async function fourCalls(tag: string) {
+  'use workflow';
+  const out: string[] = [];
+  for (let i = 1; i <= 4; i++) out.push(await step(i, tag));
+  return out.join(',');
+}
+`,
+      `test/runtime/retry-calls-${kind}.ts`,
+    );
+    let fixed = false;
+    const runs = new Map<number, number>();
+    const keys = new Set<string>();
+    const acts = {
+      step: async (i: number, tag: string) => {
+        runs.set(i, (runs.get(i) ?? 0) + 1);
+        if (i === 4) keys.add(activityContext().idempotencyKey);
+        if (i === 4 && !fixed) throw new Error('step 4 is broken');
+        return `${tag}${i}`;
+      },
+    };
+    const prefix = h.prefix();
+    await h.worker({ prefix, workflows: v.module, activities: acts });
+    const client = h.client(prefix);
+    const handle = await client.start(v.module.fourCalls as never, ['s'] as never);
+    await expect(handle.result({ timeoutMs: 60_000 })).rejects.toThrow(/step 4 is broken/);
+    expect(runs.get(4)).toBe(2); // the first attempt and its one retry
+    fixed = true;
+    await handle.retry();
+    expect(await handle.result({ timeoutMs: 60_000 })).toBe('s1,s2,s3,s4');
+    expect([...runs.entries()].sort()).toEqual([[1, 1], [2, 1], [3, 1], [4, 3]]);
+    expect(keys).toEqual(new Set([`${handle.id}:4`])); // every attempt, before and after the retry, under one key
+    const history = (await handle.describe()).history;
+    const types = history.map((e) => e.type);
+    expect(types.indexOf('retried')).toBeGreaterThan(types.indexOf('failed'));
+    expect(history.find((e) => e.type === 'retried')).toMatchObject({ redispatched: [4] });
+    expect(types.lastIndexOf('call completed')).toBeGreaterThan(types.indexOf('retried'));
   }, 120_000);
 });

@@ -11,6 +11,7 @@ import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, LoadOptions, Store } from '../store.js';
 import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
 import { decodePayload, encodePayload } from './payload.js';
+import { callsToRedispatch } from './redispatch.js';
 import { describeThrown } from '../thrown.js';
 import { checkUserId } from '../ids.js';
 
@@ -246,10 +247,15 @@ export class ClientEngine {
   }
 
   async retry(id: string): Promise<void> {
-    const outcome = await this.o.store.retry(id, { t: Date.now(), type: 'retried' });
+    // Calls that exhausted their retries run again (redispatch.ts): their rejections are dropped, not re-applied.
+    const kept = await this.o.store.loadForStep(id);
+    const again = kept?.record.status === 'failed' ? callsToRedispatch(id, kept.settlements, await this.o.store.history(id)) : [];
+    const ops = again.map((j) => j.op);
+    const outcome = await this.o.store.retry(id, { t: Date.now(), type: 'retried', ...(ops.length ? { redispatched: ops } : {}) }, ops);
     if (outcome === 'missing') throw new ExecutionNotFoundError(id);
     if (outcome === 'not failed') throw new Error(`reawait: execution '${id}' is ${(await this.mustLoad(id)).status}, not failed: only a failed execution can be retried`);
     if (outcome === 'no state') throw new Error(`reawait: execution '${id}' failed before its first suspension (or its state was pruned): there is nothing to resume; start it again`);
+    await this.o.queue.pushActivities(again);
     await this.o.queue.pushResume({ executionId: id, rev: outcome });
   }
 

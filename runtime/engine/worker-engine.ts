@@ -16,6 +16,7 @@ import type { ActivityJob, Attempt, HandBack, Queue, ResumeJob, TimerJob } from 
 import { idempotencyKey } from '../queue.js';
 import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
 import { buildOutbox, dispatch, dispatchedEvent } from './dispatch.js';
+import { failedCallDetail } from './redispatch.js';
 import { planUpgrade, type UpgradePlan } from '../upgrade.js';
 import { decodeOutbox, emptyOutbox, encodeOutbox, loneCall, type Outbox } from '../outbox.js';
 import { notifyParent } from './parent.js';
@@ -431,7 +432,7 @@ export class WorkerEngine {
   }
 
   private settleCall(job: ActivityJob, ok: false, error: unknown): Promise<void> {
-    return this.settle(job.executionId, job.op, ok, encodeError(error, `the error thrown by activity '${job.activity}'`), ev('call failed', { op: job.op, activity: job.activity, error: message(error) }));
+    return this.settle(job.executionId, job.op, ok, encodeError(error, `the error thrown by activity '${job.activity}'`), ev('call failed', { op: job.op, activity: job.activity, error: message(error), ...failedCallDetail(job) }));
   }
 
   private async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {

@@ -223,8 +223,8 @@ export class RedisStore implements Store {
     return r as CancelOutcome;
   }
 
-  async retry(id: string, events: HistoryEvents): Promise<number | 'not failed' | 'no state' | 'missing'> {
-    return (await this.run('retry', id, events, [], [this.endedKey])) as number | 'not failed' | 'no state' | 'missing';
+  async retry(id: string, events: HistoryEvents, redispatch: readonly number[] = []): Promise<number | 'not failed' | 'no state' | 'missing'> {
+    return (await this.run('retry', id, events, [redispatch.length, ...redispatch], [this.endedKey])) as number | 'not failed' | 'no state' | 'missing';
   }
 
   async noteProblem(id: string, rev: number, problem: string, event: HistoryEvents): Promise<void> {

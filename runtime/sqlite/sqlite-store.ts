@@ -103,7 +103,7 @@ export class SqliteStore implements Store {
       endKeepAt: p(
         `UPDATE executions SET rev = rev + 1, status = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
       ),
-      retry: p(`UPDATE executions SET rev = rev + 1, status = 'ready', error = NULL, completed_at = NULL, updated_at = ? WHERE id = ?`),
+      retry: p(`UPDATE executions SET rev = rev + 1, status = 'ready', error = NULL, completed_at = NULL, started = started + ?, updated_at = ? WHERE id = ?`),
       setOutbox: p('UPDATE executions SET dispatch = ?, lone = ?, outbox = ? WHERE id = ?'),
       clearOutboxAt: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND dispatch = ?'),
       clearLone: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND lone = ?'),
@@ -500,14 +500,19 @@ export class SqliteStore implements Store {
   }
 
   /** note_problem.lua */
-  async retry(id: string, events: HistoryEvents): Promise<number | 'not failed' | 'no state' | 'missing'> {
+  async retry(id: string, events: HistoryEvents, redispatch: readonly number[] = []): Promise<number | 'not failed' | 'no state' | 'missing'> {
     if (this.closed) return 'missing';
     return this.write(true, (): number | 'not failed' | 'no state' | 'missing' => {
       const r = this.row(id);
       if (!r) return 'missing';
       if (r.status !== 'failed') return 'not failed';
       if (r.at === null || (this.q.value.get(id) as ValueRow | undefined)?.state == null) return 'no state';
-      this.q.retry.run(Date.now(), id);
+      this.q.retry.run(redispatch.length, Date.now(), id);
+      // The end cleared the ops' watches: the new attempt's settlement fires the resume alone ('*').
+      for (const op of redispatch) {
+        this.q.delSettlement.run(id, op);
+        this.q.setToken.run('*', id, op);
+      }
       this.addHistory(id, events);
       return r.rev + 1;
     });

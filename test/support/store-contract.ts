@@ -245,6 +245,21 @@ export function storeContract(name: string, getStore: () => Store): void {
       expect(await store.retry(first, ev('retried'))).toBe('no state');
     });
 
+    it('retry with redispatch: the rejected settlement of a call is dropped, its op stays outstanding and its next settlement makes the execution ready', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1, 2), tokens: [[1, '*'], [2, '*']] });
+      expect(await store.settle(id, 1, true, encodeValue('r1'), ev('c'))).toBe('ready');
+      expect(await store.settle(id, 2, false, encodeValue(new Error('exhausted')), ev('call failed'))).toBe('recorded');
+      expect(await store.commitEnd(id, 1, ending({ status: 'failed', payload: encodeValue(new Error('exhausted')), consumed: [1, 2] }), ev('failed'))).toBe(true);
+      expect(await store.retry(id, ev('retried'), [2])).toBe(3);
+      const loaded = await store.loadForStep(id);
+      expect(loaded!.settlements.map((x) => [x.op, x.ok])).toEqual([[1, true]]);
+      expect(loaded!.record.progress.started).toBe(3);
+      expect(await store.isLive(id, 2)).toBe(true);
+      expect(await store.settle(id, 2, true, encodeValue('r2'), ev('call completed'))).toBe('recorded');
+      expect((await store.loadForStep(id))!.settlements.map((x) => [x.op, x.ok])).toEqual([[1, true], [2, true]]);
+    });
+
     it('notes a problem at the current rev only, once', async () => {
       const store = getStore();
       const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
