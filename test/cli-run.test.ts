@@ -41,6 +41,13 @@ export async function fails(msg: string) {
   throw new RangeError(msg);
 }
 
+export async function fixable(n: number) {
+  'use workflow';
+  const first = await acts.work(n);
+  const second = await acts.fixable();
+  return { first, second };
+}
+
 export async function throwsValue(kind: string) {
   'use workflow';
   await acts.work(0);
@@ -51,7 +58,7 @@ export async function throwsValue(kind: string) {
 // Each call appends 'start <key>' and, when done, 'done <key>' to RUNS_FILE:
 // its side effect, keyed by the idempotency key. Calls x >= FAST run SLOW_MS.
 const ACTIVITIES = `
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync } from 'node:fs';
 import { activityContext } from 'reawait';
 const log = (line) => appendFileSync(process.env.RUNS_FILE, line + '\\n');
 export async function work(x) {
@@ -61,6 +68,12 @@ export async function work(x) {
   await new Promise((r) => setTimeout(r, ms));
   log('done ' + key);
   return x * 10;
+}
+// Fails (no retries) until FIX_FILE exists: the fix a retry runs on.
+export async function fixable() {
+  log('fixable ' + activityContext().idempotencyKey);
+  if (!existsSync(process.env.FIX_FILE ?? '')) throw new Error('not fixed yet');
+  return 'fixed';
 }
 export async function sum(xs) {
   return xs.reduce((a, b) => a + b, 0);
@@ -280,6 +293,27 @@ describe('reawait run', () => {
     expect(readFileSync(path.join(dir, aside[0]!)).equals(before)).toBe(true);
     expect(again.stderr()).toContain(`moved it to ${path.join(dir, aside[0]!)}`);
   });
+
+  it('reawait retry <id> --dir: a call that failed is dispatched again once its activity is fixed; the call before it does not run again', async () => {
+    const { dir, runs } = fresh();
+    mkdirSync(dir, { recursive: true });
+    const fix = path.join(path.dirname(runs), 'fixed');
+    const w = await startChildWorker({ dir, workflows: wf, activities: acts, env: { RUNS_FILE: runs, FIX_FILE: fix } });
+    onTestFinished(() => w.stop());
+    const ask = async (id: string) => {
+      const s = run([id, '--dir', dir], {}, 'status');
+      return (await s.exited) === 0 ? (JSON.parse(s.stdout()) as { status: string; result?: unknown }) : undefined;
+    };
+    expect(await run(['fixable', '--args', '[2]', '--id', 'to-retry', '--dir', dir], {}, 'start').exited).toBe(0);
+    await expect.poll(async () => (await ask('to-retry'))?.status, { timeout: 30_000, interval: 200 }).toBe('failed');
+    writeFileSync(fix, '');
+    const retry = run(['to-retry', '--dir', dir], {}, 'retry');
+    expect(await retry.exited, retry.stderr()).toBe(0);
+    await expect.poll(async () => (await ask('to-retry'))?.status, { timeout: 30_000, interval: 200 }).toBe('completed');
+    expect((await ask('to-retry'))?.result).toEqual({ first: 20, second: 'fixed' });
+    expect(count(runs, 'done to-retry:1')).toBe(1);
+    expect(count(runs, 'fixable to-retry:2')).toBe(2); // failed once, ran again under the same key
+  }, 120_000);
 
   it('reawait worker --dir serves what start, signal and cancel --dir write from other processes; list pages with --cursor', async () => {
     const { dir, runs } = fresh();
