@@ -4,127 +4,18 @@
  * round-tripped through JSON at every suspension) must end the same way and
  * make the same multiset of activity calls (support/fiber-compare.ts).
  *
- * Only the programs listed in PASSING run here, so that the suite is green
- * while the fiber runtime is being built. EVERY program in fixtures/fibers
- * must move into PASSING: add a program's name once it passes, never take
- * one out. To see where all of them stand:
- *
- *   REAWAIT_FIBERS=all npx vitest run test/differential-fibers.test.ts
+ * Every program in fixtures/fibers runs here (all of them pass since the
+ * compiler's closure conversion landed; the list that grew towards them is
+ * gone).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIBERS_DIR, PROGRAMS_DIR, programStems } from './support/fixture-corpus.js';
 import { callMultisetDiff, compareProgram, runDiff, type ProgramRun } from './support/fiber-compare.js';
 
-/** The fibers programs that run compiled exactly as natively today. Grow it to all of fixtures/fibers. */
-const PASSING: string[] = [
-  'all-first-rejection',
-  'all-mixed-items',
-  'all-nested-depths',
-  'all-settled-mixed',
-  'any-aggregate-error',
-  'any-first-fulfilled',
-  'async-closure-recursion',
-  'async-closures-in-object-map',
-  'async-function-declarations',
-  'catch-async-callback',
-  'catch-sync-callback',
-  'child-awaited-twice',
-  'child-awaited-while-running',
-  'children-in-fibers',
-  'closure-captures-mutated-let',
-  'closure-counter-shared-env',
-  'closure-method-after-await',
-  'closure-returned-from-function',
-  'closures-nested-envs',
-  'closures-per-iteration',
-  'combinators-over-iterables',
-  'destructured-combinator-results',
-  'fiber-awaited-long-after',
-  'fiber-control-flow',
-  'fiber-starts-background-fiber',
-  'fiber-throws-caught-by-await',
-  'fiber-throws-in-promise-all',
-  'fiber-throws-non-error',
-  'fibers-start-fibers',
-  'fifty-fibers',
-  'finally-callbacks',
-  'finally-throw-overrides',
-  'fire-and-forget-call',
-  'fire-and-forget-failing-call',
-  'fire-and-forget-fiber',
-  'fire-and-forget-in-loop',
-  'fire-and-forget-sleep',
-  'fire-and-forget-workflow-ends-first',
-  'fire-and-forget-workflow-function',
-  'for-loop-closures-called-later',
-  'for-loop-start-fibers',
-  'for-of-sequential-fibers',
-  'getter-over-mutated-field',
-  'map-async-concise-body',
-  'map-async-fanout',
-  'map-async-with-index',
-  'memoized-promises',
-  'object-async-methods',
-  'promise-passed-as-argument',
-  'promise-resolve-call',
-  'race-delayed-fibers',
-  'race-fiber-vs-timer',
-  'race-nested-combinators',
-  'race-rejection-first',
-  'race-signal-timeout-vs-timer',
-  'race-signal-vs-timer',
-  'race-timeout-rejects',
-  'race-timer-wins',
-  'race-value-first',
-  'saga-compensation-fails',
-  'saga-compensations',
-  'saga-parallel-compensations',
-  'saga-success-path',
-  'shared-array-pushed-by-fibers',
-  'shared-counter-mutated-by-fibers',
-  'shared-state-read-while-running',
-  'sleep-inside-then',
-  'stored-call-awaited-from-two-fibers',
-  'stored-call-awaited-later',
-  'stored-call-awaited-twice',
-  'stored-calls-in-array',
-  'stored-calls-in-map',
-  'stored-calls-in-object',
-  'stored-promise-pipelined-loop',
-  'stored-rejection-caught-later',
-  'stored-sleep-and-signal',
-  'stored-workflow-call',
-  'sync-closures-in-array',
-  'sync-closures-in-map',
-  'then-async-callback',
-  'then-callback-returns-call',
-  'then-chain-long',
-  'then-on-async-closure',
-  'then-on-combinator',
-  'then-on-workflow-call',
-  'then-stored-across-await',
-  'then-sync-callback',
-  'then-two-handlers',
-  'timers-in-fibers',
-  'unhandled-rejections',
-  'worker-pool-shared-queue',
-  'worker-pool-with-failures',
-  'workflow-call-throws-in-all',
-  'workflow-calls-in-promise-all',
-  'workflow-recursion-promise-all',
-];
-
-const selected = process.env.REAWAIT_FIBERS === 'all' ? programStems(FIBERS_DIR) : PASSING;
+/** Every program of fixtures/fibers: a new one runs here as soon as it is added. */
+const selected = programStems(FIBERS_DIR);
 
 describe('fixtures/fibers: native vs compiled (roundTrip at every suspension)', () => {
-  it('lists only programs that exist, once each', () => {
-    const missing = PASSING.filter((stem) => !existsSync(path.join(FIBERS_DIR, `${stem}.ts`)));
-    expect(missing, 'PASSING names programs that are not in fixtures/fibers').toEqual([]);
-    expect(new Set(PASSING).size, 'PASSING lists a program twice').toBe(PASSING.length);
-  });
-
   it.each(selected)('%s', async (stem) => {
     const { diff } = await compareProgram({ dir: FIBERS_DIR, stem });
     expect(diff, diff).toBe('');
