@@ -194,4 +194,45 @@ export async function fourCalls(tag: string) {
     expect(history.find((e) => e.type === 'retried')).toMatchObject({ redispatched: [4] });
     expect(types.lastIndexOf('call completed')).toBeGreaterThan(types.indexOf('retried'));
   }, 120_000);
+
+  it('retry: a call still running beside the failing one completes after the failure; the retry resumes with its result, not waiting for it', async () => {
+    const v = await compileAndImport(
+      `import { proxyActivities } from 'reawait/workflow';
+const { slow, bad } = proxyActivities<{ slow(): Promise<string>; bad(): Promise<string> }>({ retries: 0 });
+export async function slowAndBad() {
+  'use workflow';
+  const [a, b] = await Promise.all([slow(), bad()]);
+  return a + '+' + b;
+}
+`,
+      `test/runtime/retry-beside-${kind}.ts`,
+    );
+    let fixed = false;
+    let release!: () => void;
+    const slowDone = new Promise<void>((r) => (release = r));
+    const runs = { slow: 0, bad: 0 };
+    const acts = {
+      slow: async () => {
+        runs.slow++;
+        await slowDone;
+        return 'slow';
+      },
+      bad: async () => {
+        runs.bad++;
+        if (!fixed) throw new Error('bad is broken');
+        return 'bad';
+      },
+    };
+    const prefix = h.prefix();
+    await h.worker({ prefix, workflows: v.module, activities: acts });
+    const client = h.client(prefix);
+    const handle = await client.start(v.module.slowAndBad as never, [] as never);
+    await expect(handle.result({ timeoutMs: 60_000 })).rejects.toThrow(/bad is broken/);
+    release(); // slow completes after its execution failed
+    await expect.poll(async () => (await handle.describe()).history.filter((e) => e.type === 'call completed').length, { timeout: 30_000 }).toBe(1);
+    fixed = true;
+    await handle.retry();
+    expect(await handle.result({ timeoutMs: 60_000 })).toBe('slow+bad');
+    expect(runs).toEqual({ slow: 1, bad: 2 });
+  }, 120_000);
 });

@@ -420,6 +420,13 @@ export class SqliteStore implements Store {
     const o = this.q.op.get(id, op) as { token: string } | undefined;
     if (!o) return 'stale';
     if (this.q.hasSettlement.get(id, op)) return 'duplicate';
+    if (r.status === 'failed' && r.at !== null) {
+      // a failed execution keeps its last state for a retry (commitEnd): a call still running beside the
+      // failure is recorded for the retry's resume, or the retried execution would wait for it forever
+      this.settleOp(id, op, ok, payload, '*');
+      this.addHistory(id, event);
+      return 'stale';
+    }
     if (isTerminal(r.status)) {
       // a detached op (started, never awaited) ended after its workflow did: history only
       this.q.delOp.run(id, op);

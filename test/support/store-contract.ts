@@ -260,6 +260,19 @@ export function storeContract(name: string, getStore: () => Store): void {
       expect((await store.loadForStep(id))!.settlements.map((x) => [x.op, x.ok])).toEqual([[1, true], [2, true]]);
     });
 
+    it('retry: a call still running when its execution failed settles into the kept state, and the retry resumes with it', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1, 2), tokens: [[1, '*'], [2, '*']] });
+      expect(await store.settle(id, 2, false, encodeValue(new Error('exhausted')), ev('call failed'))).toBe('ready');
+      expect(await store.commitEnd(id, 1, ending({ status: 'failed', payload: encodeValue(new Error('exhausted')), consumed: [2] }), ev('failed'))).toBe(true);
+      // op 1 (say the slow branch of a Promise.all) completes after the failure
+      expect(await store.settle(id, 1, true, encodeValue('slow'), ev('call completed'))).toBe('stale');
+      expect(await store.retry(id, ev('retried'), [2])).toBe(3);
+      const loaded = await store.loadForStep(id);
+      expect(loaded!.settlements.map((x) => [x.op, x.ok, x.payload])).toEqual([[1, true, encodeValue('slow')]]);
+      expect(await store.isLive(id, 2)).toBe(true);
+    });
+
     it('notes a problem at the current rev only, once', async () => {
       const store = getStore();
       const id = await waiting({ started: ops(1), tokens: [[1, '*']] });

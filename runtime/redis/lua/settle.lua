@@ -7,6 +7,13 @@ local field = 'o:' .. ARGV[5]
 local token = redis.call('HGET', K_X, field)
 if not token then return 'stale' end
 if redis.call('HEXISTS', K_S, ARGV[5]) == 1 then return 'duplicate' end
+if status == 'failed' and redis.call('HEXISTS', K_X, 'at') == 1 then
+  -- a failed execution keeps its last state for a retry (commit_end.lua): a call still running beside the
+  -- failure is recorded for the retry's resume, or the retried execution would wait for it forever
+  settle_op(ARGV[5], ARGV[6], ARGV[7], '*')
+  history(EVENT)
+  return 'stale'
+end
 if is_terminal(status) then
   -- a detached op (started, never awaited) ended after its workflow did: history only
   redis.call('HDEL', K_X, field)
