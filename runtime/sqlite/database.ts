@@ -64,8 +64,6 @@ export interface Opened {
   defer(body: () => void, after?: () => void, onError?: (e: unknown) => void): void;
   /** Whether deferred writes wait for a transaction. */
   deferred(): boolean;
-  /** Commit the deferred writes now (before a read that must see them). */
-  commitDeferred(): void;
   /** Commit what is queued, wait for the syncs under way, and close the connection. */
   close(): Promise<void>;
 }
@@ -242,10 +240,7 @@ export function openDatabase(o: OpenOptions): Opened {
     await wal.close();
     if (db.open) db.close();
   }
-  const commitDeferred = (): void => {
-    if (pending.length && db.open) tx(() => undefined);
-  };
-  return { db, file, tx, durableTx, batch, defer, deferred: () => pending.length > 0, commitDeferred, close };
+  return { db, file, tx, durableTx, batch, defer, deferred: () => pending.length > 0, close };
 }
 
 /** Create the schema in a new file; refuse a file of another schema. Checked inside the write lock: two processes may open a new file at once. */

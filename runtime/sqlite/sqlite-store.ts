@@ -593,8 +593,6 @@ export class SqliteStore implements Store {
 
   async pending(): Promise<PendingWork> {
     if (this.closed) return { ready: [], dispatch: [], notify: [] };
-    // the sweep must see this process's deferred bookkeeping (a lone call's cleared flag)
-    this.guard(() => this.d.commitDeferred());
     return this.read(() => {
       const ids = (s: { all(): unknown[] }) => (s.all() as { id: string }[]).map((r) => r.id);
       return { ready: ids(this.q.ready), dispatch: ids(this.q.dispatch), notify: ids(this.q.notify) };
