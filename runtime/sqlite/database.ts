@@ -55,26 +55,8 @@ export interface Opened {
    * back alone). Resolves once committed, and a `durable` one once on disk.
    */
   batch<T>(durable: boolean, body: () => T): Promise<T>;
-  /**
-   * A write nobody waits for (queue bookkeeping the sweep or a lease redoes): it runs first in the next
-   * transaction on this connection, so it commits before any later write of this process (WAL order) and
-   * shares that transaction, or alone DEFER_MS from now if none begins. `after` runs
-   * once it is committed; an error of `body` goes to `onError` (it rolls back alone).
-   */
-  defer(body: () => void, after?: () => void, onError?: (e: unknown) => void): void;
-  /** Whether deferred writes wait for a transaction. */
-  deferred(): boolean;
   /** Commit what is queued, wait for the syncs under way, and close the connection. */
   close(): Promise<void>;
-}
-
-/** How long a deferred write waits for a transaction to join before it commits alone. */
-const DEFER_MS = 10;
-
-interface Deferred {
-  body: () => void;
-  after: (() => void) | undefined;
-  onError: ((e: unknown) => void) | undefined;
 }
 
 interface Queued {
@@ -116,78 +98,29 @@ export function openDatabase(o: OpenOptions): Opened {
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
-  const savepoint = db.prepare('SAVEPOINT item');
-  const release = db.prepare('RELEASE item');
-  const rollbackItem = db.prepare('ROLLBACK TO item');
-  let pending: Deferred[] = [];
-  let alone = false;
-  /** Inside a transaction: the deferred writes, each in a savepoint (one that fails rolls back alone). */
-  function runDeferred(): { done: Deferred[]; failed: { d: Deferred; e: unknown }[] } {
-    const done = pending;
-    pending = [];
-    const failed: { d: Deferred; e: unknown }[] = [];
-    for (const d of done) {
-      savepoint.run();
-      try {
-        d.body();
-      } catch (e) {
-        rollbackItem.run();
-        failed.push({ d, e: explainDamage(file, e) });
-      }
-      release.run();
-    }
-    return { done, failed };
-  }
   function tx<T>(body: () => T): T {
-    let ran: ReturnType<typeof runDeferred> | undefined;
-    let out: T;
     try {
       begin.run();
       try {
-        if (pending.length) ran = runDeferred();
-        out = body();
+        const out = body();
         commit.run();
+        return out;
       } catch (e) {
         if (db.inTransaction) rollback.run();
-        // the deferred writes were not the caller's: they wait for the next transaction
-        if (ran) pending = ran.done.concat(pending);
         throw e;
       }
     } catch (e) {
       throw explainDamage(file, e);
     }
-    if (ran) {
-      for (const { d, e } of ran.failed) d.onError?.(e);
-      for (const d of ran.done) if (!ran.failed.some((f) => f.d === d)) d.after?.();
-    }
-    return out;
-  }
-  function defer(body: () => void, after?: () => void, onError?: (e: unknown) => void): void {
-    pending.push({ body, after, onError });
-    if (alone) return;
-    alone = true;
-    // a moment later: the claim or settlement a step makes meanwhile takes these writes into its transaction
-    setTimeout(() => {
-      alone = false;
-      if (!pending.length) return;
-      if (!db.open) return fail(new Error(`reawait: the database '${file}' is closed`));
-      try {
-        tx(() => undefined);
-      } catch (e) {
-        fail(e);
-      }
-    }, DEFER_MS);
-  }
-  function fail(e: unknown): void {
-    const items = pending;
-    pending = [];
-    for (const d of items) d.onError?.(e);
   }
   async function durableTx<T>(body: () => T): Promise<T> {
     const out = tx(body);
     await synced();
     return out;
   }
+  const savepoint = db.prepare('SAVEPOINT item');
+  const release = db.prepare('RELEASE item');
+  const rollbackItem = db.prepare('ROLLBACK TO item');
   let queued: Queued[] = [];
   function flush(): void {
     const items = queued;
@@ -230,17 +163,10 @@ export function openDatabase(o: OpenOptions): Opened {
   }
   async function close(): Promise<void> {
     if (queued.length) await new Promise((r) => setImmediate(r));
-    if (pending.length && db.open) {
-      try {
-        tx(() => undefined);
-      } catch (e) {
-        fail(e);
-      }
-    }
     await wal.close();
     if (db.open) db.close();
   }
-  return { db, file, tx, durableTx, batch, defer, deferred: () => pending.length > 0, close };
+  return { db, file, tx, durableTx, batch, close };
 }
 
 /** Create the schema in a new file; refuse a file of another schema. Checked inside the write lock: two processes may open a new file at once. */

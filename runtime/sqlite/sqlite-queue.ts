@@ -56,8 +56,8 @@ export class SqliteQueue implements Queue {
   private readonly inFlight = new Set<Promise<void>>();
   /** Jobs running here, by claim token. */
   private readonly tokens = new Map<string, Claimed>();
-  /** Pushes of this worker waiting for its next claim's transaction. */
-  private pushed = false;
+  /** Jobs done and not yet deleted: the next claim's transaction deletes them (one write for both). */
+  private finished: Claimed[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private pumping = false;
@@ -100,22 +100,10 @@ export class SqliteQueue implements Queue {
 
   private push(rows: { kind: Kind; id: string; exec: string; body: unknown; at: number }[]): void {
     if (this.closed || rows.length === 0) return;
-    const write = (): void => {
+    this.d.tx(() => {
       for (const r of rows) this.q.push.run(r.kind, r.id, r.exec, JSON.stringify(r.body), r.at);
-    };
-    const wakeAll = (): void => {
-      for (const q of serving.get(this.d.file) ?? []) q.wake();
-    };
-    if (!this.handlers) {
-      this.d.tx(write);
-      wakeAll();
-      return;
-    }
-    // A worker's own pushes (the next call of a step it committed) join its next claim's transaction: one
-    // write for both. A push lost to a crash before it commits is pushed again by the sweep, as before.
-    this.pushed = true;
-    this.d.defer(write, wakeAll, (e) => this.onError(e, 'pushing jobs'));
-    this.wake();
+    });
+    for (const q of serving.get(this.d.file) ?? []) q.wake();
   }
 
   async process(handlers: QueueHandlers, options: ProcessOptions): Promise<void> {
@@ -169,13 +157,11 @@ export class SqliteQueue implements Queue {
     if (!handlers) return;
     const now = Date.now();
     const wanted = KINDS.filter((kind) => this.concurrency - this.running[kind] > 0 && this.q.due.get(kind, now));
-    const pushed = this.pushed && this.d.deferred();
-    this.pushed = false;
-    if (wanted.length === 0 && !pushed) return;
+    if (wanted.length === 0 && this.finished.length === 0) return;
     const claimed = this.d.tx(() => {
+      this.deleteFinished();
       const out: Claimed[] = [];
-      // deferred pushes commit first in this transaction: every kind with room may have a due job now
-      for (const kind of pushed ? KINDS.filter((k) => this.concurrency - this.running[k] > 0) : wanted) {
+      for (const kind of wanted) {
         const rows = this.q.take.all(kind, now, this.concurrency - this.running[kind]) as { id: string; body: string; attempt: number }[];
         for (const r of rows) {
           const token = randomUUID();
@@ -186,6 +172,12 @@ export class SqliteQueue implements Queue {
       return out;
     });
     for (const c of claimed) this.start(handlers, c);
+  }
+
+  /** Inside a transaction: delete the rows of the jobs that are done. */
+  private deleteFinished(): void {
+    for (const c of this.finished) this.q.done.run(c.kind, c.id, c.token);
+    this.finished = [];
   }
 
   private start(handlers: QueueHandlers, c: Claimed): void {
@@ -217,8 +209,7 @@ export class SqliteQueue implements Queue {
         if (back && !this.closed) return void this.d.tx(() => this.q.handBack.run(JSON.stringify(back.job), Date.now() + back.delayMs, c.kind, c.id, c.token));
       } else if (c.kind === 'r') await handlers.resume(JSON.parse(c.body) as ResumeJob);
       else await handlers.timer(JSON.parse(c.body) as TimerJob);
-      // bookkeeping (a lost deletion means one more delivery, a no-op): it joins this connection's next transaction
-      if (!this.closed) this.d.defer(() => this.q.done.run(c.kind, c.id, c.token), undefined, (e) => this.onError(e, `deleting ${KIND_NAME[c.kind]} job ${c.id}`));
+      if (!this.closed) this.finished.push(c);
       return;
     } catch (error) {
       failure = error;
@@ -263,10 +254,11 @@ export class SqliteQueue implements Queue {
     }
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = undefined;
-    if ((this.tokens.size > 0 || this.d.deferred()) && !this.closed) {
+    if ((this.tokens.size > 0 || this.finished.length > 0) && !this.closed) {
       const now = Date.now();
       try {
         this.d.tx(() => {
+          this.deleteFinished();
           for (const c of this.tokens.values()) this.q.release.run(now, c.kind, c.id, c.token);
         });
       } catch (e) {

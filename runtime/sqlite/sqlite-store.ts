@@ -447,8 +447,7 @@ export class SqliteStore implements Store {
     if (this.closed) return false;
     const live = this.guard(() => this.q.live.get(id, op) as { lone: number | null } | undefined);
     if (!live) return false;
-    // Bookkeeping (a lost clear means one more push of a job that exists: a no-op): it joins this connection's next transaction.
-    if (live.lone === op) this.d.defer(() => this.q.clearLone.run(id, op));
+    if (live.lone === op) await this.write(false, () => this.q.clearLone.run(id, op));
     return true;
   }
 
