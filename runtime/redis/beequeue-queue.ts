@@ -167,23 +167,14 @@ export class BeeQueueQueue implements Queue {
   /**
    * Give a call back (its worker lacks the activity): a delayed copy under a
    * new id (the taken job still holds the call's id until it ends), with the
-   * retries it had left; the taken job then ends as done. The copy is saved
-   * before the taken job ends, and the save is retried: a failed save would
-   * fail the taken job, and bee-queue would drop it with the call.
+   * retries it had left; the taken job then ends as done.
    */
   private async handBack(q: BeeQueue, back: HandBack, retriesLeft: number): Promise<void> {
     const { job: j, delayMs } = back;
-    for (let attempt = 1; ; attempt++) {
-      const job = q.createJob(j).setId(`${activityJobId(j)}~${j.handedBack?.n ?? 0}`).delayUntil(Date.now() + delayMs);
-      if (retriesLeft > 0) job.retries(retriesLeft);
-      if (j.options.backoff) job.backoff(j.options.backoff.type, j.options.backoff.delay);
-      try {
-        return await this.saveAll(q, [job]);
-      } catch (e) {
-        if (attempt >= INFRA_RETRIES) throw e;
-        await new Promise((r) => setTimeout(r, 100 * attempt));
-      }
-    }
+    const job = q.createJob(j).setId(`${activityJobId(j)}~${j.handedBack?.n ?? 0}`).delayUntil(Date.now() + delayMs);
+    if (retriesLeft > 0) job.retries(retriesLeft);
+    if (j.options.backoff) job.backoff(j.options.backoff.type, j.options.backoff.delay);
+    await this.saveAll(q, [job]);
   }
 
   /** Stop taking jobs, wait up to `timeoutMs` for running ones; a close that Redis being gone holds up is cut off then. */
