@@ -8,7 +8,7 @@
  */
 import BeeQueue from 'bee-queue';
 import { createRequire } from 'node:module';
-import type { ActivityJob, Attempt, HandBack, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
+import type { ActivityJob, Attempt, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
 import { activityJobId, resumeJobId, timerJobId } from '../queue.js';
 import type { BeeRedisOptions } from './connection.js';
 
@@ -147,8 +147,7 @@ export class BeeQueueQueue implements Queue {
       const total = job.data.options.retries ?? 0;
       const left = Number((job.options as { retries?: number }).retries ?? 0);
       const attempt: Attempt = { attempt: total - left + 1, final: left <= 0 };
-      const back = await handlers.activity(job.data, attempt);
-      if (back) await this.handBack(activities, back, left);
+      await handlers.activity(job.data, attempt);
     });
     resumes.process(n, async (job: BeeQueue.Job<ResumeJob>) => handlers.resume(job.data));
     timers.process(n, async (job: BeeQueue.Job<TimerJob>) => handlers.timer(job.data));
@@ -162,19 +161,6 @@ export class BeeQueueQueue implements Queue {
     }, this.stallInterval);
     this.raiseTimer.unref();
     await Promise.all([activities.ready(), resumes.ready(), timers.ready()]);
-  }
-
-  /**
-   * Give a call back (its worker lacks the activity): a delayed copy under a
-   * new id (the taken job still holds the call's id until it ends), with the
-   * retries it had left; the taken job then ends as done.
-   */
-  private async handBack(q: BeeQueue, back: HandBack, retriesLeft: number): Promise<void> {
-    const { job: j, delayMs } = back;
-    const job = q.createJob(j).setId(`${activityJobId(j)}~${j.handedBack?.n ?? 0}`).delayUntil(Date.now() + delayMs);
-    if (retriesLeft > 0) job.retries(retriesLeft);
-    if (j.options.backoff) job.backoff(j.options.backoff.type, j.options.backoff.delay);
-    await this.saveAll(q, [job]);
   }
 
   /** Stop taking jobs, wait up to `timeoutMs` for running ones; a close that Redis being gone holds up is cut off then. */

@@ -82,7 +82,6 @@ export class SqliteQueue implements Queue {
       release: p('UPDATE jobs SET avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
       done: p('DELETE FROM jobs WHERE kind = ? AND id = ? AND lease = ?'),
       retry: p('UPDATE jobs SET attempt = attempt + 1, avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
-      handBack: p('UPDATE jobs SET body = ?, avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
     };
   }
 
@@ -204,9 +203,7 @@ export class SqliteQueue implements Queue {
         retries = job.options.retries ?? 0;
         wait = backoffDelay(job.options, c.attempt);
         const attempt: Attempt = { attempt: c.attempt, final: c.attempt > retries };
-        const back = await handlers.activity(job, attempt);
-        // Its worker lacks the activity: the row goes back (same attempt), due later, for any worker.
-        if (back && !this.closed) return void this.d.tx(() => this.q.handBack.run(JSON.stringify(back.job), Date.now() + back.delayMs, c.kind, c.id, c.token));
+        await handlers.activity(job, attempt);
       } else if (c.kind === 'r') await handlers.resume(JSON.parse(c.body) as ResumeJob);
       else await handlers.timer(JSON.parse(c.body) as TimerJob);
       if (!this.closed) this.finished.push(c);
