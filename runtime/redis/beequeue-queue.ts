@@ -48,7 +48,6 @@ export class BeeQueueQueue implements Queue {
   /** Queues whose connection failed before it was ready: bee-queue never retries those, so they are made again. */
   private readonly dead = new WeakSet<BeeQueue>();
   private readonly stallInterval: number;
-  private raiseTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BeeQueueOptions) {
     this.stallInterval = options.stallInterval ?? 5000;
@@ -153,19 +152,11 @@ export class BeeQueueQueue implements Queue {
     timers.process(n, async (job: BeeQueue.Job<TimerJob>) => handlers.timer(job.data));
     const half = Math.max(100, Math.floor(this.stallInterval / 2));
     for (const q of [activities, resumes, timers]) void q.checkStalledJobs(half).catch(() => {});
-    // bee-queue raises due delayed jobs (timers, retry backoffs) when its timer fires, and re-arms that timer
-    // from pub/sub and from each raise; a raise that fails while Redis restarts is never re-armed, so a timer
-    // could wait forever. Raising again every stall interval bounds that wait (one small script per queue).
-    this.raiseTimer = setInterval(() => {
-      for (const q of [activities, timers]) (q as unknown as { _activateDelayed(): void })._activateDelayed();
-    }, this.stallInterval);
-    this.raiseTimer.unref();
     await Promise.all([activities.ready(), resumes.ready(), timers.ready()]);
   }
 
   /** Stop taking jobs, wait up to `timeoutMs` for running ones; a close that Redis being gone holds up is cut off then. */
   async close(timeoutMs = 5000): Promise<void> {
-    clearInterval(this.raiseTimer);
     const queues = KINDS.map((k) => this.queues[k]).filter((q): q is BeeQueue => q !== undefined);
     await Promise.all(
       queues.map(async (q) => {
