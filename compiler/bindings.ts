@@ -25,6 +25,7 @@ import type { EnvLayout } from '../runtime/contract.js';
 import type { Helpers } from './helpers.js';
 import type { NameGen } from './scope.js';
 import type { Analysis, Binding, Ref, Scope } from './scopes.js';
+import { patternIds } from './refs.js';
 
 export interface BindingsPlan {
   /** Statements to run at the function's entry, before its parameters are bound (the parameters' environment). */
@@ -501,14 +502,14 @@ function envCopy(c: Ctx, s: Scope, env: string): t.ObjectExpression {
 }
 
 function patternMoves(c: Ctx, p: t.Node): boolean {
-  return patternIdsOf(p).some((id) => {
+  return patternIds(p).some((id) => {
     const b = c.an.declared.get(id);
     return !!b && c.env.has(b);
   });
 }
 
 function stayingNames(c: Ctx, p: t.Node): string[] {
-  return patternIdsOf(p)
+  return patternIds(p)
     .filter((id) => {
       const b = c.an.declared.get(id);
       return !b || !c.env.has(b);
@@ -518,30 +519,8 @@ function stayingNames(c: Ctx, p: t.Node): string[] {
 
 /** Turn the declaring identifiers of moved bindings into their environment fields (a pattern becomes an assignment target). */
 function movePattern(c: Ctx, p: t.LVal): void {
-  for (const id of patternIdsOf(p)) {
+  for (const id of patternIds(p)) {
     const b = c.an.declared.get(id);
     if (b && c.env.has(b)) morph(id, storage(c, b));
   }
-}
-
-function patternIdsOf(n: t.Node | null | undefined, out: t.Identifier[] = []): t.Identifier[] {
-  if (!n) return out;
-  switch (n.type) {
-    case 'Identifier':
-      out.push(n);
-      break;
-    case 'AssignmentPattern':
-      patternIdsOf(n.left, out);
-      break;
-    case 'ArrayPattern':
-      for (const e of n.elements) patternIdsOf(e, out);
-      break;
-    case 'ObjectPattern':
-      for (const p of n.properties) patternIdsOf(p.type === 'RestElement' ? p.argument : p.value, out);
-      break;
-    case 'RestElement':
-      patternIdsOf(n.argument, out);
-      break;
-  }
-  return out;
 }
