@@ -162,6 +162,13 @@ export function describeFunction(fn: unknown): string {
   return name ? `function (${name})` : 'function';
 }
 
+/**
+ * Why an activity's arguments refuse even a closure written in the workflow:
+ * the activity would run workflow code outside the state machine (an async
+ * closure would have no fiber to run on), and its worker may not have the
+ * workflow's module loaded to rebuild it.
+ */
+const CLOSURE_OUT_HINT = 'a function written in a workflow runs only inside the workflow; pass the data it needs instead';
 const FUNCTION_HINT = 'a function is saved only when it was written inside a workflow (as its site and the variables it captures), never as code';
 
 function constructorName(proto: object): string {
@@ -229,6 +236,7 @@ export class GraphEncoder {
   private constructor(
     private readonly trusted: ReadonlySet<object> | undefined,
     private readonly external: ((v: object) => number | undefined) | undefined,
+    private readonly closures: boolean,
   ) {}
 
   /**
@@ -237,9 +245,11 @@ export class GraphEncoder {
    * frames and locals records, an activity call's argument list): their
    * shape is known, so only their contents are examined. `external` names
    * the objects the caller keeps outside the graph (written as ["X", id]).
+   * `closures: false` refuses closures written in a workflow too (payloads
+   * that leave the workflow, such as an activity's arguments).
    */
-  static encode(root: unknown, trusted?: ReadonlySet<object>, external?: (v: object) => number | undefined): string {
-    const e = new GraphEncoder(trusted, external);
+  static encode(root: unknown, trusted?: ReadonlySet<object>, external?: (v: object) => number | undefined, closures = true): string {
+    const e = new GraphEncoder(trusted, external, closures);
     const r = e.ref(root, -1, L_ROOT, undefined);
     if (r < 0) return String(r);
     e.run();
@@ -560,6 +570,7 @@ export class GraphEncoder {
   private closure(fn: object, i: number): unknown[] {
     const tag = closureTag(fn);
     if (!tag) throw this.refusalAt(i, describeFunction(fn), FUNCTION_HINT);
+    if (!this.closures) throw this.refusalAt(i, describeFunction(fn), CLOSURE_OUT_HINT);
     const t = templateOf(tag.site, tag.envs.length);
     if (Object.getPrototypeOf(fn) !== t.proto) throw this.refusalAt(i, describeFunction(fn), 'its prototype was replaced, which cannot be saved');
     const keys = Reflect.ownKeys(fn);

@@ -21,10 +21,14 @@ registerConstant('TDZ', TDZ);
 // Payloads
 // ---------------------------------------------------------------------------
 
-/** Encode a payload (args, result, error, signal data) to a string; ValueEncodeError if it holds something that cannot be saved. */
-export function encodeValue(value: unknown, what = 'a value'): string {
+/**
+ * Encode a payload (args, result, error, signal data) to a string;
+ * ValueEncodeError if it holds something that cannot be saved.
+ * `closures: false` for payloads that leave the workflow (activity arguments).
+ */
+export function encodeValue(value: unknown, what = 'a value', closures = true): string {
   try {
-    return GraphEncoder.encode(value);
+    return GraphEncoder.encode(value, undefined, undefined, closures);
   } catch (e) {
     if (e instanceof Refusal) throw new ValueEncodeError(what, e.found, e.path, e.hint);
     throw e;

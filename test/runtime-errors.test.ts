@@ -41,6 +41,10 @@ for (const kind of BACKENDS) {
         const fn = await client.start(mod.passesFunction, []);
         const e3 = (await fn.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
         expect(e3.message).toMatch(/cannot encode the arguments of activity 'echo'.*holds a function/);
+        const cl = await client.start(mod.passesClosure, [2]);
+        const e4 = (await cl.result({ timeoutMs: 5000 }).catch((e: unknown) => e)) as Error;
+        expect(e4.name).toBe('ValueEncodeError');
+        expect(e4.message).toMatch(/cannot encode the arguments of activity 'echo'.*\[0\]\.add\) holds a function \(add\).*runs only inside the workflow/);
 
         // the same worker still serves
         const ok = await client.start(mod.quick, [42]);

@@ -30,7 +30,7 @@ export function buildOutbox(ctx: Pick<DispatchContext, 'workflows'>, executionId
   for (const { op, cmd } of started) {
     switch (cmd.kind) {
       case 'call':
-        out.activities.push({ executionId, op, activity: cmd.activity, args: encodeValue(cmd.args, `the arguments of activity '${cmd.activity}' called by workflow '${workflow}'`), options: cmd.options ?? {} });
+        out.activities.push({ executionId, op, activity: cmd.activity, args: encodeValue(cmd.args, `the arguments of activity '${cmd.activity}' called by workflow '${workflow}'`, false), options: cmd.options ?? {} });
         break;
       case 'sleep':
         out.timers.push({ job: { executionId, op, kind: 'sleep' }, at: now + cmd.ms });

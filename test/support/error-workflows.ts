@@ -39,6 +39,13 @@ export async function passesFunction() {
   return await acts.echo(outsideFunction);
 }
 
+/** A closure written in the workflow is data to the workflow, but not to an activity. */
+export async function passesClosure(k: number) {
+  'use workflow';
+  const add = (x: number): number => x + k;
+  return await acts.echo({ add });
+}
+
 export async function retrying(key: string) {
   'use workflow';
   return await flaky.failsTwice(key);
