@@ -135,6 +135,8 @@ export interface AdvanceOptions {
   rev?: number;
   /** When the execution was started, for workflowInfo() (default: now). */
   startTime?: number;
+  /** Which try of this resume this is, for workflowInfo() (default 1). */
+  attempt?: number;
 }
 
 export const defaultResolve: Resolve = (name, version) => {
@@ -204,6 +206,7 @@ class Execution implements Scheduler {
     private readonly executionId: string,
     private readonly rev: number,
     private readonly startTime: number,
+    private readonly attempt: number,
   ) {
     // The queries live in the root frame's locals between resumes, under a key no compiled local has.
     const root = state.fibers[0];
@@ -429,7 +432,7 @@ class Execution implements Scheduler {
   }
 
   info(): WorkflowInfo {
-    return { id: this.executionId, workflow: this.state.workflow, version: this.state.version, startTime: this.startTime, resume: this.rev };
+    return { id: this.executionId, workflow: this.state.workflow, version: this.state.version, startTime: this.startTime, resume: this.rev, attempt: this.attempt };
   }
 
   op(cmd: LeafCommand): DurablePromise {
@@ -604,7 +607,7 @@ export async function advance(state: MachineState, inputs: ResumeInputs, options
     const root = resolve(state.workflow, state.version);
     if (root.meta.version !== state.version) throw new VersionMismatchError(state.workflow, state.version, root.meta.version);
   }
-  const ex = new Execution(state, resolve, options.executionId ?? 'test', options.rev ?? 0, options.startTime ?? Date.now());
+  const ex = new Execution(state, resolve, options.executionId ?? 'test', options.rev ?? 0, options.startTime ?? Date.now(), options.attempt ?? 1);
   const prev = setActive(ex);
   let rootP: DurablePromise | undefined;
   try {

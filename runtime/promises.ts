@@ -64,6 +64,15 @@ export interface WorkflowInfo {
   startTime: number;
   /** How many resumes were committed before this one (0: the first run). */
   resume: number;
+  /**
+   * Which try of this resume this is: 1 the first time the code runs from
+   * the last saved state (from the arguments, before the first suspension);
+   * 2, 3, … when the same resume runs again because its worker died or
+   * stalled before committing, or because the execution failed and was
+   * retried (retry()). Each suspension starts the count again. Always 1
+   * under runWorkflow.
+   */
+  attempt: number;
 }
 
 export interface Scheduler {

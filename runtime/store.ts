@@ -262,6 +262,17 @@ export interface Store {
   load(id: string, options?: LoadOptions): Promise<ExecutionRecord | undefined>;
   /** The record and its recorded, unconsumed settlements, read together (what a resume needs: one round trip on Redis). */
   loadForStep(id: string): Promise<LoadedStep | undefined>;
+  /**
+   * A worker is about to run the workflow code of the step at `rev`: count
+   * it. Returns which try this is of resuming from the last committed state
+   * (its args before the first suspension): 1 the first time, more when the
+   * same resume runs again (its worker died or stalled mid-step, or the
+   * execution failed and was retried). commitSuspension starts the count
+   * again. Undefined when the execution is no longer ready at `rev` (a
+   * duplicate: do not step). Need not reach the disk (a crash of the process
+   * keeps it; a power cut may not).
+   */
+  beginStep(id: string, rev: number): Promise<number | undefined>;
   /** Commit a suspension of the step that started at `rev` (the new rev is rev + 1). */
   commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome>;
   /** Commit the end of the step that started at `rev`. False if stale. */

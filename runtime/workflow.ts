@@ -242,8 +242,9 @@ function durationOption(d: Duration, where: string): number {
 }
 
 /**
- * The running execution: its id, workflow, version, start time and how many
- * resumes came before this one. Only inside a workflow's own code.
+ * The running execution: its id, workflow, version, start time, how many
+ * resumes came before this one and which try of this resume this is. Only
+ * inside a workflow's own code.
  */
 export function workflowInfo(): WorkflowInfo {
   const s = activeScheduler();

@@ -1,6 +1,7 @@
 /**
  * workflowInfo() inside a workflow (id, workflow, version, start time, how
- * many resumes came before), and error control for activities: a
+ * many resumes came before, which try of this resume: workflow-attempt.test.ts
+ * has the re-runs), and error control for activities: a
  * NonRetryableError fails the call at once whatever its retries, and so
  * does an error a stub lists in `nonRetryable` (by class or name); other
  * errors are still retried. Checked under runWorkflow and on a Worker
@@ -92,8 +93,8 @@ describe('workflowInfo()', () => {
     const r = await runWorkflow(m.info, [], { activities: {}, executionId: 'order-7', startTime: start });
     const version = workflows.find((w) => w.name === 'info')!.version;
     expect(r.result).toEqual({
-      first: { id: 'order-7', workflow: 'info', version, startTime: start, resume: 0 },
-      second: { id: 'order-7', workflow: 'info', version, startTime: start, resume: 1 },
+      first: { id: 'order-7', workflow: 'info', version, startTime: start, resume: 0, attempt: 1 },
+      second: { id: 'order-7', workflow: 'info', version, startTime: start, resume: 1, attempt: 1 },
     });
     expect(() => workflowInfo()).toThrow("workflowInfo() is only available inside a running workflow's own code");
   }, 120_000);
@@ -105,8 +106,8 @@ describe('workflowInfo()', () => {
       const handle = await client.start(m.info, [], { id: 'info-1' });
       const r = await handle.result({ timeoutMs: 20_000 });
       const d = await handle.describe();
-      expect(r.first).toMatchObject({ id: 'info-1', workflow: 'info', startTime: d.createdAt, resume: 0 });
-      expect(r.second).toMatchObject({ id: 'info-1', startTime: d.createdAt });
+      expect(r.first).toMatchObject({ id: 'info-1', workflow: 'info', startTime: d.createdAt, resume: 0, attempt: 1 });
+      expect(r.second).toMatchObject({ id: 'info-1', startTime: d.createdAt, attempt: 1 });
       expect(r.second.resume).toBeGreaterThan(0);
     });
   }, 120_000);

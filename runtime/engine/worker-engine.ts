@@ -172,9 +172,12 @@ export class WorkerEngine {
     const resumed = rec.state !== undefined ? [...upgraded, ev('resumed', { rev: rec.rev, settlements: stored.length })] : [];
     const children = cancelPending ? state.ops.filter((p) => p.op?.kind === 'child').map((p) => p.op!.child!) : [];
 
+    // Counted before the code runs, so that a worker dying in it leaves the count for the next try to see.
+    const attempt = await this.o.store.beginStep(rec.id, rec.rev);
+    if (attempt === undefined) return; // another worker committed this step meanwhile
     let result: Advance;
     try {
-      result = await advance(state, inputs, { resolve: this.o.workflows.resolve, executionId: rec.id, rev: rec.rev, startTime: rec.createdAt });
+      result = await advance(state, inputs, { resolve: this.o.workflows.resolve, executionId: rec.id, rev: rec.rev, startTime: rec.createdAt, attempt });
     } catch (error) {
       if (error instanceof VersionMismatchError) {
         await store.noteProblem(rec.id, rec.rev, error.message, ev('problem', { message: error.message }));

@@ -2,7 +2,7 @@
  * Store on Redis. Every key of one execution carries the hash tag `{id}`
  * (the id escaped by keys.ts, so user strings cannot reach another key):
  *   x        the record: a hash of short fields only (status, rev, where it
- *            waits, signal waits, progress counters, and `o:<op>` → watch
+ *            waits, signal waits, progress counters, tries of this resume, and `o:<op>` → watch
  *            token for each outstanding op), so Redis keeps it as a listpack
  *   v        the value: the encoded args until the first suspension, then
  *            the state document without the workflow and version that x
@@ -120,6 +120,11 @@ export class RedisStore implements Store {
     ];
     const record = this.record(id, h, v);
     return record && { record, settlements: parseSettlements(all) };
+  }
+
+  async beginStep(id: string, rev: number): Promise<number | undefined> {
+    const n = Number(await this.run('begin_step', id, undefined, [rev]));
+    return n > 0 ? n : undefined;
   }
 
   /**

@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 
 export const SCRIPT_NAMES = [
   'create',
+  'begin_step',
   'commit_suspension',
   'commit_end',
   'settle',

@@ -23,7 +23,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseDamagedError, explainDamage } from './damage.js';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { WalSync } from './wal-sync.js';
 
 export { DatabaseDamagedError };
@@ -169,13 +169,17 @@ export function openDatabase(o: OpenOptions): Opened {
   return { db, file, tx, durableTx, batch, close };
 }
 
-/** Create the schema in a new file; refuse a file of another schema. Checked inside the write lock: two processes may open a new file at once. */
+/** Create the schema in a new file, bring an earlier version's file up to date; refuse a file of another schema. Checked inside the write lock: two processes may open a new file at once. */
 function migrate(db: Db, file: string): void {
   if ((db.pragma('user_version', { simple: true }) as number) === SCHEMA_VERSION) return;
   db.exec('BEGIN IMMEDIATE');
   try {
     const version = db.pragma('user_version', { simple: true }) as number;
-    if (version !== SCHEMA_VERSION) {
+    if (version > 0 && version < SCHEMA_VERSION) {
+      // An earlier version's file: each migration is one step up, in this transaction.
+      for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION};`);
+    } else if (version !== SCHEMA_VERSION) {
       if (version !== 0) throw new Error(`reawait: the database '${file}' has schema version ${version}; this build of reawait reads version ${SCHEMA_VERSION}`);
       const tables = db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'`).get() as { n: number };
       if (tables.n > 0) throw new DatabaseDamagedError(file, 'it holds tables but no reawait schema version: not a reawait database');

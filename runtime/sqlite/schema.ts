@@ -3,7 +3,8 @@
  * runtime/redis/redis-store.ts, one table per kind of key, so that every
  * transition of runtime/redis/lua/ is one transaction here over the same
  * data:
- *   executions   the record (x): status, rev, counters, outbox flag, …;
+ *   executions   the record (x): status, rev, counters, outbox flag, tries of
+ *                the current resume, …;
  *                `seq` orders executions by creation (list() is newest first)
  *   states       the value (v): the args until the first suspension, then
  *                the state (compacted: state-header.ts)
@@ -16,7 +17,13 @@
  *   jobs         the queue: activity calls, resumes and timers, each with a
  *                lease (runtime/sqlite/sqlite-queue.ts)
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/** What brings a file of an earlier version to the next one, by that earlier version. */
+export const MIGRATIONS: Record<number, string> = {
+  // 2: tries of the current resume, for workflowInfo().attempt
+  1: 'ALTER TABLE executions ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;',
+};
 
 export const SCHEMA = `
 CREATE TABLE executions (
@@ -42,7 +49,8 @@ CREATE TABLE executions (
   dispatch INTEGER,
   lone INTEGER,
   outbox TEXT,
-  history INTEGER NOT NULL DEFAULT 0
+  history INTEGER NOT NULL DEFAULT 0,
+  tries INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX executions_status ON executions (status, seq);
 CREATE INDEX executions_workflow ON executions (workflow, status, seq);

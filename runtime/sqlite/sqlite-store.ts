@@ -91,10 +91,11 @@ export class SqliteStore implements Store {
       value: p('SELECT args, state FROM states WHERE id = ?'),
       insert: p(`INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, parents) VALUES (?, ?, ?, 'ready', 0, ?, ?, ?)`),
       insertValue: p('INSERT INTO states (id, args) VALUES (?, ?)'),
+      beginStep: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'ready' RETURNING tries`),
       setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
       suspend: p(
-        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ? WHERE id = ?`,
+        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, tries = 0, cancel_delivered = max(cancel_delivered, ?), started = started + ? WHERE id = ?`,
       ),
       putState: p('INSERT INTO states (id, args, state) VALUES (?, NULL, ?) ON CONFLICT (id) DO UPDATE SET args = NULL, state = excluded.state'),
       end: p(
@@ -311,6 +312,12 @@ export class SqliteStore implements Store {
   async loadForStep(id: string): Promise<LoadedStep | undefined> {
     if (this.closed) return undefined;
     return this.read(() => this.readStep(id));
+  }
+
+  /** begin_step.lua. Without an fsync: a crash of the process keeps it (the WAL is written), a power cut may lose it. */
+  async beginStep(id: string, rev: number): Promise<number | undefined> {
+    if (this.closed) return undefined;
+    return this.d.batch(false, () => (this.q.beginStep.get(id, rev) as { tries: number } | undefined)?.tries);
   }
 
   /** commit_suspension.lua */

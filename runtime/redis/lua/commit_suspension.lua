@@ -11,7 +11,7 @@ local newrev = tonumber(rev) + 1
 redis.call('SET', K_V, ARGV[6])
 redis.call('HSET', K_X, 'rev', newrev, 'status', 'waiting', 'version', ARGV[7], 'at', ARGV[8],
   'atFn', ARGV[9], 'atFile', ARGV[10], 'updatedAt', NOW)
-redis.call('HDEL', K_X, 'problem')
+redis.call('HDEL', K_X, 'problem', 'tries')
 if ARGV[11] == '1' then redis.call('HSET', K_X, 'cancelDelivered', '1') end
 redis.call('SREM', K_READY, ID)
 set_outbox(newrev, ARGV[12], ARGV[13])

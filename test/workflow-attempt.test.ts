@@ -1,0 +1,128 @@
+/**
+ * workflowInfo().attempt on both backends: 1 the first time a resume runs,
+ * 2 when that same resume runs again, after its worker was killed mid-step
+ * (kill -9 from the workflow code itself, so the kill lands inside the step
+ * every time) or after the failed execution was retried; each suspension
+ * starts the count again. Also: an embedded database of schema version 1
+ * (before the try count) is brought up to date when opened.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../runtime/index.js';
+import { openDatabase } from '../runtime/sqlite/database.js';
+import { SCHEMA_VERSION } from '../runtime/sqlite/schema.js';
+import { SqliteStore } from '../runtime/sqlite/sqlite-store.js';
+import { startChildWorker, writeModule, writeWorkflowModule, type ChildWorker } from './support/child-worker.js';
+import { ensureDist } from './support/global-setup.js';
+import { startRedis, type RedisServer } from './support/redis-server.js';
+import { BACKENDS, useRuntime, workflowModule } from './support/runtime-harness.js';
+
+const SOURCE = `import { sleep, workflowInfo } from 'reawait/workflow';
+
+/** Fails on the first try of its second resume; a retry runs that resume again. */
+export async function failOnce() {
+  'use workflow';
+  const tries = [workflowInfo().attempt];
+  await sleep(1);
+  tries.push(workflowInfo().attempt);
+  if (workflowInfo().attempt === 1) throw new Error('first try fails');
+  await sleep(1);
+  tries.push(workflowInfo().attempt);
+  return tries;
+}
+
+/** Kills its own worker process on the first try of its second resume. */
+export async function crashOnce() {
+  'use workflow';
+  const tries = [workflowInfo().attempt];
+  await sleep(1);
+  tries.push(workflowInfo().attempt);
+  if (workflowInfo().attempt === 1) process.kill(process.pid, 'SIGKILL');
+  await sleep(1);
+  tries.push(workflowInfo().attempt);
+  return tries;
+}
+`;
+
+for (const kind of BACKENDS) {
+  describe(`workflowInfo().attempt (${kind})`, () => {
+    const h = useRuntime(kind);
+
+    it('is 1 on each first try and 2 on the resume a retry() runs again', async () => {
+      const mod = await workflowModule(SOURCE, 'attempt');
+      const prefix = h.prefix();
+      await h.worker({ prefix, workflows: mod, activities: {} });
+      const client = h.client(prefix);
+      const handle = await client.start(mod.failOnce!, []);
+      await expect(handle.result({ timeoutMs: 20_000 })).rejects.toThrow('first try fails');
+      await handle.retry();
+      expect(await handle.result({ timeoutMs: 20_000 })).toEqual([1, 2, 1]);
+    }, 60_000);
+  });
+}
+
+describe('workflowInfo().attempt after kill -9 of the worker mid-step', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'reawait-attempt-'));
+  const workers: ChildWorker[] = [];
+  let server: RedisServer;
+  let wfPath = '';
+  let actPath = '';
+  beforeAll(async () => {
+    await ensureDist();
+    wfPath = writeWorkflowModule('attempt-workflows', SOURCE);
+    actPath = writeModule('attempt-activities', 'export {};\n');
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    for (const w of workers) await w.stop().catch(() => {});
+    await server?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  for (const kind of BACKENDS) {
+    it(`${kind}: the resume the dead worker was running runs again on the other one as attempt 2`, async () => {
+      const backend = kind === 'redis' ? { redis: server.url, prefix: `attempt-${process.pid}` } : { dir: path.join(root, 'db') };
+      for (let i = 0; i < 2; i++) workers.push(await startChildWorker({ ...backend, workflows: wfPath, activities: actPath, concurrency: 2 }));
+      const client = new Client(kind === 'redis' ? backend : { store: 'local', dir: path.join(root, 'db') });
+      try {
+        const handle = await client.start('crashOnce', [], { id: `crash-${kind}` });
+        expect(await handle.result({ timeoutMs: 30_000 })).toEqual([1, 2, 1]);
+        // exactly one of the two workers died (the one that ran the first try)
+        expect(workers.slice(-2).filter((w) => w.proc.signalCode === 'SIGKILL')).toHaveLength(1);
+      } finally {
+        await client.close();
+      }
+    }, 60_000);
+  }
+});
+
+describe('an embedded database of schema version 1', () => {
+  it('is brought up to date when opened, and counts tries', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'reawait-schema1-'));
+    try {
+      const file = path.join(dir, 'reawait.db');
+      const store = new SqliteStore(openDatabase({ file, check: false }));
+      await store.create({ id: 'old', workflow: 'w', version: 'v', args: '[]' });
+      await store.close();
+      // what a file written by the build before the try count looks like
+      const raw = openDatabase({ file, check: false });
+      raw.db.exec('ALTER TABLE executions DROP COLUMN tries; PRAGMA user_version = 1;');
+      await raw.close();
+
+      const reopened = new SqliteStore(openDatabase({ file, check: true }));
+      try {
+        expect(SCHEMA_VERSION).toBe(2);
+        expect(await reopened.beginStep('old', 0)).toBe(1);
+        expect(await reopened.beginStep('old', 0)).toBe(2);
+        expect(await reopened.beginStep('old', 1)).toBeUndefined();
+        expect((await reopened.load('old'))?.status).toBe('ready');
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
