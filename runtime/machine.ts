@@ -438,6 +438,8 @@ class Execution implements Scheduler {
   op(cmd: LeafCommand): DurablePromise {
     const p = this.entry('op');
     p.op = { kind: cmd.kind, name: opName(cmd) };
+    const wait = cmd.kind === 'sleep' ? cmd.ms : cmd.kind === 'signal' ? cmd.timeoutMs : undefined;
+    if (wait !== undefined) p.op.due = Date.now() + wait;
     if (cmd.kind === 'child') {
       cmd = { ...cmd, id: cmd.id ?? childId(this.executionId, p.id) };
       p.op.child = cmd.id;

@@ -28,6 +28,8 @@ export interface OpInfo {
   name: string;
   /** A child's execution id. */
   child?: string;
+  /** When a sleep's timer is due, or a signal wait times out (ms since the epoch, from when it started): for describe(). */
+  due?: number;
 }
 
 /**

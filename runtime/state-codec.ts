@@ -22,7 +22,8 @@
  * as its `kind:name` string, `call:encodeVideo`), 'f', 't', 'v', or 'A' 'S'
  * 'R' 'Y' (all, allSettled, race, any). reactions are flat tokens (entries
  * and fibers by id): f fiber | c id i | t id okVal errVal | fin id fnVal |
- * a id | after id ok vVal. extra is a child op's execution id, or a
+ * a id | after id ok vVal. extra is a child op's execution id, when a
+ * sleep or a signal wait with a timeout is due (ms since the epoch), or a
  * combinator's [items, remaining, resultsVal]: items are the entries' ids
  * when every item is an entry, else the val of the items array. site is
  * where a pending, unhandled entry was made (for its unhandled rejection).
@@ -139,7 +140,7 @@ function reactionTokens(rxs: Reaction[], vals: Vals): (string | number)[] {
 }
 
 function rowOf(p: DurablePromise, vals: Vals): unknown[] {
-  let extra: unknown = p.op?.child;
+  let extra: unknown = p.op?.child ?? p.op?.due;
   if (p.items) {
     // Items that are all entries are written as their ids: most combinators are over calls.
     const items = p.items.every((x) => x instanceof DurablePromise) ? p.items.map((x) => (x as DurablePromise).id) : vals.ref(p.items);
@@ -287,7 +288,7 @@ function fillRow(row: unknown, entry: (id: number) => DurablePromise, fibers: Ma
     if (opKind === 'child') {
       if (typeof row[4] !== 'string') throw new CorruptStateError(`child entry ${p.id} has no execution id`);
       p.op.child = row[4];
-    }
+    } else if (typeof row[4] === 'number') p.op.due = row[4];
   } else {
     const k = CODE_KIND[kind];
     if (!k) throw new CorruptStateError(`promise entry ${p.id} has an unknown kind '${kind}'`);

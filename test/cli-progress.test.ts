@@ -36,16 +36,26 @@ describe('progress view', () => {
     expect(out).toBe('  waiting at video.ts:13, 1/4 calls\n  completed\n');
   });
 
-  it('both modes say what it waits for: calls by activity, signals, timers, children', () => {
-    const d: Description = { ...waiting(3), waitingFor: { calls: { encode: 2, upload: 1 }, signals: ['approve'], timers: 1, children: [] } };
+  it('both modes say what it waits for: calls by activity, signals (and when they time out), timers (and when due), children', () => {
+    const due = Date.UTC(2026, 6, 1, 8, 0, 0);
+    const d: Description = {
+      ...waiting(3),
+      waitingFor: { calls: { encode: 2, upload: 1 }, signals: ['approve', 'cancel'], signalTimeouts: { approve: due + 3_600_000 }, timers: 1, timersDue: [due], children: [] },
+    };
     let out = '';
     const v = progressView('bar', (s) => (out += s), () => 200);
     v.update(d);
     v.end();
-    expect(out).toBe(`\r\x1b[2K  ${'█'.repeat(18)}${'░'.repeat(6)} 3/4 calls  video.ts:13  for encode ×2, upload, signal 'approve', a timer\n`);
+    expect(out).toBe(
+      `\r\x1b[2K  ${'█'.repeat(18)}${'░'.repeat(6)} 3/4 calls  video.ts:13  for encode ×2, upload, signal 'approve' (times out 2026-07-01T09:00:00Z), signal 'cancel', a timer due 2026-07-01T08:00:00Z\n`,
+    );
     let lines = '';
-    progressView('lines', (s) => (lines += s)).update({ ...d, waitingFor: { calls: {}, signals: [], timers: 2, children: ['order-1/child-1'] } });
-    expect(lines).toBe('  waiting at video.ts:13, 3/4 calls, for 2 timers, child order-1/child-1\n');
+    progressView('lines', (s) => (lines += s)).update({ ...d, waitingFor: { calls: {}, signals: [], signalTimeouts: {}, timers: 2, timersDue: [due, due + 1000], children: ['order-1/child-1'] } });
+    expect(lines).toBe('  waiting at video.ts:13, 3/4 calls, for 2 timers, next due 2026-07-01T08:00:00Z, child order-1/child-1\n');
+    // a state saved before due times were kept: the timers without them
+    lines = '';
+    progressView('lines', (s) => (lines += s)).update({ ...d, waitingFor: { calls: {}, signals: [], signalTimeouts: {}, timers: 1, timersDue: [], children: [] } });
+    expect(lines).toBe('  waiting at video.ts:13, 3/4 calls, for a timer\n');
   });
 
   it('the resume hint repeats the command with --id, shell-quoted, as a command that works in a project (npx)', () => {

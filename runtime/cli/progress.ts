@@ -12,16 +12,24 @@ export interface ProgressView {
   end(): void;
 }
 
-/** "encode ×2, signal 'approve', a timer": the operations it waits for. */
+/** "encode ×2, signal 'approve' (times out 2026-07-01T09:00:00Z), a timer due 2026-07-01T08:00:00Z": the operations it waits for. */
 export function describeWaitingFor(w: WaitingFor | undefined): string {
   if (!w) return '';
+  const signalDue = (name: string): string => (w.signalTimeouts[name] !== undefined ? ` (times out ${instant(w.signalTimeouts[name])})` : '');
+  const next = w.timersDue[0];
+  const timers = w.timers === 1 ? `a timer${next !== undefined ? ` due ${instant(next)}` : ''}` : `${w.timers} timers${next !== undefined ? `, next due ${instant(next)}` : ''}`;
   const parts = [
     ...Object.entries(w.calls).map(([name, n]) => (n === 1 ? name : `${name} ×${n}`)),
-    ...w.signals.map((s) => `signal '${s}'`),
-    ...(w.timers ? [w.timers === 1 ? 'a timer' : `${w.timers} timers`] : []),
+    ...w.signals.map((s) => `signal '${s}'${signalDue(s)}`),
+    ...(w.timers ? [timers] : []),
     ...w.children.map((c) => `child ${c}`),
   ];
   return parts.join(', ');
+}
+
+/** A due time as UTC to the second (2026-07-01T08:00:00Z): the same in every time zone, and it never ticks by itself. */
+export function instant(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** "waiting at video.ts:13, 4/12 calls, for encode ×2" — the same facts in both modes. */

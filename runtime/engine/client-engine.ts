@@ -34,7 +34,7 @@ export interface Description {
   fibers?: FiberView[];
   /** Durable operations (calls, timers, signal waits, children) over the whole run: settled of started. */
   calls?: { total: number; done: number };
-  /** The operations outstanding while it waits: activity calls by name, signals by name, timers, child executions. */
+  /** The operations outstanding while it waits: activity calls by name, signals by name (and when they time out), timers (and when they are due), child executions. */
   waitingFor?: WaitingFor;
   /** Rejections nobody handled (they did not change the result). */
   unhandled?: { what: string; error: string; at?: string }[];
@@ -51,7 +51,11 @@ export interface WaitingFor {
   /** Activity name → calls of it outstanding. */
   calls: Record<string, number>;
   signals: string[];
+  /** Signal name → when its (earliest) wait with a timeout times out, ms since the epoch. */
+  signalTimeouts: Record<string, number>;
   timers: number;
+  /** When the timers are due, ms since the epoch, earliest first (a state saved by an earlier build may lack them). */
+  timersDue: number[];
   /** Child execution ids. */
   children: string[];
 }
@@ -281,15 +285,20 @@ export class ClientEngine {
 
 /** The outstanding ops of a state, by kind (what describe() and the progress bar show it waits for). */
 function waitingFor(state: MachineState): WaitingFor {
-  const w: WaitingFor = { calls: {}, signals: [], timers: 0, children: [] };
+  const w: WaitingFor = { calls: {}, signals: [], signalTimeouts: {}, timers: 0, timersDue: [], children: [] };
   for (const p of state.ops) {
     const op = p.op;
     if (!op) continue;
     if (op.kind === 'call') w.calls[op.name] = (w.calls[op.name] ?? 0) + 1;
-    else if (op.kind === 'signal') w.signals.push(op.name);
-    else if (op.kind === 'sleep') w.timers++;
-    else if (op.child) w.children.push(op.child);
+    else if (op.kind === 'signal') {
+      w.signals.push(op.name);
+      if (op.due !== undefined) w.signalTimeouts[op.name] = Math.min(op.due, w.signalTimeouts[op.name] ?? Infinity);
+    } else if (op.kind === 'sleep') {
+      w.timers++;
+      if (op.due !== undefined) w.timersDue.push(op.due);
+    } else if (op.child) w.children.push(op.child);
   }
+  w.timersDue.sort((a, b) => a - b);
   return w;
 }
 
