@@ -241,6 +241,8 @@ describe('reawait run', () => {
     expect(await resumed.exited).toBe(0);
     expect(JSON.parse(resumed.stdout())).toEqual({ parts: [0, 10, 20, 30], total: 60 });
     expect(resumed.stderr()).toContain('reawait run: resuming fanOut as ctrl-c');
+    // the resumed run's progress counts the whole run (the calls done before Ctrl+C too) and keeps its final count
+    expect(resumed.stderr()).toMatch(/^ {2}completed, 5\/5 calls$/m);
     // idempotency keys are <execution>:<op>; the calls are ops 1..4
     for (let op = 1; op <= 4; op++) expect(count(runs, `start ctrl-c:${op}`)).toBe(1);
   });

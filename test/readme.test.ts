@@ -1,8 +1,11 @@
 /**
- * The README's code runs as written: its activities and workflow compile with
- * compileDir, its runWorkflow unit test passes against them, and its
- * compile() snippet returns what it says. Only the snippets' `vitest` import
- * is rewired (a test file cannot register tests from inside a test).
+ * The README's code runs as written: every ts and js block is one a test
+ * here (or fresh-app.test.ts, for babel.config.js) extracts, and a new block
+ * without one fails. Its workflows compile with compileDir and run (the unit
+ * test, the timeline, billing, 'use step', promises as values, the saga,
+ * queries with no worker, the embedded and the Redis Client snippets), and
+ * every typed snippet type-checks under strict. Only the snippets' `vitest`
+ * import, their `./build/` paths and their console.log lines are rewired.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -145,10 +148,188 @@ describe('README', () => {
     expect(out.workflows.map((w) => w.name)).toEqual(['quote']);
   });
 
-  it('the workflowInfo() / nonRetryable snippet compiles', async () => {
-    const { compile } = await import('../compiler/index.js');
-    const out = compile(block((b) => b.startsWith('// billing.ts'), '// billing.ts'), { filename: 'src/billing.ts' });
-    expect(out.workflows.map((w) => w.name)).toEqual(['checkout']);
+  it('the runWorkflow timeline snippet runs: the signal at 2h approves, and the workflow ends before the cancel at 3 days', async () => {
+    const snippet = block((b) => b.includes('timeline: ['), 'the runWorkflow timeline snippet');
+    const file = path.join(HERE, 'timeline-snippet.ts');
+    writeFileSync(
+      file,
+      `import { runWorkflow } from 'reawait/testing';\nimport { videoPipeline } from './build/workflow.js';\nimport * as activities from './build/activities.js';\n${snippet}\nexport { out };\n`,
+    );
+    const { out } = (await import(/* @vite-ignore */ file)) as { out: { result: unknown; virtualMs: number } };
+    expect(out.result).toEqual({ playlist: '#EXTM3U\na.720p.mp4', count: 1 });
+    expect(out.virtualMs).toBe(2 * 3600_000 + 1000); // the signal at 2h, then the sleep of 1s
+  });
+
+  it('the workflowInfo() / nonRetryable snippet runs: its id and start time, a listed error not retried', async () => {
+    const dir = path.join(HERE, 'billing');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    writeFileSync(path.join(dir, 'src/billing.ts'), block((b) => b.startsWith('// billing.ts'), '// billing.ts'));
+    writeFileSync(path.join(dir, 'src/payments.ts'), 'export async function charge(order: string, cents: number): Promise<boolean> {\n  return cents > 0;\n}\n');
+    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
+    expect(errors).toEqual([]);
+    const m = (await import(/* @vite-ignore */ path.join(dir, 'build/billing.js'))) as {
+      checkout: (cents: number) => Promise<unknown>;
+      CardDeclined: new (message: string) => Error;
+    };
+    const startTime = Date.UTC(2026, 0, 1);
+    const charged: string[] = [];
+    const charge = (fail?: () => Error) => async (order: string, cents: number) => {
+      charged.push(`${order} ${cents}`);
+      if (fail) throw fail();
+      return true;
+    };
+    const paid = await runWorkflow(m.checkout, [500], { activities: { charge: charge() }, executionId: 'order-7', startTime });
+    expect(paid.result).toEqual({ paid: true, startedAt: '2026-01-01T00:00:00.000Z' });
+    expect(charged).toEqual(['order-7 500']);
+    charged.length = 0;
+    const declined = await runWorkflow(m.checkout, [500], { activities: { charge: charge(() => new m.CardDeclined('insufficient funds')) }, executionId: 'order-8', startTime });
+    expect(declined.result).toEqual({ paid: false, reason: 'insufficient funds' });
+    expect(charged).toEqual(['order-8 500']); // listed by class: not retried despite retries: 5
+    charged.length = 0;
+    const invalid = Object.assign(new Error('bad amount'), { name: 'ValidationError' });
+    await expect(runWorkflow(m.checkout, [500], { activities: { charge: charge(() => invalid) }, executionId: 'order-9', startTime })).rejects.toThrow('bad amount');
+    expect(charged).toEqual(['order-9 500']); // listed by name
+  });
+
+  it("the 'use step' snippet runs: fetchPrice is a durable call with its retries", async () => {
+    const dir = path.join(HERE, 'steps');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    writeFileSync(path.join(dir, 'src/steps.ts'), block((b) => b.startsWith('// steps.ts'), '// steps.ts'));
+    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
+    expect(errors).toEqual([]);
+    const { quote } = (await import(/* @vite-ignore */ path.join(dir, 'build/steps.js'))) as { quote: (skus: string[]) => Promise<number> };
+    const fetched: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (url: string) => {
+      fetched.push(url);
+      if (url.endsWith('/b') && fetched.filter((u) => u === url).length === 1) throw new Error('connection reset'); // once: the step retries
+      return new Response(url.endsWith('/a') ? '3' : '4');
+    }) as typeof fetch;
+    try {
+      const r = await runWorkflow(quote, [['a', 'b']], { activities: {} });
+      expect(r.result).toBe(7);
+      expect(fetched.sort()).toEqual(['https://prices.example/a', 'https://prices.example/b', 'https://prices.example/b']);
+      expect(r.virtualMs).toBe(1000); // the backoff of '1s' before the retry, on the virtual clock
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
+  it('the "promises as values" snippet runs inside a workflow: a kept promise awaited twice, a fire-and-forget call', async () => {
+    const fragment = block((b) => b.startsWith('const receipt = charge(order);'), 'the promises-as-values snippet');
+    const dir = path.join(HERE, 'values');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    writeFileSync(
+      path.join(dir, 'src/values.ts'),
+      `import { proxyActivities } from 'reawait/workflow';
+type Order = { id: string; customer: string };
+const { charge, reserve, notify, checkStock } = proxyActivities<{
+  charge(o: Order): Promise<string>;
+  reserve(o: Order): Promise<void>;
+  notify(customer: string): Promise<void>;
+  checkStock(o: Order): Promise<number>;
+}>();
+export async function order(order: Order) {
+  'use workflow';
+${fragment}
+  return { paid, stock, again };
+}
+`,
+    );
+    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
+    expect(errors).toEqual([]);
+    const { order } = (await import(/* @vite-ignore */ path.join(dir, 'build/values.js'))) as { order: (o: { id: string; customer: string }) => Promise<unknown> };
+    const calls: string[] = [];
+    const activities = {
+      charge: async (o: { id: string }) => (calls.push('charge'), `paid-${o.id}`),
+      reserve: async () => void calls.push('reserve'),
+      notify: async (c: string) => void calls.push(`notify ${c}`),
+      checkStock: async () => (calls.push('checkStock'), 5),
+    };
+    const r = await runWorkflow(order, [{ id: 'o1', customer: 'ann' }], { activities });
+    expect(r.result).toEqual({ paid: 'paid-o1', stock: 5, again: 'paid-o1' });
+    expect(calls.sort()).toEqual(['charge', 'checkStock', 'notify ann', 'reserve']); // each once: awaiting twice does not call again
+  });
+
+  it('the queries snippet answers from the saved state what its comment shows, with no worker running', async () => {
+    const dir = path.join(HERE, 'batch');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(path.join(dir, 'src'), { recursive: true });
+    const snippet = block((b) => b.startsWith('// batch.ts'), '// batch.ts');
+    writeFileSync(path.join(dir, 'src/batch.ts'), snippet);
+    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
+    expect(errors).toEqual([]);
+    const mod = (await import(/* @vite-ignore */ path.join(dir, 'build/batch.js'))) as { batch: (total: number) => Promise<number> };
+    const data = mkdtempSync(path.join(os.tmpdir(), 'reawait-readme-batch-'));
+    const { Client, Worker } = await import('../runtime/index.js');
+    // two calls return, the third never does on this worker: it is stopped and the saved state queried
+    let n = 0;
+    const worker = new Worker({ store: 'local', dir: data, workflows: mod, activities: { work: () => (++n <= 2 ? Promise.resolve() : new Promise<void>(() => {})) } });
+    const client = new Client({ store: 'local', dir: data });
+    try {
+      await worker.run();
+      const handle = await client.start(mod.batch, [3], { id: 'batch-1' });
+      await expect.poll(async () => (await handle.describe()).calls?.done, { timeout: 20_000 }).toBe(2);
+      await worker.close(100);
+      // what the snippet's comment shows is what the query returns
+      expect(snippet).toContain("await (await client.get('batch-1'))!.query('progress') → { done: 2, total: 3 }");
+      expect(await (await client.get('batch-1'))!.query('progress')).toEqual({ done: 2, total: 3 });
+    } finally {
+      await client.close();
+      await worker.close(100);
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('the Redis Client snippet runs against a Redis with a worker: describe, signal, result, and a cancel', async () => {
+    const snippet = block((b) => b.includes('new Client({ redis'), 'the Redis snippet');
+    const { startRedis } = await import('./support/redis-server.js');
+    const { Worker } = await import('../runtime/index.js');
+    const server = await startRedis();
+    const saved = process.env.REDIS_URL;
+    process.env.REDIS_URL = server.url;
+    const activities = await import(/* @vite-ignore */ path.join(HERE, 'build/activities.js'));
+    const workflows = await import(/* @vite-ignore */ path.join(HERE, 'build/workflow.js'));
+    const worker = new Worker({ redis: server.url, workflows, activities });
+    try {
+      await worker.run();
+      const rewired = snippet
+        .replace("'./build/video-encoding/workflow.js'", `'${path.join(HERE, 'build/workflow.js')}'`)
+        .replace('console.log(await handle.result());', 'export const result = await handle.result();')
+        .replace('await client.close();', "export const cancelled = await other.result().catch((e: Error) => e.name);\nexport const ended = await handle.describe();\nawait client.close();");
+      expect(rewired).toContain('export const result');
+      const file = path.join(HERE, 'redis-snippet.ts');
+      writeFileSync(file, rewired);
+      const m = (await import(/* @vite-ignore */ file)) as { result: unknown; cancelled: unknown; ended: { status: string } };
+      expect(m.result).toEqual({ playlist: '#EXTM3U\na.720p.mp4\nb.720p.mp4', count: 2 });
+      expect(m.ended.status).toBe('completed');
+      expect(m.cancelled).toBe('CancelledError');
+    } finally {
+      await worker.close(1000);
+      if (saved === undefined) delete process.env.REDIS_URL;
+      else process.env.REDIS_URL = saved;
+      await server.stop();
+    }
+  }, 60_000);
+
+  it('every ts and js block of the README is one that a test here extracts (a new snippet needs a test)', () => {
+    const tested = [
+      (b: string) => b.startsWith('// src/'), // 'a new app in five minutes'
+      (b: string) => /^\/\/ (activities|workflow|billing|batch|steps|saga|money)\.ts\n/.test(b),
+      (b: string) => b.startsWith('const receipt = charge(order);'),
+      (b: string) => b.includes("from 'reawait/compiler'"),
+      (b: string) => b.includes('runWorkflow(') && (b.includes("from 'vitest'") || b.includes('timeline: [')),
+      (b: string) => b.includes("store: 'local'"),
+      (b: string) => b.includes('new Client({ redis'),
+      (b: string) => b.includes('upgrade(videoPipeline'),
+    ];
+    const js = [...README.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(js.map((b) => b.split('\n')[0])).toEqual(['// babel.config.js']); // run by fresh-app.test.ts
+    const untested = blocks.filter((b) => !tested.some((t) => t(b)));
+    expect(untested.map((b) => b.split('\n')[0])).toEqual([]);
   });
 
   it('the compile() snippet returns code, a source map and the workflow metadata it lists', async () => {
