@@ -7,7 +7,7 @@
  * every option listed parses and nothing else does.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { commands } from '../bin/commands.js';
@@ -138,6 +138,19 @@ describe('the installed binary', () => {
 });
 
 describe('README', () => {
+  it('documents every environment variable the package reads, and --help documents those of the CLI', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const documented = readme.slice(readme.indexOf('**Environment variables.**'), readme.indexOf('## Guarantees'));
+    const read = new Set<string>();
+    for (const dir of ['runtime', 'compiler', 'bin'])
+      for (const file of readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }))
+        if (file.endsWith('.ts'))
+          for (const m of readFileSync(path.join(ROOT, dir, file), 'utf8').matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)/g)) read.add(m[1]!);
+    expect([...read].sort()).toEqual(['COLUMNS', 'REAWAIT_NO_CACHE', 'REDIS_URL']);
+    for (const name of read) expect(documented, name).toContain(`\`${name}`);
+    for (const name of ['COLUMNS', 'REDIS_URL']) expect(Object.keys(ENVIRONMENT)).toContain(name);
+  });
+
   it("the CLI section's synopsis has every command and every option", () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## The CLI'));
