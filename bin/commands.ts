@@ -164,9 +164,9 @@ export const commands: readonly CommandSpec[] = [
   },
   {
     name: 'versions',
-    summary: 'the builds of each workflow kept by reawait compile, and which the executions that have not ended wait on',
+    summary: 'the builds of each workflow kept by npx reawait compile, and which the executions that have not ended wait on',
     description: "Per workflow: every build kept in <build>/.reawait/versions, how many executions wait at which line of which build, and what a worker of the current build does with them: current, auto (the code after that point is the same: it moves to the current build), pinned (it keeps running on its own build, loaded from the kept folder) or unknown (that build is not kept: it stays ready with a problem until a worker has it). Points an upgrade() migrates show as pinned (upgrade() lives in the workflow modules, which this command does not load).",
-    positionals: [{ name: 'build', help: 'the output folder of reawait compile.' }],
+    positionals: [{ name: 'build', help: 'the output folder of npx reawait compile.' }],
     options: [
       { name: 'prune', kind: 'flag', help: 'delete the kept builds that are not current and that no waiting execution is pinned to.' },
       { name: 'json', kind: 'flag', help: 'print the report as JSON.' },

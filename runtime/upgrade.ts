@@ -216,6 +216,6 @@ function mismatch(fn: string, version: string, cur: WorkflowMeta, line: number |
     `workflow '${fn}' was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
     `whose code after that point differs, and no build of version ${version} is loaded` +
     (keptIn ? ` (earlier builds are looked for in ${keptIn})` : '') +
-    `; keep the earlier builds next to the compiled workflows ('reawait compile' does), or register an upgrade() for that version and line`;
+    `; keep the earlier builds next to the compiled workflows ('npx reawait compile' does), or register an upgrade() for that version and line`;
   return err;
 }

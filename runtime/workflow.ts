@@ -92,7 +92,7 @@ function runNatively(cmd: LeafCommand): Promise<unknown> {
     return Promise.reject(
       new Error(
         `reawait: ${what} was awaited outside a compiled workflow. ` +
-          `Workflow functions must be compiled ('reawait compile') and run through a Client, Worker or runWorkflow().`,
+          `Workflow functions must be compiled ('npx reawait compile') and run through a Client, Worker or runWorkflow().`,
       ),
     );
   }
@@ -378,7 +378,7 @@ export function workflowRecord(fn: unknown): CompiledWorkflowRecord {
   if (!rec) {
     const name = typeof fn === 'function' ? fn.name || '<anonymous>' : typeof fn;
     throw new TypeError(
-      `reawait: '${name}' is not a compiled workflow. Mark it with 'use workflow' and import it from the output of 'reawait compile'.`,
+      `reawait: '${name}' is not a compiled workflow. Mark it with 'use workflow' and import it from the output of 'npx reawait compile'.`,
     );
   }
   return rec as CompiledWorkflowRecord;

@@ -151,6 +151,20 @@ describe('README', () => {
     for (const name of ['COLUMNS', 'REDIS_URL']) expect(Object.keys(ENVIRONMENT)).toContain(name);
   });
 
+  it('every message that names a command names one that works in a project (npx reawait …)', () => {
+    const bare = /(?<!npx )\breawait (compile|run|worker|start|status|list|signal|cancel|query|prune|retry|versions)\b(?!:)/;
+    const found: string[] = [];
+    for (const dir of ['runtime', 'compiler', 'bin'])
+      for (const file of readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' }))
+        if (file.endsWith('.ts'))
+          readFileSync(path.join(ROOT, dir, file), 'utf8')
+            .split('\n')
+            .forEach((line, i) => {
+              if (!/^\s*(\*|\/\/|\/\*)/.test(line) && bare.test(line.replace(/\/\/.*$/, ''))) found.push(`${dir}/${file}:${i + 1}: ${line.trim()}`);
+            });
+    expect(found).toEqual([]);
+  });
+
   it("the CLI section's synopsis has every command and every option", () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## The CLI'));

@@ -11,7 +11,7 @@ export function clientFrom(args: ParsedArgs, options: { createDir?: boolean } = 
   if (dir !== undefined) {
     if (args.values.has('redis') || args.values.has('prefix') || args.values.has('connect-timeout')) throw new UsageError('give either --dir (an embedded database) or --redis/--prefix, not both');
     // Reading a folder that is not there is a typo, not a new empty backend.
-    if (!options.createDir && !existsSync(dir)) throw new UsageError(`--dir ${dir}: no such folder (reawait run or a Worker with { store: 'local', dir } creates it)`);
+    if (!options.createDir && !existsSync(dir)) throw new UsageError(`--dir ${dir}: no such folder (npx reawait run or a Worker with { store: 'local', dir } creates it)`);
     return new Client({ store: 'local', dir });
   }
   const prefix = args.values.get('prefix');

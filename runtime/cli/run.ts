@@ -69,7 +69,7 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   } catch (e) {
     if (!(e instanceof DatabaseDamagedError)) throw e;
     // Never started over silently: only when told to, and the damaged file is kept beside the new one.
-    if (!args.booleans.has('discard-corrupt')) throw new DatabaseDamagedError(e.file, `${e.detail}; 'reawait run --discard-corrupt' moves it aside and starts a new database`);
+    if (!args.booleans.has('discard-corrupt')) throw new DatabaseDamagedError(e.file, `${e.detail}; 'npx reawait run … --discard-corrupt' moves it aside and starts a new database`);
     const aside = moveAside(e.file);
     io.err(`reawait run: the database ${e.file} is damaged (${e.detail}); moved it to ${aside} (kept for recovery) and starting a new one\n`);
     worker = open();

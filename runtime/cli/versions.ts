@@ -91,7 +91,7 @@ function verdict(builds: Build[], workflow: string, version: string, pc: number 
 export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   const build = args.positionals[0]!;
   const root = path.join(build, '.reawait', 'versions');
-  if (!existsSync(root)) throw new UsageError(`${build}: no kept builds (${root} does not exist); 'reawait compile <src> --out ${build}' keeps them`);
+  if (!existsSync(root)) throw new UsageError(`${build}: no kept builds (${root} does not exist); 'npx reawait compile <src> --out ${build}' keeps them`);
   const builds = await keptBuilds(root);
   const client = clientFrom(args);
   let executions: Awaited<ReturnType<typeof waitingExecutions>>;

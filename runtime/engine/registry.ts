@@ -43,7 +43,7 @@ export class WorkflowRegistry {
           found++;
         }
       }
-      if (found === 0) throw new TypeError(`reawait: a workflows module/object holds no compiled workflow (keys: ${Object.keys(fnOrModule).join(', ') || 'none'}); compile it with 'reawait compile' first`);
+      if (found === 0) throw new TypeError(`reawait: a workflows module/object holds no compiled workflow (keys: ${Object.keys(fnOrModule).join(', ') || 'none'}); compile it with 'npx reawait compile' first`);
     }
   }
 
