@@ -367,6 +367,8 @@ describe('README: typed snippets', () => {
       'billing.ts': block((b) => b.startsWith('// billing.ts'), '// billing.ts'),
       // what billing.ts imports the type of (not in the README)
       'payments.ts': 'export async function charge(order: string, cents: number): Promise<boolean> {\n  return order.length > 0 && cents > 0;\n}\n',
+      'upgrade.ts': block((b) => b.includes('upgrade(videoPipeline'), 'the upgrade() snippet'),
+      'timeline.ts': `import { runWorkflow } from 'reawait/testing';\nimport { videoPipeline } from './build/workflow.js';\nimport * as activities from './build/activities.js';\n${block((b) => b.includes('timeline: ['), 'the timeline snippet')}\nexport { out };\n`,
       'compile-snippet.ts': `declare const source: string;\n${block((b) => b.includes("from 'reawait/compiler'"), 'the compile() snippet')}\nexport { code, map, workflows };\n`,
     };
     for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
