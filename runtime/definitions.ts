@@ -89,6 +89,11 @@ export function currentDefinition(name: string): CompiledWorkflowRecord | undefi
   return list[0];
 }
 
+/** The current definitions made by the module compiled from `file` (exported or not). */
+export function definedIn(file: string): CompiledWorkflowRecord[] {
+  return [...current.values()].flatMap((list) => list.filter((r) => r.meta.file === file));
+}
+
 /** The definition of `name` at `version`, current or earlier. */
 export function definitionAt(name: string, version: string): CompiledWorkflowRecord | undefined {
   return byVersion.get(key(name, version));

@@ -139,16 +139,25 @@ export interface AdvanceOptions {
   attempt?: number;
 }
 
-export const defaultResolve: Resolve = (name, version) => {
-  const rec = registeredWorkflow(name);
-  if (version !== undefined && rec?.meta.version !== version) {
-    const earlier = definitionAt(name, version);
-    if (earlier) return earlier;
-    if (rec) throw new VersionMismatchError(name, version, rec.meta.version);
-  }
-  if (!rec) throw new UnknownWorkflowError(name);
-  return rec;
-};
+/**
+ * A Resolve over `current` (the definition by name). A call that names its
+ * version finds that exact build first: two modules may each define a helper
+ * of one name that they do not export, and a fiber of one runs its own code.
+ */
+export function resolveBy(current: (name: string) => CompiledWorkflowRecord | undefined, known?: () => string[]): Resolve {
+  return (name, version) => {
+    if (version !== undefined) {
+      const exact = definitionAt(name, version);
+      if (exact) return exact;
+    }
+    const rec = current(name);
+    if (rec && version !== undefined && rec.meta.version !== version) throw new VersionMismatchError(name, version, rec.meta.version);
+    if (!rec) throw new UnknownWorkflowError(name, known?.());
+    return rec;
+  };
+}
+
+export const defaultResolve: Resolve = resolveBy(registeredWorkflow);
 
 /** A fresh state for `record`: no fiber yet; the first resume gets `start: args`. */
 export function initialState(record: CompiledWorkflowRecord): MachineState {

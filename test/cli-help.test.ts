@@ -70,7 +70,7 @@ describe('reawait --help', () => {
   it('a connection command documents REDIS_URL and --redis/--prefix/--dir', async () => {
     const r = await cli(['status', '--help']);
     expect(r.out).toMatch(/^ {2}--redis <url> +Redis to connect to/m);
-    expect(r.out).toMatch(/^ {2}--prefix <prefix> +prefix of every Redis key/m);
+    expect(r.out).toMatch(/^ {2}--prefix <namespace> +the app's namespace on Redis, the prefix of every key and queue: apps with different namespaces share one Redis without seeing each other's executions/m);
     expect(r.out).toMatch(/^ {2}--dir <folder> +use the embedded backend/m);
     expect(r.out).toMatch(/^ {2}REDIS_URL +Redis to use/m);
   });

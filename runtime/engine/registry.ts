@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CompiledWorkflowRecord } from '../contract.js';
-import { DuplicateWorkflowError, definitionAt, sitesChangedIn } from '../definitions.js';
-import { UnknownWorkflowError, VersionMismatchError } from '../errors.js';
+import { DuplicateWorkflowError, definedIn, definitionAt, sitesChangedIn } from '../definitions.js';
+import { resolveBy, type Resolve } from '../machine.js';
 import type { Builds } from '../upgrade.js';
 import { isCompiledWorkflow, registeredWorkflow, workflowRecord } from '../workflow.js';
 
@@ -28,10 +28,9 @@ export class WorkflowRegistry {
   add(fnOrModule: unknown): void {
     if (isCompiledWorkflow(fnOrModule)) {
       const rec = workflowRecord(fnOrModule);
-      const have = this.byName.get(rec.meta.name);
-      // Names are unique among what one worker runs: executions name their workflow by name alone.
-      if (have && have !== rec && have.meta.file !== rec.meta.file) throw new DuplicateWorkflowError(rec.meta.name, [`${have.meta.file}:${have.meta.line}`, `${rec.meta.file}:${rec.meta.line}`]);
-      this.byName.set(rec.meta.name, rec);
+      // The workflows its module defines without exporting them (a helper called inline, a compensation
+      // started as a child) run here too: executions of children name their workflow by name alone.
+      for (const r of [rec, ...definedIn(rec.meta.file).filter((d) => d.meta.name !== rec.meta.name)]) this.put(r);
       return;
     }
     if (typeof fnOrModule === 'function') workflowRecord(fnOrModule); // throws the "not compiled" error
@@ -47,25 +46,26 @@ export class WorkflowRegistry {
     }
   }
 
+  /** Names are unique among what one worker runs (an execution names its workflow by name alone); one module's own may come again. */
+  private put(rec: CompiledWorkflowRecord): void {
+    const have = this.byName.get(rec.meta.name);
+    if (have && have !== rec && have.meta.file !== rec.meta.file) throw new DuplicateWorkflowError(rec.meta.name, [`${have.meta.file}:${have.meta.line}`, `${rec.meta.file}:${rec.meta.line}`]);
+    this.byName.set(rec.meta.name, rec);
+  }
+
   get(name: string): CompiledWorkflowRecord | undefined {
     return this.byName.get(name);
   }
 
   /**
-   * A workflow function by name, for the machine: those given, then any
-   * other the loaded modules define (a helper a workflow calls but its
-   * module does not export). Which executions a worker takes is decided by
-   * get(), on the given ones only.
+   * A workflow function by name (and the version its caller names), for the
+   * machine: those this worker runs first, then any other build the loaded
+   * modules define (an earlier build, or a helper in a module not given).
    */
-  resolve = (name: string, version?: string): CompiledWorkflowRecord => {
-    const rec = this.byName.get(name) ?? registeredWorkflow(name);
-    if (version !== undefined && rec?.meta.version !== version) {
-      const earlier = definitionAt(name, version);
-      if (earlier) return earlier;
-      if (rec) throw new VersionMismatchError(name, version, rec.meta.version);
-    }
-    if (!rec) throw new UnknownWorkflowError(name, this.names());
-    return rec;
+  private readonly resolveLoaded: Resolve = resolveBy((n) => this.byName.get(n) ?? registeredWorkflow(n), () => this.names());
+  resolve: Resolve = (name, version) => {
+    const mine = this.byName.get(name);
+    return mine && (version === undefined || mine.meta.version === version) ? mine : this.resolveLoaded(name, version);
   };
 
   /** The builds upgrade planning sees: the current one by name (as resolve), any by version. */
