@@ -26,6 +26,7 @@
 import { serializable } from './serializable.js';
 import type { SuspendedAt } from './machine.js';
 import type { WatchPlan } from './watches.js';
+import type { ActivityJob, TimerJob } from './queue.js';
 
 export type ExecutionStatus =
   /** Its next step is due: the first run, or a resume after its group settled (or a cancel). */
@@ -153,6 +154,18 @@ export interface OpChanges {
   outbox: string;
   /** The outbox is one activity call, this op: its delivery (isLive) clears the outbox flag. */
   lone?: number;
+  /**
+   * Only for a store that `queuesJobs`: the step's activity calls and timers,
+   * which the commit writes into the queue in its own transaction (they are
+   * then not in `outbox`).
+   */
+  jobs?: QueuedJobs;
+}
+
+/** Activity calls and timers a commit queues itself (Store.queuesJobs). */
+export interface QueuedJobs {
+  activities: readonly ActivityJob[];
+  timers: readonly { job: TimerJob; at: number }[];
 }
 
 export interface Suspension extends OpChanges {
@@ -250,6 +263,12 @@ export interface LoadOptions {
 }
 
 export interface Store {
+  /**
+   * The store keeps the queue too (one database): a commit writes the jobs
+   * of its activity calls and timers (OpChanges.jobs) in its own
+   * transaction, so only child executions go through the outbox.
+   */
+  readonly queuesJobs?: boolean;
   /**
    * Create an execution in status 'ready' at rev 0; idempotent by id (an
    * existing one is returned, `created: false`). With a parent link, an

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeValue } from '../runtime/codec.js';
 import { DatabaseDamagedError, openDatabase } from '../runtime/sqlite/database.js';
+import { SqliteQueue } from '../runtime/sqlite/sqlite-queue.js';
 import { SqliteStore } from '../runtime/sqlite/sqlite-store.js';
+import type { ActivityJob } from '../runtime/queue.js';
 import { ev, ops, storeContract, suspension } from './support/store-contract.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'reawait-sqlite-store-'));
@@ -37,6 +39,61 @@ describe('load', () => {
     expect(poll?.state).toBeUndefined();
     const { state: _state, ...rest } = full!;
     expect(poll).toEqual(rest);
+    await store.close();
+  });
+});
+
+describe('a commit queues its calls and timers in its own transaction', () => {
+  const call = (op: number): ActivityJob => ({ executionId: 'j', op, activity: 'a', args: encodeValue([op]), options: {} });
+  const jobRows = (file: string) => {
+    const db = openDatabase({ file, check: false });
+    try {
+      return db.db.prepare('SELECT kind, id, lease IS NOT NULL AS leased FROM jobs ORDER BY kind, id').all();
+    } finally {
+      void db.close();
+    }
+  };
+
+  it('no outbox flag: the rows are there once the commit is; a later commit that consumes or drops their ops deletes them', async () => {
+    const file = freshFile();
+    const store = open(file);
+    await store.create({ id: 'j', workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    const at = Date.now() + 60_000;
+    const s = { ...suspension({ started: ops(1, 2), tokens: [[1, '*']] }), jobs: { activities: [call(1)], timers: [{ job: { executionId: 'j', op: 2, kind: 'sleep' as const }, at }] } };
+    expect(await store.commitSuspension('j', 0, s, ev('suspended'))).toBe('waiting');
+    expect((await store.load('j'))?.dispatchPending).toBeUndefined();
+    expect(jobRows(file)).toEqual([
+      { kind: 'a', id: 'j:1', leased: 0 },
+      { kind: 't', id: 'j:2', leased: 0 },
+    ]);
+    expect(await store.settle('j', 1, true, encodeValue(1), ev('c'))).toBe('ready');
+    expect(await store.commitSuspension('j', 1, suspension({ consumed: [1], dropped: [2] }), ev('suspended'))).toBe('waiting');
+    expect(jobRows(file)).toEqual([]);
+    await store.close();
+  });
+
+  it("a call goes to this connection's worker, leased in the commit's rows, and starts once the commit is on disk; with no free slot it waits in the queue", async () => {
+    const file = freshFile();
+    const d = openDatabase({ file });
+    const queue = new SqliteQueue(d, { pollMs: 60_000 });
+    const store = new SqliteStore(d, { queue });
+    const started: number[] = [];
+    let release = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    await queue.process({ activity: async (job) => (started.push(job.op), await gate), resume: async () => {}, timer: async () => {} }, { concurrency: 1 });
+    await store.create({ id: 'j', workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    const s = { ...suspension({ started: ops(1, 2) }), jobs: { activities: [call(1), call(2)], timers: [] } };
+    const commit = store.commitSuspension('j', 0, s, ev('suspended'));
+    expect(started).toEqual([]); // not before the commit is durable
+    expect(await commit).toBe('waiting');
+    expect(started).toEqual([1]);
+    expect(jobRows(file)).toEqual([
+      { kind: 'a', id: 'j:1', leased: 1 },
+      { kind: 'a', id: 'j:2', leased: 0 },
+    ]);
+    release();
+    await expect.poll(() => started, { timeout: 5000, interval: 5 }).toEqual([1, 2]);
+    await queue.close();
     await store.close();
   });
 });

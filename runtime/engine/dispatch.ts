@@ -9,7 +9,7 @@ import type { LeafCommand } from '../contract.js';
 import { encodeValue } from '../codec.js';
 import { loneCall, type Outbox } from '../outbox.js';
 import type { Queue } from '../queue.js';
-import type { HistoryEvent, Store } from '../store.js';
+import type { HistoryEvent, QueuedJobs, Store } from '../store.js';
 import { isTerminal } from '../store.js';
 import type { WorkflowRegistry } from './registry.js';
 import { settleParent } from './parent.js';
@@ -50,6 +50,16 @@ export function buildOutbox(ctx: Pick<DispatchContext, 'workflows'>, executionId
     }
   }
   return out;
+}
+
+/**
+ * What a commit carries: with a store that queues jobs itself
+ * (Store.queuesJobs), the calls and timers go in its transaction as `jobs`
+ * and only the children stay in the outbox (`pushed`).
+ */
+export function splitOutbox(store: Pick<Store, 'queuesJobs'>, o: Outbox): { pushed: Outbox; jobs?: QueuedJobs } {
+  if (!store.queuesJobs) return { pushed: o };
+  return { pushed: { activities: [], timers: [], children: o.children }, jobs: { activities: o.activities, timers: o.timers } };
 }
 
 /** The 'dispatched' history event of a commit (the outbox makes the push certain once the commit lands). */

@@ -15,7 +15,7 @@ import { CancelledError, isNonRetryable, registeredStep } from '../workflow.js';
 import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
 import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
-import { buildOutbox, dispatch, dispatchedEvent } from './dispatch.js';
+import { buildOutbox, dispatch, dispatchedEvent, splitOutbox } from './dispatch.js';
 import { failedCallDetail } from './redispatch.js';
 import { planUpgrade, type UpgradePlan } from '../upgrade.js';
 import { decodeOutbox, emptyOutbox, encodeOutbox, loneCall, type Outbox } from '../outbox.js';
@@ -258,7 +258,8 @@ export class WorkerEngine {
     } catch (error) {
       return this.end(rec, 'failed', error, cancelDelivered, events);
     }
-    const lone = loneCall(outbox);
+    const { pushed, jobs } = splitOutbox(this.o.store, outbox);
+    const lone = loneCall(pushed);
     const s: Suspension = {
       workflow: rec.workflow,
       state: text,
@@ -267,8 +268,9 @@ export class WorkerEngine {
       started: effects.started.map(({ op, cmd }) => (cmd.kind === 'signal' ? { op, signal: cmd.name } : { op })),
       consumed: effects.consumed,
       dropped: effects.dropped,
-      outbox: encodeOutbox(outbox),
+      outbox: encodeOutbox(pushed),
       ...(lone !== undefined ? { lone } : {}),
+      ...(jobs ? { jobs } : {}),
       watches: result.watches,
       cancelDelivered,
     };
@@ -281,7 +283,7 @@ export class WorkerEngine {
     const outcome = await this.o.store.commitSuspension(rec.id, rec.rev, s, events);
     if (outcome === 'stale') return;
     const rev = rec.rev + 1;
-    if (s.outbox !== '') await dispatch(this.o, rec.id, rev, outbox);
+    if (s.outbox !== '') await dispatch(this.o, rec.id, rev, pushed);
     if (outcome === 'ready') {
       // Settlements arrived while this step ran; more of the ops still out may be about to.
       await coalesce(text.length, result.state.ops.length - effects.consumed.length);
@@ -311,7 +313,8 @@ export class WorkerEngine {
     const outstanding = step?.outstanding ?? [];
     const keep = (p: DurablePromise): boolean => status !== 'cancelled' && (p.op?.kind === 'call' || p.op?.kind === 'child');
     const outbox = step ? step.outbox : emptyOutbox();
-    const lone = loneCall(outbox);
+    const { pushed, jobs } = splitOutbox(this.o.store, outbox);
+    const lone = loneCall(pushed);
     const end: Ending = {
       status,
       payload,
@@ -320,14 +323,15 @@ export class WorkerEngine {
       consumed: step?.effects.consumed ?? [],
       dropped: [...(step?.effects.dropped ?? []), ...outstanding.filter((p) => !keep(p)).map((p) => p.id)],
       detached: outstanding.filter(keep).map((p) => p.id),
-      outbox: encodeOutbox(outbox),
+      outbox: encodeOutbox(pushed),
       ...(lone !== undefined ? { lone } : {}),
+      ...(jobs ? { jobs } : {}),
     };
     const event = status === 'failed' ? ev('failed', { error: message(value) }) : ev(status);
     const dispatched = dispatchedEvent(outbox, now());
     const committed = await this.o.store.commitEnd(rec.id, rec.rev, end, [...events, event, ...(dispatched ? [dispatched] : [])]);
     if (!committed) return;
-    if (end.outbox !== '') await dispatch(this.o, rec.id, rec.rev + 1, outbox);
+    if (end.outbox !== '') await dispatch(this.o, rec.id, rec.rev + 1, pushed);
     if (rec.parents) await notifyParent(this.o, rec.id);
   }
 

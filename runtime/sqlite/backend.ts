@@ -36,11 +36,11 @@ export function sqliteBackend(options: SqliteBackendOptions = {}): Backend {
     ...(options.synchronous ? { synchronous: options.synchronous } : {}),
     ...(options.check !== undefined ? { check: options.check } : {}),
   });
-  const store = new SqliteStore(opened, options.historyCap ? { historyCap: options.historyCap } : {});
   const queue = new SqliteQueue(opened, {
     ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
   });
+  const store = new SqliteStore(opened, { queue, ...(options.historyCap ? { historyCap: options.historyCap } : {}) });
   return { store, queue };
 }

@@ -18,6 +18,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ActivityJob, Attempt, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
 import { activityJobId, backoffDelay, resumeJobId, timerJobId } from '../queue.js';
+import type { QueuedJobs } from '../store.js';
 import type { Opened } from './database.js';
 
 export interface SqliteQueueOptions {
@@ -38,10 +39,24 @@ interface Claimed {
   body: string;
   attempt: number;
   token: string;
+  /** A commit deleted its row (stage): nothing is left to delete when it ends. */
+  gone?: boolean;
 }
 
 /** Queues serving workers in this process, by database file: a push wakes them all (a Client and a Worker of one process have two connections). */
 const serving = new Map<string, Set<SqliteQueue>>();
+
+const wakeServing = (file: string): void => {
+  for (const q of serving.get(file) ?? []) q.wake();
+};
+
+/** Jobs a store transaction wrote (SqliteQueue.stage): what to do once it is on disk, or if it failed. */
+export interface Handoff {
+  /** The transaction is durable: start the jobs leased to this worker, wake the others. */
+  done(): void;
+  /** The transaction did not commit: give back the slots held for it. */
+  failed(): void;
+}
 
 /** Retries of resume/timer jobs whose handler threw (a database error); the sweep covers the rest. */
 const INFRA_RETRIES = 8;
@@ -56,6 +71,10 @@ export class SqliteQueue implements Queue {
   private readonly inFlight = new Set<Promise<void>>();
   /** Jobs running here, by claim token. */
   private readonly tokens = new Map<string, Claimed>();
+  /** The same, by kind and id: a commit that deletes a job's row tells it (stage). */
+  private readonly byJob = new Map<string, Claimed>();
+  /** Activity slots held for jobs leased by a commit that is not on disk yet (stage). */
+  private held = 0;
   /** Jobs done and not yet deleted: the next claim's transaction deletes them (one write for both). */
   private finished: Claimed[] = [];
   private pollTimer: NodeJS.Timeout | undefined;
@@ -75,6 +94,8 @@ export class SqliteQueue implements Queue {
     const p = (sql: string) => d.db.prepare(sql);
     this.q = {
       push: p('INSERT OR IGNORE INTO jobs (kind, id, exec, body, avail) VALUES (?, ?, ?, ?, ?)'),
+      pushLeased: p('INSERT OR IGNORE INTO jobs (kind, id, exec, body, avail, lease) VALUES (?, ?, ?, ?, ?, ?)'),
+      drop: p('DELETE FROM jobs WHERE kind = ? AND id = ?'),
       due: p('SELECT 1 FROM jobs WHERE kind = ? AND avail <= ? LIMIT 1'),
       take: p('SELECT id, body, attempt FROM jobs WHERE kind = ? AND avail <= ? ORDER BY avail LIMIT ?'),
       lease: p('UPDATE jobs SET avail = ?, lease = ? WHERE kind = ? AND id = ?'),
@@ -102,7 +123,71 @@ export class SqliteQueue implements Queue {
     this.d.tx(() => {
       for (const r of rows) this.q.push.run(r.kind, r.id, r.exec, JSON.stringify(r.body), r.at);
     });
-    for (const q of serving.get(this.d.file) ?? []) q.wake();
+    wakeServing(this.d.file);
+  }
+
+  /**
+   * Inside a store transaction on this connection (a step's commit): queue
+   * the step's calls and timers, and delete the jobs of `over`, ops whose
+   * outcome the step consumed or which it dropped (their deliveries would
+   * find them not live). Calls this worker has free slots for are leased to
+   * it in the same rows: once the transaction is on disk they start here
+   * with no claim of their own (Handoff.done); a crash before that leaves
+   * them to their lease, like any claimed job.
+   */
+  stage(exec: string, jobs: QueuedJobs | undefined, over: readonly number[], now: number): Handoff {
+    const leased: Claimed[] = [];
+    const gone: Claimed[] = [];
+    let wake = false;
+    for (const op of over) {
+      for (const kind of ['a', 't'] as const) {
+        const id = `${exec}:${op}`;
+        const running = this.byJob.get(`${kind}:${id}`);
+        if (this.q.drop.run(kind, id).changes > 0 && running) gone.push(running);
+      }
+    }
+    for (const j of jobs?.activities ?? []) {
+      const id = activityJobId(j);
+      const body = JSON.stringify(j);
+      if (this.handlers && !this.closed && this.free('a') > 0) {
+        const token = randomUUID();
+        if (this.q.pushLeased.run('a', id, exec, body, now + this.leaseMs, token).changes > 0) {
+          this.held++;
+          leased.push({ kind: 'a', id, body, attempt: 1, token });
+        }
+      } else {
+        this.q.push.run('a', id, exec, body, now);
+        wake = true;
+      }
+    }
+    for (const { job, at } of jobs?.timers ?? []) {
+      this.q.push.run('t', timerJobId(job), exec, JSON.stringify(job), at);
+      wake ||= at <= now;
+    }
+    return {
+      done: () => {
+        for (const c of gone) c.gone = true;
+        this.held -= leased.length;
+        const handlers = this.handlers;
+        for (const c of leased) {
+          if (handlers && !this.closed) this.start(handlers, c);
+          else this.giveBack(c);
+        }
+        if (wake) wakeServing(this.d.file);
+      },
+      failed: () => {
+        this.held -= leased.length;
+      },
+    };
+  }
+
+  /** A job leased by a commit to a worker that stopped meanwhile: due again at once, for any worker. */
+  private giveBack(c: Claimed): void {
+    try {
+      if (this.d.db.open) this.d.tx(() => this.q.release.run(Date.now(), c.kind, c.id, c.token));
+    } catch (e) {
+      this.onError(e, `giving back ${KIND_NAME[c.kind]} job ${c.id}`);
+    }
   }
 
   async process(handlers: QueueHandlers, options: ProcessOptions): Promise<void> {
@@ -155,13 +240,13 @@ export class SqliteQueue implements Queue {
     const handlers = this.handlers;
     if (!handlers) return;
     const now = Date.now();
-    const wanted = KINDS.filter((kind) => this.concurrency - this.running[kind] > 0 && this.q.due.get(kind, now));
+    const wanted = KINDS.filter((kind) => this.free(kind) > 0 && this.q.due.get(kind, now));
     if (wanted.length === 0 && this.finished.length === 0) return;
     const claimed = this.d.tx(() => {
       this.deleteFinished();
       const out: Claimed[] = [];
       for (const kind of wanted) {
-        const rows = this.q.take.all(kind, now, this.concurrency - this.running[kind]) as { id: string; body: string; attempt: number }[];
+        const rows = this.q.take.all(kind, now, this.free(kind)) as { id: string; body: string; attempt: number }[];
         for (const r of rows) {
           const token = randomUUID();
           this.q.lease.run(now + this.leaseMs, token, kind, r.id);
@@ -173,6 +258,10 @@ export class SqliteQueue implements Queue {
     for (const c of claimed) this.start(handlers, c);
   }
 
+  private free(kind: Kind): number {
+    return this.concurrency - this.running[kind] - (kind === 'a' ? this.held : 0);
+  }
+
   /** Inside a transaction: delete the rows of the jobs that are done. */
   private deleteFinished(): void {
     for (const c of this.finished) this.q.done.run(c.kind, c.id, c.token);
@@ -182,11 +271,13 @@ export class SqliteQueue implements Queue {
   private start(handlers: QueueHandlers, c: Claimed): void {
     this.running[c.kind]++;
     this.tokens.set(c.token, c);
+    this.byJob.set(`${c.kind}:${c.id}`, c);
     const p = this.run(handlers, c)
       .catch((e: unknown) => this.onError(e, `${KIND_NAME[c.kind]} job ${c.id}`))
       .finally(() => {
         this.running[c.kind]--;
         this.tokens.delete(c.token);
+        if (this.byJob.get(`${c.kind}:${c.id}`) === c) this.byJob.delete(`${c.kind}:${c.id}`);
         this.inFlight.delete(p);
         this.wake();
       });
@@ -206,7 +297,7 @@ export class SqliteQueue implements Queue {
         await handlers.activity(job, attempt);
       } else if (c.kind === 'r') await handlers.resume(JSON.parse(c.body) as ResumeJob);
       else await handlers.timer(JSON.parse(c.body) as TimerJob);
-      if (!this.closed) this.finished.push(c);
+      if (!this.closed && !c.gone) this.finished.push(c);
       return;
     } catch (error) {
       failure = error;

@@ -35,10 +35,13 @@ import type {
 import { eventList, ExecutionEndedError, ExecutionNotFoundError, isTerminal, type HistoryEvents, type LoadedStep } from '../store.js';
 import type { Opened } from './database.js';
 import { explainDamage } from './damage.js';
+import { SqliteQueue, type Handoff } from './sqlite-queue.js';
 
 export interface SqliteStoreOptions {
   /** Events kept per execution (default 200, as on Redis). */
   historyCap?: number;
+  /** The queue on the same connection: a commit's calls go to its worker when it has room (default: a queue that serves nobody). */
+  queue?: SqliteQueue;
 }
 
 interface Row {
@@ -76,7 +79,10 @@ interface ValueRow {
 const TRIM_SLACK = 32;
 
 export class SqliteStore implements Store {
+  /** A commit writes its calls and timers as rows of the jobs table in its own transaction (sqlite-queue.ts stage). */
+  readonly queuesJobs = true;
   private readonly cap: number;
+  private readonly jobs: SqliteQueue;
   private readonly q;
   private closed = false;
 
@@ -85,6 +91,7 @@ export class SqliteStore implements Store {
     options: SqliteStoreOptions = {},
   ) {
     this.cap = options.historyCap ?? 200;
+    this.jobs = options.queue ?? new SqliteQueue(d);
     const p = (sql: string) => d.db.prepare(sql);
     this.q = {
       row: p('SELECT * FROM executions WHERE id = ?'),
@@ -323,10 +330,12 @@ export class SqliteStore implements Store {
   /** commit_suspension.lua */
   async commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome> {
     if (this.closed) return 'stale';
-    return this.d.batch(true, (): CommitOutcome => {
+    let handoff: Handoff | undefined;
+    return this.staged(() => handoff, this.d.batch(true, (): CommitOutcome => {
       const r = this.row(id);
       if (!r || r.rev !== rev || r.status !== 'ready') return 'stale';
       const t = Date.now();
+      handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
       this.q.suspend.run(s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, id);
       this.q.putState.run(id, compactState(s.state, s.workflow, s.version));
       this.setOutbox(id, rev + 1, s.outbox, s.lone);
@@ -362,16 +371,31 @@ export class SqliteStore implements Store {
         return 'ready';
       }
       return 'waiting';
-    });
+    }));
+  }
+
+  /** Once `commit` is on disk, the jobs it leased to this worker start; if it fails, their slots are given back. */
+  private async staged<T>(handoff: () => Handoff | undefined, commit: Promise<T>): Promise<T> {
+    let out: T;
+    try {
+      out = await commit;
+    } catch (e) {
+      handoff()?.failed();
+      throw e;
+    }
+    handoff()?.done();
+    return out;
   }
 
   /** commit_end.lua */
   async commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean> {
     if (this.closed) return false;
-    return this.d.batch(true, () => {
+    let handoff: Handoff | undefined;
+    return this.staged(() => handoff, this.d.batch(true, () => {
       const r = this.row(id);
       if (!r || r.rev !== rev || r.status !== 'ready') return false;
       const t = Date.now();
+      handoff = this.jobs.stage(id, end.jobs, [...end.consumed, ...end.dropped], t);
       const completed = end.status === 'completed';
       // A failure after a suspension keeps the last state, where it waited, and the settlements the failing step
       // consumed with their ops: retry() resumes from them. Any other end drops them.
@@ -391,7 +415,7 @@ export class SqliteStore implements Store {
       this.setOutbox(id, rev + 1, end.outbox, end.lone);
       this.addHistory(id, events);
       return true;
-    });
+    }));
   }
 
   async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
