@@ -34,6 +34,8 @@ export interface FingerprintInput {
   workflowVersions: ReadonlyMap<string, string>;
   /** The code of the workflow's closure sites (a continuation that makes a closure depends on it). */
   sitesCode?: string;
+  /** The id base of the closure sites the code makes (`<sitesOf>/<n>`; default: name). */
+  sitesOf?: string;
 }
 
 const scalars = new Map<string, string[]>();
@@ -88,7 +90,7 @@ export function fingerprints(input: FingerprintInput): PointFingerprint[] {
       h.update(`live ${canon.name(v)}${env ? ` env(${env.join(',')})` : ''}\n`);
     }
     // Closures are made from their sites' code, on resume too: hashed when the continuation makes one or a live local may hold one.
-    if (sites && (p.live.length > 0 || [...called].some((n) => n.startsWith(`${input.name}/`)))) h.update(`sites ${sites}\n`);
+    if (sites && (p.live.length > 0 || [...called].some((n) => n.startsWith(`${input.sitesOf ?? input.name}/`)))) h.update(`sites ${sites}\n`);
     for (const w of [...called].sort()) {
       const v = input.workflowVersions.get(w);
       if (v !== undefined) h.update(`calls ${w}@${v}\n`);

@@ -21,8 +21,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from '@babel/parser';
 import type * as t from '@babel/types';
-import type { WorkflowMeta } from '../runtime/contract.js';
+import type { SiteMeta, WorkflowMeta } from '../runtime/contract.js';
 import { generate } from './generate.js';
+import { eachChild } from './walk.js';
 
 export const VERSIONS_DIR = path.join('.reawait', 'versions');
 
@@ -31,13 +32,15 @@ export interface KeptBuild {
   /** The module's path in the output folder (without `.js`, `/`-separated). */
   module: string;
   workflows: WorkflowMeta[];
+  /** Its async closure sites (with versions and fingerprints: `reawait versions` judges closure fibers by them). */
+  sites?: SiteMeta[];
 }
 
 /** The helpers a kept build calls instead of the current build's. */
 const EARLIER: Record<string, string> = { defineWorkflow: 'defineEarlierWorkflow', defineSite: 'defineEarlierSite', serializable: 'serializableEarlier', step: 'stepEarlier' };
 
-/** The kept form of a build written to `output`, stored at `keptFile`. */
-export function keptSource(code: string, output: string, keptFile: string, helpersFrom: string): string {
+/** The kept form of a build written to `output`, stored at `keptFile`; `sites` gets its async sites' metadata. */
+export function keptSource(code: string, output: string, keptFile: string, helpersFrom: string, sites: SiteMeta[] = []): string {
   const ast = parse(code, { sourceType: 'module' });
   const repoint = (lit: t.StringLiteral | null | undefined): void => {
     if (!lit || !/^\.\.?\//.test(lit.value)) return;
@@ -46,17 +49,80 @@ export function keptSource(code: string, output: string, keptFile: string, helpe
     if (!rel.startsWith('.')) rel = `./${rel}`;
     lit.value = rel;
   };
+  const local: Record<string, string> = {};
   for (const s of ast.program.body) {
     if (s.type === 'ImportDeclaration' && s.source.value === helpersFrom) {
       for (const sp of s.specifiers) {
         if (sp.type !== 'ImportSpecifier' || sp.imported.type !== 'Identifier') continue;
+        local[sp.imported.name] = sp.local.name;
         const earlier = EARLIER[sp.imported.name];
         if (earlier) sp.imported.name = earlier;
       }
     }
     if (s.type === 'ImportDeclaration' || s.type === 'ExportNamedDeclaration' || s.type === 'ExportAllDeclaration') repoint(s.source);
   }
+  sites.push(...versionClosures(ast.program, local.defineSite, local.closure).filter((m) => m.kind === 'async'));
   return `${generate(ast.program, { comments: false }).code}\n`;
+}
+
+/**
+ * The kept build's code makes its own closures: `closure('wf/3', …)` becomes
+ * `closure('wf/3@<version>', …)`, the version its `defineSite` registration
+ * gives (runtime/closures.ts), so old code never runs the current sites'.
+ */
+function versionClosures(program: t.Program, defineSite: string | undefined, closure: string | undefined): SiteMeta[] {
+  if (!defineSite || !closure) return [];
+  const metas: SiteMeta[] = [];
+  const versions = new Map<string, string>();
+  const calls: t.StringLiteral[] = [];
+  const called = (n: t.Node, name: string): n is t.CallExpression => n.type === 'CallExpression' && n.callee.type === 'Identifier' && n.callee.name === name;
+  const visit = (n: t.Node): void => {
+    const first = (n as t.CallExpression).arguments?.[0];
+    if (called(n, defineSite) && first?.type === 'ObjectExpression') {
+      const field = (k: string) => first.properties.find((p): p is t.ObjectProperty => p.type === 'ObjectProperty' && p.key.type === 'Identifier' && p.key.name === k && p.value.type === 'StringLiteral');
+      const id = field('id');
+      const version = field('version');
+      if (id && version) {
+        versions.set((id.value as t.StringLiteral).value, (version.value as t.StringLiteral).value);
+        metas.push(literal(first) as unknown as SiteMeta);
+      }
+    }
+    if (called(n, closure) && first?.type === 'StringLiteral') calls.push(first);
+    eachChild(n, visit);
+  };
+  visit(program);
+  for (const lit of calls) {
+    const v = versions.get(lit.value);
+    if (v !== undefined) lit.value = `${lit.value}@${v}`;
+  }
+  return metas;
+}
+
+/** The value of a literal the compiler wrote with valueToNode (a site's metadata): data only, never evaluated as code. */
+function literal(n: t.Node): unknown {
+  switch (n.type) {
+    case 'StringLiteral':
+    case 'NumericLiteral':
+    case 'BooleanLiteral':
+      return n.value;
+    case 'NullLiteral':
+      return null;
+    case 'UnaryExpression':
+      return n.operator === '-' ? -(literal(n.argument) as number) : undefined;
+    case 'ArrayExpression':
+      return n.elements.map((e) => (e ? literal(e) : undefined));
+    case 'ObjectExpression': {
+      const o: Record<string, unknown> = {};
+      for (const p of n.properties) {
+        if (p.type !== 'ObjectProperty') continue;
+        const k = p.key.type === 'Identifier' ? p.key.name : p.key.type === 'StringLiteral' ? p.key.value : undefined;
+        if (k !== undefined) o[k] = literal(p.value);
+      }
+      return o;
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Keep the build of one module (only modules that define workflows); returns the kept `.js`. */
@@ -68,8 +134,9 @@ export async function keepBuild(opts: { outDir: string; output: string; code: st
   const dir = path.join(outDir, VERSIONS_DIR, ...module.split('/'));
   const file = path.join(dir, `${hash}.js`);
   await mkdir(dir, { recursive: true });
-  await writeFile(file, keptSource(code, output, file, opts.importSource ?? 'reawait/workflow'));
-  const kept: KeptBuild = { module, workflows };
+  const sites: SiteMeta[] = [];
+  await writeFile(file, keptSource(code, output, file, opts.importSource ?? 'reawait/workflow', sites));
+  const kept: KeptBuild = { module, workflows, ...(sites.length ? { sites } : {}) };
   await writeFile(path.join(dir, `${hash}.json`), `${JSON.stringify(kept)}\n`);
   await writeFile(path.join(dir, 'current.json'), `${JSON.stringify({ hash })}\n`);
   return file;

@@ -16,9 +16,11 @@
  * holds the `_rw_closure` calls of the functions inside it, and the
  * environments it takes are exactly those its code names.
  */
+import { createHash } from 'node:crypto';
 import * as t from '@babel/types';
 import type { SiteMeta, WorkflowMeta } from '../runtime/contract.js';
 import { morph, type BindingsPlan } from './bindings.js';
+import type { Emitter } from './emitter.js';
 import type { SiteFunction, SiteInfo } from './environments.js';
 import { envsUsed } from './environments.js';
 import type { ErrorSink } from './errors.js';
@@ -30,6 +32,15 @@ import type { Analysis } from './scopes.js';
 export interface LoweredSite {
   step: t.FunctionExpression;
   meta: WorkflowMeta;
+  e: Emitter;
+}
+
+/** An async site, lowered: its fingerprints are added once every workflow's version is known (workflow-pass). */
+export interface AsyncSiteMade {
+  meta: SiteMeta;
+  e: Emitter;
+  /** The `_rw_site(meta, step)` call: its first argument is replaced by the final meta. */
+  call: t.CallExpression;
 }
 
 export interface SiteContext {
@@ -53,10 +64,13 @@ export interface ConvertedSites {
   registrations: t.Statement[];
   /** The sites' code, for the workflow's version hash. */
   code: string;
+  /** Each site's code by id (a site's fingerprints hash the others'). */
+  codes: Map<string, string>;
+  async: AsyncSiteMade[];
 }
 
 export function convertSites(sites: readonly SiteInfo[], c: SiteContext): ConvertedSites {
-  const made = new Map<SiteInfo, { stmt: t.Statement; code: string }>();
+  const made = new Map<SiteInfo, { stmt: t.Statement; code: string; async?: AsyncSiteMade }>();
   const accessors = new Map<t.ObjectExpression, SiteInfo[]>();
   for (const info of sites) if (info.accessor) accessors.set(info.accessor.object, [...(accessors.get(info.accessor.object) ?? []), info]);
   const accessorValues = new Map<SiteInfo, t.Expression>();
@@ -69,7 +83,13 @@ export function convertSites(sites: readonly SiteInfo[], c: SiteContext): Conver
     if (group && group[0] === info) wrapAccessors(info.accessor!.object, group, accessorValues, c);
   }
   const ordered = sites.map((s) => made.get(s)).filter((x) => x !== undefined);
-  return { registrations: ordered.map((x) => x.stmt), code: ordered.map((x) => x.code).join('\n') };
+  const codes = new Map(sites.filter((s) => made.has(s)).map((s) => [s.id, made.get(s)!.code]));
+  return { registrations: ordered.map((x) => x.stmt), code: ordered.map((x) => x.code).join('\n'), codes, async: ordered.flatMap((x) => (x.async ? [x.async] : [])) };
+}
+
+/** A site's version: its code hashed (a closure fiber's frame records it, so it resumes on that code). */
+function siteVersion(code: string): string {
+  return createHash('sha256').update(code).digest('hex').slice(0, 16);
 }
 
 function baseMeta(info: SiteInfo, c: SiteContext, envs: string[]): SiteMeta {
@@ -159,9 +179,10 @@ function syncSite(info: SiteInfo, c: SiteContext, accessors: Map<SiteInfo, t.Exp
   const envs = capturedEnvs(info.node, plan, c);
   const fn = replaceWithClosure(info, c, envs, accessors);
   const factory = t.arrowFunctionExpression(envs.map((e) => t.identifier(e)), nativeFunction(fn, plan, c));
-  const stmt = t.expressionStatement(c.helpers.call('defineSite', [t.valueToNode(baseMeta(info, c, envs)), factory]));
+  const code = `${info.id}(${envs.join(',')})${stepCode(t.functionExpression(null, [], t.blockStatement([t.returnStatement(factory)])))}`;
+  const stmt = t.expressionStatement(c.helpers.call('defineSite', [t.valueToNode({ ...baseMeta(info, c, envs), version: siteVersion(code) }), factory]));
   stmt.loc = fn.loc ?? null;
-  return { stmt, code: `${info.id}(${envs.join(',')})${stepCode(t.functionExpression(null, [], t.blockStatement([t.returnStatement(factory)])))}` };
+  return { stmt, code };
 }
 
 /** The function as plain JS over its envs (what a sync site's factory returns): its own envs declared, captured parameters bound into them. */
@@ -186,7 +207,7 @@ function nativeFunction(fn: SiteFunction, plan: BindingsPlan, c: SiteContext): t
   return value;
 }
 
-function asyncSite(info: SiteInfo, c: SiteContext): { stmt: t.Statement; code: string } | null {
+function asyncSite(info: SiteInfo, c: SiteContext): { stmt: t.Statement; code: string; async: AsyncSiteMade } | null {
   const node = info.node;
   const plan = c.plans.get(node)!;
   if (node.generator) {
@@ -214,16 +235,19 @@ function asyncSite(info: SiteInfo, c: SiteContext): { stmt: t.Statement; code: s
   }
   const lowered = c.lowerAsync(fn, plan, entry, info);
   const m = lowered.meta;
+  const code = `${info.id}(${envs.join(',')})${stepCode(lowered.step)}${native ? stepCode(t.functionExpression(null, [], t.blockStatement([t.returnStatement(native)]))) : ''}`;
   const meta: SiteMeta = {
     ...baseMeta(info, c, envs),
+    version: siteVersion(code),
     params: m.params,
     suspensions: m.suspensions,
     ...(m.display ? { display: m.display } : {}),
     ...(m.envLayout ? { envLayout: m.envLayout } : {}),
   };
-  const stmt = t.expressionStatement(c.helpers.call('defineSite', [t.valueToNode(meta), lowered.step, ...(native ? [native] : [])]));
+  const call = c.helpers.call('defineSite', [t.valueToNode(meta), lowered.step, ...(native ? [native] : [])]);
+  const stmt = t.expressionStatement(call);
   stmt.loc = node.loc ?? null;
-  return { stmt, code: `${info.id}(${envs.join(',')})${stepCode(lowered.step)}${native ? stepCode(t.functionExpression(null, [], t.blockStatement([t.returnStatement(native)]))) : ''}` };
+  return { stmt, code, async: { meta, e: lowered.e, call } };
 }
 
 /** `this` of an async method's own body (arrows inside are sites already; class bodies have their own). */

@@ -6,7 +6,7 @@
  * the module. Throws CompileError with all errors.
  */
 import * as t from '@babel/types';
-import type { WorkflowMeta } from '../runtime/contract.js';
+import type { EnvLayout, WorkflowMeta } from '../runtime/contract.js';
 import { morph, prepareBindings, type BindingsPlan } from './bindings.js';
 import { buildStep } from './build-step.js';
 import { checkWorkflow } from './check.js';
@@ -22,7 +22,7 @@ import { Lowerer } from './lower-statements.js';
 import { metaNode, paramName, stepCode, workflowMeta } from './meta.js';
 import { certainWrites, patternNames } from './refs.js';
 import { blockBodies, capturedBindings, siteFunctions } from './environments.js';
-import { convertSites } from './sites.js';
+import { convertSites, type ConvertedSites } from './sites.js';
 import { bindHelperParams, moduleHelpers, rootParamsMovable } from './helper-sites.js';
 import { collectFileNames, NameGen, rewritePromiseCalls, stripTypes, unstableLocals } from './scope.js';
 import { analyse, moduleNames } from './scopes.js';
@@ -54,7 +54,17 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   const promiseIsGlobal = !moduleNames(program).has('Promise');
 
   const metas: WorkflowMeta[] = [];
-  const done: { site: WorkflowSite; meta: WorkflowMeta; step: t.FunctionExpression; e: Emitter; envLayout: BindingsPlan['envLayout']; registrations: t.Statement[]; sitesCode: string }[] = [];
+  const done: {
+    site: WorkflowSite;
+    meta: WorkflowMeta;
+    step: t.FunctionExpression;
+    e: Emitter;
+    envLayout: BindingsPlan['envLayout'];
+    registrations: t.Statement[];
+    sitesCode: string;
+    converted: ConvertedSites;
+    envVars: EnvLayout;
+  }[] = [];
   /**
    * Closure conversion of `fn` (a workflow, or a module-level helper): its
    * nested functions become sites `<idBase>/<n>`, what they capture moves
@@ -111,11 +121,11 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
       native: o.native,
       lowerAsync: (f, p, entry, info) => lower(f, p, entry, info.id.replace(/[^\w$]/g, '$')),
     });
-    return { plan, converted, lower };
+    return { plan, converted, lower, envVars };
   };
 
   // Module-level helpers that make closures a workflow may keep (helper-sites.ts); 'use step' functions are activities, not helpers.
-  const helperSites: { registrations: t.Statement[]; code: string }[] = [];
+  const helperSites: { registrations: t.Statement[]; code: string; converted: ConvertedSites; envVars: EnvLayout }[] = [];
   if (sites.length)
     for (const h of moduleHelpers(program, new Set<t.Node>([...sites, ...steps].map((x) => x.fn)))) {
       // Converted on a copy: a helper that cannot be converted (what a workflow may not do) stays exactly as written.
@@ -130,7 +140,7 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
       if (!r || quiet.items.length) continue;
       bindHelperParams(copy, r.plan);
       morph(h.fn, copy);
-      helperSites.push({ registrations: r.converted.registrations, code: r.converted.code });
+      helperSites.push({ registrations: r.converted.registrations, code: r.converted.code, converted: r.converted, envVars: r.envVars });
     }
   // Any workflow of the module may hold a helper's closure: their code is part of every workflow's version.
   const helperCode = helperSites.map((h) => h.code).join('\n');
@@ -138,10 +148,10 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   for (const site of sites) {
     if (!checkWorkflow(site, errors)) continue;
     try {
-      const { plan, converted, lower } = convert(site.fn, site.name, site, { renameRoot: true, native: false, errors })!;
+      const { plan, converted, lower, envVars } = convert(site.fn, site.name, site, { renameRoot: true, native: false, errors })!;
       const sitesCode = [converted.code, helperCode].filter(Boolean).join('\n');
       const { step, meta, e } = lower(site.fn, plan, [], site.name, sitesCode);
-      done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations, sitesCode });
+      done.push({ site, meta, step, e, envLayout: plan.envLayout, registrations: converted.registrations, sitesCode, converted, envVars });
       metas.push(meta);
     } catch (err) {
       if (err instanceof UnsupportedAwait) errors.at(err.node, err.message);
@@ -154,7 +164,9 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   for (const d of done) {
     const others = new Map([...versions].filter(([n]) => n !== d.meta.name));
     d.meta.fingerprints = fingerprints({ e: d.e, name: d.meta.name, ...(d.envLayout ? { envLayout: d.envLayout } : {}), workflowVersions: others, sitesCode: d.sitesCode });
+    fingerprintSites(d.converted, d.envVars, versions, helperSites.map((h) => h.code));
   }
+  for (const h of helperSites) fingerprintSites(h.converted, h.envVars, versions, helperSites.filter((o) => o !== h).map((o) => o.code));
   for (const { site, meta, step, registrations } of done) replaceWorkflow(program, site, helpers, metaNode(meta), step, registrations);
   // First in the module: a helper is hoisted, and may be called before its own statement runs.
   program.body.unshift(...helperSites.flatMap((h) => h.registrations));
@@ -162,6 +174,23 @@ export function compileWorkflows(program: t.Program, opts: PassOptions): Workflo
   if (steps.length) replaceSteps(program, steps, helpers, opts.file);
   if (done.length || steps.length) addHelperImport(program, helpers, opts.importSource);
   return metas;
+}
+
+/**
+ * An async site's fingerprints, like a workflow's: a closure fiber resumes on
+ * the current site's code when its point's fingerprint is unchanged. The
+ * code of the other sites it can reach (the workflow's, the module helpers')
+ * is hashed as a workflow's sites are; its own code after the point is in
+ * its items already.
+ */
+function fingerprintSites(converted: ConvertedSites, envVars: EnvLayout, versions: ReadonlyMap<string, string>, moreCode: readonly string[]): void {
+  for (const s of converted.async) {
+    const others = [...converted.codes].filter(([id]) => id !== s.meta.id).map(([, code]) => code);
+    const sitesCode = [...others, ...moreCode].join('\n');
+    const base = s.meta.id.slice(0, s.meta.id.lastIndexOf('/'));
+    s.meta.fingerprints = fingerprints({ e: s.e, name: s.meta.id, sitesOf: base, envLayout: envVars, workflowVersions: versions, sitesCode });
+    s.call.arguments[0] = t.valueToNode(s.meta);
+  }
 }
 
 function lowerFunction(e: Emitter, fn: t.Function, plan: BindingsPlan, entry: t.Statement[]): void {

@@ -25,7 +25,10 @@ export interface ClosureTag {
   envs: object[];
 }
 
+/** Current sites by id (the build imported as the app's code). */
 const sites = new Map<string, Site>();
+/** Every site with a version, current or of an earlier build kept by `reawait compile`, by `id@version`. */
+const versioned = new Map<string, Site>();
 const tags = new WeakMap<object, ClosureTag>();
 
 /**
@@ -51,10 +54,31 @@ export function defineSite(meta: SiteMeta, impl: SiteFactory | StepFn, native?: 
   const site: Site =
     meta.kind === 'async' ? { meta: meta as AsyncSite['meta'], step: impl as StepFn, ...(native ? { native } : {}) } : { meta: meta as SyncSite['meta'], make: impl as SiteFactory };
   sites.set(meta.id, site);
+  if (meta.version !== undefined) versioned.set(`${meta.id}@${meta.version}`, site);
 }
 
-export function closureSite(id: string): Site | undefined {
-  return sites.get(id);
+/** A site of an earlier build (definitions.ts defineEarlierSite): found by id and version only. */
+export function defineSiteVersion(meta: SiteMeta & { version: string }, impl: SiteFactory | StepFn, native?: SiteFactory): void {
+  const k = `${meta.id}@${meta.version}`;
+  if (versioned.has(k)) return;
+  versioned.set(k, meta.kind === 'async' ? { meta: meta as AsyncSite['meta'], step: impl as StepFn, ...(native ? { native } : {}) } : { meta: meta as SyncSite['meta'], make: impl as SiteFactory });
+}
+
+/** Site `id`: the current one, or (`version` given and not the current one's) that build's, when loaded. */
+export function closureSite(id: string, version?: string): Site | undefined {
+  const cur = sites.get(id);
+  if (version === undefined || cur?.meta.version === version) return cur;
+  return versioned.get(`${id}@${version}`);
+}
+
+/** A site id naming a version: `<id>@<16 hex digits>` (a file name may hold an `@` too). */
+const VERSIONED = /@([0-9a-f]{16})$/;
+
+/** Whether an earlier build of site `id` is loaded whose code differs from the current one's. */
+export function siteChanged(id: string): boolean {
+  const cur = sites.get(id)?.meta.version;
+  for (const s of versioned.values()) if (s.meta.id === id && s.meta.version !== cur) return true;
+  return false;
 }
 
 function named<F extends (...args: never[]) => unknown>(fn: F, meta: SiteMeta): F {
@@ -63,10 +87,17 @@ function named<F extends (...args: never[]) => unknown>(fn: F, meta: SiteMeta): 
   return fn;
 }
 
-/** The function value of site `id` over `envs`: what the source's function expression evaluates to. */
+/**
+ * The function value of site `id` over `envs`: what the source's function
+ * expression evaluates to. `id` may name a version (`wf/3@<version>`: what an
+ * earlier build's code makes, keep-versions.ts); the value is tagged with it
+ * unless that is the current site's, so a saved value revives on its code.
+ */
 export function closure(id: string, ...envs: object[]): (...args: never[]) => unknown {
-  const site = sites.get(id);
-  if (!site) throw new Error(`reawait: unknown closure site '${id}' (is the module that defines it imported?)`);
+  const v = VERSIONED.exec(id);
+  const site = v ? closureSite(id.slice(0, v.index), v[1]) : sites.get(id);
+  if (!site) throw new Error(`reawait: unknown closure site '${id}' (is the module that defines it${v ? ', or the earlier build kept by reawait compile,' : ''} imported?)`);
+  if (v && sites.get(site.meta.id) === site) id = site.meta.id;
   let fn: (...args: never[]) => unknown;
   // A sync function gets its source's name and length (the factory's may differ: an inferred name, a captured parameter).
   if (site.meta.kind === 'sync') fn = named((site as SyncSite).make(...envs), site.meta);

@@ -286,6 +286,12 @@ export interface StateDoc {
 export interface SiteMeta {
   /** `<workflow>/<n>`. */
   id: string;
+  /**
+   * Hash of the site's code. A closure fiber's frame records it (Frame.v) and
+   * resumes on that code: the current site's, a kept earlier build's, or the
+   * current one's at a point with the same fingerprint (runtime/upgrade.ts).
+   */
+  version?: string;
   kind: 'sync' | 'async';
   /** The function's `name` as JS would infer it ('' when none). */
   name: string;

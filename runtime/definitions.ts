@@ -11,7 +11,7 @@
  * importing them never fails.
  */
 import { WORKFLOW, type CompiledWorkflowRecord, type SiteFactory, type SiteMeta, type StepFn, type WorkflowMeta } from './contract.js';
-import { closureSite, defineSite } from './closures.js';
+import { closureSite, defineSite, defineSiteVersion } from './closures.js';
 
 /** Current definitions by name: one per defining module (file). */
 const current = new Map<string, CompiledWorkflowRecord[]>();
@@ -62,13 +62,16 @@ const changedSites = new Map<string, Set<string>>();
 const lastEarlier = new Map<string, string>();
 
 /**
- * A closure site of an earlier build. Sites are not versioned yet: the
- * current build's site keeps its id; one whose code differs is remembered,
- * so that no state of that build resumes on the other code (upgrade.ts).
+ * A closure site of an earlier build. A site with a version is kept by
+ * id and version (the kept build's code makes its closures by version,
+ * keep-versions.ts). One kept before sites had versions cannot run beside
+ * the current build's: when its code differs it is remembered, so that no
+ * state of that build resumes on the other code (upgrade.ts).
  */
 export function defineEarlierSite(meta: SiteMeta, impl: SiteFactory | StepFn, native?: SiteFactory): void {
   const cur = closureSite(meta.id);
   if (!cur) return defineSite(meta, impl, native);
+  if (meta.version !== undefined) return defineSiteVersion({ ...meta, version: meta.version }, impl, native);
   const curImpl = 'step' in cur ? cur.step : cur.make;
   if (String(curImpl) === String(impl) && JSON.stringify(cur.meta.suspensions ?? []) === JSON.stringify(meta.suspensions ?? [])) return;
   const wf = meta.id.slice(0, meta.id.lastIndexOf('/'));
@@ -76,7 +79,7 @@ export function defineEarlierSite(meta: SiteMeta, impl: SiteFactory | StepFn, na
   changedSites.set(k, (changedSites.get(k) ?? new Set()).add(meta.id));
 }
 
-/** The closure sites of build `version` of `name` whose code is not the current build's. */
+/** The closure sites of build `version` of `name` whose code is not the current build's (builds kept before sites had versions). */
 export function sitesChangedIn(name: string, version: string): ReadonlySet<string> {
   return changedSites.get(key(name, version)) ?? new Set();
 }

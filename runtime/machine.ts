@@ -172,7 +172,9 @@ export function start(record: CompiledWorkflowRecord, args: readonly unknown[], 
 /** The step record of a fiber's function: a workflow by name, or an async closure site (`wf/3`). */
 export function stepRecord(fn: string, resolve: Resolve, version?: string): StepRecord {
   if (fn.includes('/')) {
-    const site = closureSite(fn);
+    const site = closureSite(fn, version);
+    // A fiber of a site build that is not loaded: the execution waits for a worker that has it (upgrade.ts plans this first).
+    if (!site && version !== undefined && closureSite(fn)) throw new VersionMismatchError(fn, version, closureSite(fn)!.meta.version ?? '');
     if (!site || site.meta.kind !== 'async') throw new UnknownWorkflowError(fn);
     return { step: (site as { step: StepFn }).step, meta: siteMeta(site.meta) };
   }

@@ -17,7 +17,8 @@
  * provably the same (equal fingerprints) or the user said how (upgrade()).
  * Planning never runs workflow code except an explicit upgrade function.
  */
-import type { CompiledWorkflowRecord, PointFingerprint, WorkflowMeta } from './contract.js';
+import { closureSite, closureTag, siteChanged, type Site } from './closures.js';
+import type { CompiledWorkflowRecord, PointFingerprint, SuspensionMeta } from './contract.js';
 import { VersionMismatchError } from './errors.js';
 import type { Fiber, MachineState } from './machine.js';
 import { isCompiledWorkflow, workflowRecord } from './workflow.js';
@@ -115,81 +116,131 @@ export interface Builds {
   sitesChanged?(name: string, version: string): ReadonlySet<string>;
 }
 
+/** What planning needs of a build of a fiber's function: a workflow's meta, or an async closure site's. */
+interface FnBuild {
+  version: string;
+  file: string;
+  suspensions: readonly SuspensionMeta[];
+  fingerprints?: PointFingerprint[];
+  display?: Record<string, string>;
+}
+const siteBuild = (s: Site | undefined): FnBuild | undefined =>
+  s && s.meta.kind === 'async' && s.meta.version !== undefined
+    ? { version: s.meta.version, file: s.meta.file, suspensions: s.meta.suspensions ?? [], ...(s.meta.fingerprints ? { fingerprints: s.meta.fingerprints } : {}), ...(s.meta.display ? { display: s.meta.display } : {}) }
+    : undefined;
+
 /**
  * Plan (and apply, when every fiber has a way) the upgrade of `state`.
  * `rootLine`: where the root waits when no build of its version is loaded
- * (the execution record's `at`).
+ * (the execution record's `at`). Fibers of async closures are planned as
+ * workflow frames are, by their site's version (Frame.v); explicit
+ * upgrades are for workflow frames only.
  */
 export function planUpgrade(state: MachineState, builds: Builds, rootLine?: number, options: { retry?: boolean } = {}): UpgradePlan {
   const moves: (() => void)[] = [];
   const events: UpgradeEvent[] = [];
+  let pinned = false;
   for (const f of state.fibers) {
-    if (f.frame.fn.includes('/')) continue; // async closure sites: see below
-    const version = f.id === 0 ? state.version : f.frame.v;
-    const cur = builds.current(f.frame.fn);
-    if (version === undefined || !cur || cur.meta.version === version) continue;
-    const old = builds.at(f.frame.fn, version);
-    const oldPoint = old?.meta.fingerprints?.[f.frame.pc];
-    const line = old?.meta.suspensions[f.frame.pc]?.line ?? (f.id === 0 ? rootLine : undefined);
-    const same = oldPoint && cur.meta.fingerprints?.find((p) => p.fp === oldPoint.fp);
-    if (same) {
-      moves.push(() => move(state, f, cur.meta, same.pc, renamed(f.frame.locals, oldPoint, same)));
-      events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'auto', ...(line !== undefined ? { line } : {}), toLine: same.line });
+    const site = f.frame.fn.includes('/');
+    if (site && f.frame.v === undefined) {
+      // A closure fiber started before sites had versions: it runs its site's current code, only when the build that made it has the same closures.
+      const wf = f.frame.fn.slice(0, f.frame.fn.lastIndexOf('/'));
+      const cur = builds.current(wf);
+      const version = wf === state.workflow ? state.version : undefined;
+      if (!cur || version === undefined || version === cur.meta.version) continue;
+      const changed = builds.sitesChanged?.(wf, version);
+      if (!builds.at(wf, version) || changed?.has(f.frame.fn)) return { events: [], problem: mismatch(wf, version, cur.meta, undefined, builds.keptIn, [f.frame.fn]) };
       continue;
     }
-    const explicit = line === undefined ? undefined : upgrades.find((u) => u.workflow === f.frame.fn && u.version === version && u.line === line);
+    const version = f.id === 0 ? state.version : f.frame.v;
+    const cur: FnBuild | undefined = site ? siteBuild(closureSite(f.frame.fn)) : builds.current(f.frame.fn)?.meta;
+    if (version === undefined || !cur || cur.version === version) continue;
+    const old: FnBuild | undefined = site ? siteBuild(closureSite(f.frame.fn, version)) : builds.at(f.frame.fn, version)?.meta;
+    const oldPoint = old?.fingerprints?.[f.frame.pc];
+    const line = old?.suspensions[f.frame.pc]?.line ?? (f.id === 0 ? rootLine : undefined);
+    const at = line !== undefined ? { line } : {};
+    const same = oldPoint && cur.fingerprints?.find((p) => p.fp === oldPoint.fp);
+    if (same) {
+      moves.push(() => move(state, f, cur.version, same.pc, renamed(f.frame.locals, oldPoint, same)));
+      events.push({ fn: f.frame.fn, from: version, to: cur.version, how: 'auto', ...at, toLine: same.line });
+      continue;
+    }
+    const explicit = line === undefined || site ? undefined : upgrades.find((u) => u.workflow === f.frame.fn && u.version === version && u.line === line);
     if (explicit) {
       moves.push(() => {
         const target = explicit.fn(f.frame.locals);
-        const point = cur.meta.suspensions.find((s) => s.id > 0 && s.line === target?.line);
+        const point = cur.suspensions.find((s) => s.id > 0 && s.line === target?.line);
         if (!point)
-          throw new Error(`reawait: the upgrade of workflow '${f.frame.fn}' from version ${version} line ${line} returned line ${String(target?.line)}, which has no await in the current build (${cur.meta.file})`);
-        move(state, f, cur.meta, point.id, { ...target.locals });
+          throw new Error(`reawait: the upgrade of workflow '${f.frame.fn}' from version ${version} line ${line} returned line ${String(target?.line)}, which has no await in the current build (${cur.file})`);
+        move(state, f, cur.version, point.id, { ...target.locals });
       });
-      events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'migrate', ...(line !== undefined ? { line } : {}) });
+      events.push({ fn: f.frame.fn, from: version, to: cur.version, how: 'migrate', ...at });
       continue;
     }
     // A retry (handle.retry()) runs the current code: the point on the same line that restores the same locals.
-    const again = options.retry && oldPoint ? cur.meta.fingerprints?.find((p) => p.pc > 0 && p.line === line && sameLocals(oldPoint, p, old!.meta, cur.meta)) : undefined;
+    const again = options.retry && oldPoint ? cur.fingerprints?.find((p) => p.pc > 0 && p.line === line && sameLocals(oldPoint, p, old!, cur)) : undefined;
     if (again && oldPoint) {
-      moves.push(() => move(state, f, cur.meta, again.pc, renamed(f.frame.locals, oldPoint, again)));
-      events.push({ fn: f.frame.fn, from: version, to: cur.meta.version, how: 'retry', ...(line !== undefined ? { line } : {}), toLine: again.line });
+      moves.push(() => move(state, f, cur.version, again.pc, renamed(f.frame.locals, oldPoint, again)));
+      events.push({ fn: f.frame.fn, from: version, to: cur.version, how: 'retry', ...at, toLine: again.line });
       continue;
     }
-    // Closure sites are not versioned yet: a build whose closures differ from the current ones cannot run here.
-    const sites = builds.sitesChanged?.(f.frame.fn, version) ?? new Set<string>();
+    // A workflow build kept before closure sites had versions cannot run beside the current closures.
+    const sites = site ? new Set<string>() : (builds.sitesChanged?.(f.frame.fn, version) ?? new Set<string>());
     if (old && sites.size === 0) {
-      events.push({ fn: f.frame.fn, from: version, to: version, how: 'pinned', ...(line !== undefined ? { line } : {}) });
+      pinned = true;
+      events.push({ fn: f.frame.fn, from: version, to: version, how: 'pinned', ...at });
       continue;
     }
-    if (old) return { events: [], problem: mismatch(f.frame.fn, version, cur.meta, line, undefined, [...sites]) };
-    return { events: [], problem: mismatch(f.frame.fn, version, cur.meta, line, builds.keptIn) };
+    if (old) return { events: [], problem: mismatch(f.frame.fn, version, cur, line, undefined, [...sites]) };
+    return { events: [], problem: mismatch(f.frame.fn, version, cur, line, builds.keptIn) };
   }
-  // A fiber of an async closure runs its site's current code: only when the build that made it has the same closures.
-  for (const f of state.fibers) {
-    if (!f.frame.fn.includes('/')) continue;
-    const wf = f.frame.fn.slice(0, f.frame.fn.lastIndexOf('/'));
-    const cur = builds.current(wf);
-    const version = wf === state.workflow ? state.version : undefined;
-    if (!cur || version === undefined || version === cur.meta.version) continue;
-    const changed = builds.sitesChanged?.(wf, version);
-    if (!builds.at(wf, version) || changed?.has(f.frame.fn)) return { events: [], problem: mismatch(wf, version, cur.meta, undefined, builds.keptIn, [f.frame.fn]) };
+  // Old code may call a closure value the state holds; one made when its build was current names no version, and would run the current site's code.
+  const unversioned = pinned ? [...closureSitesIn(state)].filter((id) => !/@[0-9a-f]{16}$/.test(id) && siteChanged(id)) : [];
+  if (unversioned.length) {
+    const root = state.fibers.find((f) => f.id === 0);
+    const cur = builds.current(state.workflow);
+    if (cur) {
+      const line = root ? builds.at(state.workflow, state.version)?.meta.suspensions[root.frame.pc]?.line : undefined;
+      return { events: [], problem: mismatch(state.workflow, state.version, cur.meta, line, undefined, unversioned, true) };
+    }
   }
   for (const m of moves) m();
   return { events };
 }
 
-function move(state: MachineState, f: Fiber, meta: WorkflowMeta, pc: number, locals: Record<string, unknown>): void {
+/** The sites of the closure values `state` holds (its fibers' locals, its promise table, its tokens and watches). */
+function closureSitesIn(state: MachineState): Set<string> {
+  const found = new Set<string>();
+  const seen = new Set<unknown>();
+  const todo: unknown[] = [state.fibers, state.ops, state.tokens, state.watches];
+  while (todo.length) {
+    const v = todo.pop();
+    if ((typeof v !== 'object' && typeof v !== 'function') || v === null || seen.has(v)) continue;
+    seen.add(v);
+    const tag = closureTag(v);
+    if (tag) {
+      found.add(tag.site);
+      todo.push(...tag.envs);
+    }
+    if (typeof v === 'function') continue;
+    if (v instanceof Map) for (const [k, x] of v) todo.push(k, x);
+    else if (v instanceof Set) for (const x of v) todo.push(x);
+    else todo.push(...Object.values(v));
+  }
+  return found;
+}
+
+function move(state: MachineState, f: Fiber, version: string, pc: number, locals: Record<string, unknown>): void {
   f.frame.pc = pc;
   f.frame.locals = locals;
-  if (f.id === 0) state.version = meta.version;
-  else f.frame.v = meta.version;
+  if (f.id === 0) state.version = version;
+  else f.frame.v = version;
 }
 
 /** The same locals: as many, and the user's own (not compiler temporaries) by the same names in the same order. */
-function sameLocals(a: PointFingerprint, b: PointFingerprint, am: WorkflowMeta, bm: WorkflowMeta): boolean {
+function sameLocals(a: PointFingerprint, b: PointFingerprint, am: FnBuild, bm: FnBuild): boolean {
   if (a.locals.length !== b.locals.length) return false;
-  const own = (n: string, m: WorkflowMeta): string => (m.display?.[n] !== undefined && /\s/.test(m.display[n]!) ? '' : (m.display?.[n] ?? n));
+  const own = (n: string, m: FnBuild): string => (m.display?.[n] !== undefined && /\s/.test(m.display[n]!) ? '' : (m.display?.[n] ?? n));
   return a.locals.every((n, i) => own(n, am) === own(b.locals[i]!, bm));
 }
 
@@ -202,18 +253,22 @@ function renamed(locals: Record<string, unknown>, from: PointFingerprint, to: Po
   return out;
 }
 
-function mismatch(fn: string, version: string, cur: WorkflowMeta, line: number | undefined, keptIn: string | undefined, sites: string[] = []): VersionMismatchError {
+/** `held`: the sites are of closure values the state holds, made when that build was current. */
+function mismatch(fn: string, version: string, cur: FnBuild, line: number | undefined, keptIn: string | undefined, sites: string[] = [], held = false): VersionMismatchError {
   const err = new VersionMismatchError(fn, version, cur.version);
   const at = line !== undefined ? ` at line ${line}` : '';
+  const what = fn.includes('/') ? `async closure '${fn}'` : `workflow '${fn}'`;
   if (sites.length) {
     err.message =
-      `workflow '${fn}' was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
-      `and the closures ${sites.join(', ')} of that version differ from this one's: earlier builds' closures cannot run side by side yet; ` +
+      `${what} was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
+      (held
+        ? `and it holds closures of ${sites.join(', ')}, made when that build was current, whose code has changed since (the old code would call the new closures); `
+        : `and the closures ${sites.join(', ')} of that version differ from this one's (it was kept before closure sites had versions); `) +
       `run a worker of version ${version} until its executions finish, or register an upgrade() for that version and line`;
     return err;
   }
   err.message =
-    `workflow '${fn}' was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
+    `${what} was suspended by version ${version}${at} but this process has version ${cur.version} (${cur.file}), ` +
     `whose code after that point differs, and no build of version ${version} is loaded` +
     (keptIn ? ` (earlier builds are looked for in ${keptIn})` : '') +
     `; keep the earlier builds next to the compiled workflows ('npx reawait compile' does), or register an upgrade() for that version and line`;

@@ -439,7 +439,8 @@ setFiberStarter((site, envs, thisArg, args) => {
   const locals: Record<string, unknown> = {};
   site.meta.envs.forEach((name, i) => (locals[name] = envs[i]));
   if (site.meta.ownThis) locals.$this = thisArg;
-  return s.startFiber(site.meta.id, locals, [...args]);
+  // The fiber records its site's version: it resumes on that code (upgrade.ts).
+  return s.startFiber(site.meta.id, locals, [...args], site.meta.version);
 });
 export { forOf, forOfClose, forOfDone, forOfNext, forOfPark, forOfUnpark, type ForOfCursor } from './for-of.js';
 

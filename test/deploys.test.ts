@@ -7,9 +7,11 @@
  *   (a) a change before the wait only  -> completes on v2 (auto-upgrade)
  *   (b) a change after the wait        -> completes on v1's code (pinned)
  *   (c) changed live locals + upgrade() -> completes through the upgrade
+ * and a fiber of an async closure whose code changed
+ *   (d) after its wait  -> completes on v1's closure code (pinned)
+ *   (e) before its wait only -> moves to v2's closure code (auto)
  * Without the kept builds, (b) stays ready with a problem naming the
- * versions and the line, never failed. So does a state whose async closure
- * changed (closure sites are not versioned yet).
+ * versions and the line, never failed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +31,18 @@ const CLOSURE = (tag: string) => `export async function closure(x: number) {
   const wait = async () => (await signal<string>('go')) + '-${tag}';
   return (await wait()) + '|' + x;
 }
+export async function closureBefore(x: number) {
+  'use workflow';
+  const wait = async () => {
+    await note('pre-${tag}');
+    return (await signal<string>('go')) + '-post';
+  };
+  return (await wait()) + '|' + x;
+}
 `;
+/** (d) and (e): the closures wait on lines 24 and 31 in both builds. */
+const CLOSURES = { closure: { line: 24, result: 'go-c1|7', how: [] }, closureBefore: { line: 31, result: 'go-post|7', how: ['auto'] } } as const;
+const CLOSURE_NAMES = Object.keys(CLOSURES) as (keyof typeof CLOSURES)[];
 const v1 = DEPLOY_V1 + CLOSURE('c1');
 // v2 (the upgrade() import on line 1 keeps every line where it was).
 const v2 = (v1Locals: string) => `${DEPLOY_V2.replace("signal } from 'reawait/workflow';", "signal } from 'reawait/workflow'; import { upgrade } from 'reawait';")}${CLOSURE('c2')}upgrade('locals', { version: '${v1Locals}', line: 19 }, (old: Record<string, unknown>) => ({ line: 19, locals: { n: String(old.a).length } }));
@@ -89,9 +102,9 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     onTestFinished(() => client.close());
     const w1 = await worker(p.wf, p.acts, prefix);
     const handles = await Promise.all(NAMES.map((n) => client.start(n, [7])));
-    const closure = await client.start('closure', [7]);
+    const closures = await Promise.all(CLOSURE_NAMES.map((n) => client.start(n, [7])));
     for (const [i, h] of handles.entries()) await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 60_000, interval: 100 }).toBe(LINES[NAMES[i]!]);
-    await expect.poll(async () => (await closure.describe()).waitingAt?.line, { timeout: 60_000, interval: 100 }).toBe(24);
+    for (const [i, h] of closures.entries()) await expect.poll(async () => (await h.describe()).waitingAt?.line, { timeout: 60_000, interval: 100 }).toBe(CLOSURES[CLOSURE_NAMES[i]!].line);
     await w1.kill9();
 
     await p.build(v2(p.v1Locals));
@@ -103,9 +116,11 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     expect(Object.fromEntries(NAMES.map((n, i) => [n, results[i]]))).toEqual(EXPECTED);
     const how = await Promise.all(handles.map(async (h) => (await h.describe()).history.filter((e) => e.type === 'upgraded').map((e) => e.how)));
     expect(how).toEqual([['auto'], [], ['migrate']]);
-    await closure.signal('go', 'go');
-    await expect.poll(async () => (await closure.describe()).problem, { timeout: 60_000, interval: 100 }).toMatch(/the closures closure\/1 of that version differ/);
-    expect((await closure.describe()).status).toBe('ready');
+    for (const h of closures) await h.signal('go', 'go');
+    const closed = await Promise.all(closures.map((h) => h.result({ timeoutMs: 60_000 })));
+    expect(closed).toEqual(CLOSURE_NAMES.map((n) => CLOSURES[n].result));
+    const closureHow = await Promise.all(closures.map(async (h) => (await h.describe()).history.filter((e) => e.type === 'upgraded').map((e) => `${e.fn}:${e.how}`)));
+    expect(closureHow).toEqual([[], ['closureBefore/1:auto']]);
   }, 240_000);
 
   it('without the kept builds, a changed point stays ready with a problem naming versions and line', async () => {
@@ -154,9 +169,10 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
   it('(a) auto-upgrades, (b) stays on v1, (c) migrates through upgrade()', async () => {
     const p = await project('local');
     const dir = path.join(BASE, 'local', 'state');
-    for (const n of NAMES) {
+    const lines: Record<string, number> = { ...LINES, ...Object.fromEntries(CLOSURE_NAMES.map((n) => [n, CLOSURES[n].line])) };
+    for (const n of [...NAMES, ...CLOSURE_NAMES]) {
       const r = run([n, '--workflows', p.wf, '--activities', p.acts, '--args', '[7]', '--id', n, '--dir', dir]);
-      await r.waitFor(new RegExp(`waiting at src/wf\\.ts:${LINES[n]}|waiting at .*wf\\.ts:${LINES[n]}`));
+      await r.waitFor(new RegExp(`waiting at .*wf\\.ts:${lines[n]}`));
       r.proc.kill('SIGKILL');
       await r.exited;
     }
@@ -170,18 +186,35 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
     };
     const before = await versions();
     const seen = Object.fromEntries(before.workflows.map((w) => [w.workflow, w.versions.flatMap((v) => v.waiting.map((x) => `${v.current ? 'v2' : 'v1'} line ${x.line} x${x.count}: ${x.verdict}`))]));
-    expect(seen).toEqual({ before: ['v1 line 7 x1: auto'], after: ['v1 line 13 x1: pinned'], locals: ['v1 line 19 x1: pinned'], closure: [] });
-    for (const n of NAMES) {
+    // Every fiber counts: the closures' roots stay on v1 (their live x and the closures' code changed), the closures' fibers as their points say.
+    expect(seen).toEqual({
+      before: ['v1 line 7 x1: auto'],
+      after: ['v1 line 13 x1: pinned'],
+      locals: ['v1 line 19 x1: pinned'],
+      closure: ['v1 line 25 x1: pinned'],
+      'closure/1': ['v1 line 24 x1: pinned'],
+      closureBefore: ['v1 line 33 x1: pinned'],
+      'closureBefore/1': ['v1 line 31 x1: auto'],
+    });
+    // Executions still need v1: --prune keeps it.
+    expect((await versions('--prune')).pruned).toEqual([]);
+    const expected: Record<string, string> = { ...EXPECTED, ...Object.fromEntries(CLOSURE_NAMES.map((n) => [n, CLOSURES[n].result])) };
+    for (const n of [...NAMES, ...CLOSURE_NAMES]) {
       const r = run([n, '--workflows', p.wf, '--activities', p.acts, '--args', '[7]', '--id', n, '--dir', dir]);
       await r.waitFor(/waiting at/);
       const sig = run([n, 'go', '--data', '"go"', '--dir', dir], 'signal');
       expect(await sig.exited, sig.stderr()).toBe(0);
       expect(await r.exited, r.stderr()).toBe(0);
-      expect(JSON.parse(r.stdout())).toBe(EXPECTED[n]);
+      expect(JSON.parse(r.stdout())).toBe(expected[n]);
     }
-    const status = run(['locals', '--dir', dir], 'status');
-    expect(await status.exited).toBe(0);
-    expect((JSON.parse(status.stdout()) as { history: { type: string; how?: string }[] }).history.filter((e) => e.type === 'upgraded').map((e) => e.how)).toEqual(['migrate']);
+    const upgrades = async (id: string): Promise<string[]> => {
+      const status = run([id, '--dir', dir], 'status');
+      expect(await status.exited).toBe(0);
+      return (JSON.parse(status.stdout()) as { history: { type: string; fn?: string; how?: string }[] }).history.filter((e) => e.type === 'upgraded').map((e) => `${e.fn}:${e.how}`);
+    };
+    expect(await upgrades('locals')).toEqual(['locals:migrate']);
+    expect(await upgrades('closure')).toEqual([]);
+    expect(await upgrades('closureBefore')).toEqual(['closureBefore/1:auto']);
     // Nothing waits any more: --prune removes the v1 build and keeps the current one.
     expect((await versions('--prune')).pruned).toHaveLength(1);
     expect(readdirSync(path.join(p.out, '.reawait/versions/wf')).filter((f) => f.endsWith('.js'))).toHaveLength(1);

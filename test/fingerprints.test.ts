@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compile } from '../compiler/index.js';
-import type { PointFingerprint, WorkflowMeta } from '../runtime/contract.js';
+import { keptSource } from '../compiler/keep-versions.js';
+import type { PointFingerprint, SiteMeta, WorkflowMeta } from '../runtime/contract.js';
 
 const HEAD = `import { proxyActivities, sleep } from 'reawait/workflow';
 const { a, b, c } = proxyActivities<{ a(n: number): Promise<number>; b(n: number): Promise<number>; c(n: number): Promise<number> }>();
@@ -142,5 +143,58 @@ describe('fingerprints: shape', () => {
   it('does not change the whole-function version', () => {
     expect(meta(wf(BASE)).version).toMatch(/^[0-9a-f]{16}$/);
     expect(meta(wf(BASE)).version).not.toBe(meta(wf(BASE.replace("'mid'", "'m'"))).version);
+  });
+});
+
+/** The async closure sites of a compiled module, as a kept build records them (keep-versions.ts). */
+function siteMetas(body: string): SiteMeta[] {
+  const sites: SiteMeta[] = [];
+  keptSource(compile(HEAD + body, { filename: 'wf.ts', sourceMaps: false }).code, '/o/wf.js', '/o/.reawait/versions/wf/x.js', 'reawait/workflow', sites);
+  return sites;
+}
+
+/** Verdicts for the points (pc >= 1) of v1's async closure `id` against v2's site of that id. */
+function siteVerdicts(v1: string, v2: string, id = 'wf/1'): string {
+  const old = siteMetas(v1).find((s) => s.id === id)!;
+  const now = new Set(siteMetas(v2).find((s) => s.id === id)!.fingerprints!.map((p) => p.fp));
+  return old
+    .fingerprints!.filter((p) => p.pc > 0)
+    .map((p) => (now.has(p.fp) ? 'same' : 'changed'))
+    .join(' ');
+}
+
+// An async closure with two points: p1 (nothing live), p2 (p live).
+const CLOSURE = `  const f = async (k: number) => {
+    log('pre');
+    const p = await a(k);
+    log('mid');
+    const q = await b(p);
+    return p + q;
+  };
+  return await f(x);`;
+
+const closureCases: { edit: string; v1: string; v2: string; expect: string }[] = [
+  { edit: 'a string before its first point changed', v1: wf(CLOSURE), v2: wf(CLOSURE.replace("'pre'", "'PRE'")), expect: 'same same' },
+  { edit: 'a string between its points changed', v1: wf(CLOSURE), v2: wf(CLOSURE.replace("'mid'", "'MID'")), expect: 'changed same' },
+  { edit: 'its code after the last point changed', v1: wf(CLOSURE), v2: wf(CLOSURE.replace('p + q', 'p * q')), expect: 'changed changed' },
+  { edit: 'a local live at its second point renamed', v1: wf(CLOSURE), v2: wf(CLOSURE.replace(/\bp\b/g, 'pp')), expect: 'changed changed' },
+  { edit: 'a suspension point added before its first', v1: wf(CLOSURE), v2: wf(CLOSURE.replace("log('pre');", "log('pre');\n    await sleep(1);")), expect: 'same same' },
+  { edit: 'the workflow after the call of the closure changed', v1: wf(CLOSURE), v2: wf(CLOSURE.replace('return await f(x);', 'return (await f(x)) + 1;')), expect: 'same same' },
+  { edit: 'the workflow before the closure changed', v1: wf(CLOSURE), v2: wf(`  log('top');\n${CLOSURE}`), expect: 'same same' },
+  // p2 restores p, and a restored local may hold a closure (made from its site's code): conservative, as for workflow points.
+  { edit: 'another closure of the workflow changed', v1: wf(`  const g = (n: number) => n + 1;\n  log(String(g(x)));\n${CLOSURE}`), v2: wf(`  const g = (n: number) => n + 2;\n  log(String(g(x)));\n${CLOSURE}`), expect: 'same changed' },
+];
+
+describe('fingerprints of async closure points: verdict per point for each edit', () => {
+  for (const c of closureCases)
+    it(c.edit, () => {
+      const id = c.v1.includes('const g =') ? 'wf/2' : 'wf/1';
+      expect(siteVerdicts(c.v1, c.v2, id)).toBe(c.expect);
+    });
+  it('a site has a version (its code) and one fingerprint per point', () => {
+    const [s] = siteMetas(wf(CLOSURE));
+    expect(s!.version).toMatch(/^[0-9a-f]{16}$/);
+    expect(s!.fingerprints!.map((p) => p.pc)).toEqual(s!.suspensions!.map((p) => p.id));
+    expect(siteMetas(wf(CLOSURE.replace("'pre'", "'PRE'")))[0]!.version).not.toBe(s!.version);
   });
 });

@@ -65,6 +65,8 @@ export interface FiberView {
   /** The workflow function or async closure site (`wf/3`) it runs. */
   fn: string;
   pc: number;
+  /** The build of `fn` it runs (a workflow's version, a closure site's); absent for a fiber started before frames recorded one. */
+  version?: string;
   /** The line of the await it waits at (from the state, readable without the code). */
   line?: number;
   locals: Record<string, unknown>;
@@ -308,7 +310,8 @@ function fiberViews(text: string, at: ExecutionRecord['at']): FiberView[] {
   const lines = headerLines(text);
   return state.fibers.map((f, i) => {
     const { [EXPOSED]: _queries, ...locals } = f.frame.locals;
-    const v: FiberView = { id: f.id, fn: f.frame.fn, pc: f.frame.pc, locals };
+    const version = f.id === 0 ? state.version : f.frame.v;
+    const v: FiberView = { id: f.id, fn: f.frame.fn, pc: f.frame.pc, ...(version !== undefined ? { version } : {}), locals };
     const line = lines[i] ?? (f.id === 0 && at?.depth === 1 ? at.line : undefined);
     if (line !== undefined) v.line = line;
     return v;
