@@ -96,7 +96,7 @@ function named<F extends (...args: never[]) => unknown>(fn: F, meta: SiteMeta): 
 export function closure(id: string, ...envs: object[]): (...args: never[]) => unknown {
   const v = VERSIONED.exec(id);
   const site = v ? closureSite(id.slice(0, v.index), v[1]) : sites.get(id);
-  if (!site) throw new Error(`reawait: unknown closure site '${id}' (is the module that defines it${v ? ', or the earlier build kept by reawait compile,' : ''} imported?)`);
+  if (!site) throw new Error(`reawait: unknown closure site '${id}' (is the module that defines it${v ? ", or the earlier build kept by 'npx reawait compile'," : ''} imported?)`);
   if (v && sites.get(site.meta.id) === site) id = site.meta.id;
   let fn: (...args: never[]) => unknown;
   // A sync function gets its source's name and length (the factory's may differ: an inferred name, a captured parameter).
