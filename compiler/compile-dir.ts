@@ -12,8 +12,10 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { compile } from './index.js';
+import type { WorkflowMeta } from '../runtime/contract.js';
 import { CompileError, type CompileErrorItem } from './errors.js';
-import { keepBuild } from './keep-versions.js';
+import { checkUpgradeCalls } from './check-upgrades.js';
+import { keepBuild, keptBuilds, VERSIONS_DIR } from './keep-versions.js';
 
 export interface CompileDirOptions {
   /** Called after each file, with its source and output paths and any errors. */
@@ -78,6 +80,9 @@ export async function compileFile(source: string, output: string, options: Compi
       rewriteImportExtensions: true,
       ...(options.importSource ? { importSource: options.importSource } : {}),
     });
+    // upgrade() calls against this build and the kept ones (check-upgrades.ts), before anything is written.
+    const upgradeErrors = await checkUpgrades(filename, code, result.workflows, output, outDir, options.keepVersions !== false);
+    if (upgradeErrors.length) throw new CompileError(upgradeErrors);
     await mkdir(path.dirname(output), { recursive: true });
     const mapName = `${path.basename(output)}.map`;
     if (result.map) {
@@ -99,6 +104,20 @@ export async function compileFile(source: string, output: string, options: Compi
     options.onFile?.({ source, output: null, errors: items });
     return { output: null, errors: items };
   }
+}
+
+/** The file's upgrade() calls, against its own new workflows and the other modules' current kept builds. */
+async function checkUpgrades(file: string, source: string, workflows: WorkflowMeta[], output: string, outDir: string, kept: boolean): Promise<CompileErrorItem[]> {
+  if (!/\bupgrade\b/.test(source)) return [];
+  const module = path.relative(outDir, output).replace(/\.js$/, '').split(path.sep).join('/');
+  const builds = kept ? await keptBuilds(outDir) : [];
+  const others = builds.filter((b) => b.current && b.module !== module).flatMap((b) => b.workflows);
+  return checkUpgradeCalls({
+    file,
+    source,
+    current: [...workflows, ...others],
+    ...(kept ? { kept: builds.flatMap((b) => b.workflows), keptIn: path.relative(process.cwd(), path.join(outDir, VERSIONS_DIR)) || '.' } : {}),
+  });
 }
 
 /**

@@ -17,7 +17,7 @@
  * build imported.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from '@babel/parser';
 import type * as t from '@babel/types';
@@ -140,4 +140,22 @@ export async function keepBuild(opts: { outDir: string; output: string; code: st
   await writeFile(path.join(dir, `${hash}.json`), `${JSON.stringify(kept)}\n`);
   await writeFile(path.join(dir, 'current.json'), `${JSON.stringify({ hash })}\n`);
   return file;
+}
+
+/** Every kept build under `outDir` (none when nothing is kept), and whether it is its module's current one. */
+export async function keptBuilds(outDir: string): Promise<(KeptBuild & { hash: string; current: boolean })[]> {
+  const out: (KeptBuild & { hash: string; current: boolean })[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    const cur = entries.some((e) => e.name === 'current.json') ? (JSON.parse(await readFile(path.join(dir, 'current.json'), 'utf8')) as { hash: string }).hash : undefined;
+    for (const e of entries) {
+      if (e.isDirectory()) await walk(path.join(dir, e.name));
+      else if (e.name.endsWith('.json') && e.name !== 'current.json') {
+        const hash = e.name.slice(0, -'.json'.length);
+        out.push({ ...(JSON.parse(await readFile(path.join(dir, e.name), 'utf8')) as KeptBuild), hash, current: hash === cur });
+      }
+    }
+  };
+  await walk(path.join(outDir, VERSIONS_DIR));
+  return out;
 }
