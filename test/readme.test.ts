@@ -48,6 +48,17 @@ async function importSnippet(code: string, rel: string): Promise<Case[]> {
   return g.__readmeCases;
 }
 
+/** Compile `files` (name → source) in HERE/<name>/src with compileDir, without errors, and import build/<entry>.js. */
+async function compileSnippet<M>(name: string, files: Record<string, string>, entry: string): Promise<M> {
+  const dir = path.join(HERE, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'src'), { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, 'src', file), text);
+  const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
+  expect(errors).toEqual([]);
+  return (await import(/* @vite-ignore */ path.join(dir, 'build', `${entry}.js`))) as M;
+}
+
 describe('README', () => {
   it('sets up in exactly two commands: one runs the demo, one runs the tests', () => {
     const cmds = setupCommands(README);
@@ -101,13 +112,11 @@ describe('README', () => {
   });
 
   it('the saga snippet keeps its compensations across awaits and runs them in reverse when a step fails', async () => {
-    const dir = path.join(HERE, 'saga');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(path.join(dir, 'src'), { recursive: true });
-    writeFileSync(path.join(dir, 'src/saga.ts'), block((b) => b.startsWith('// saga.ts'), '// saga.ts'));
-    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
-    expect(errors).toEqual([]);
-    const { placeOrder } = (await import(/* @vite-ignore */ path.join(dir, 'build/saga.js'))) as { placeOrder: (id: string, items: string[]) => Promise<string> };
+    const { placeOrder } = await compileSnippet<{ placeOrder: (id: string, items: string[]) => Promise<string> }>(
+      'saga',
+      { 'saga.ts': block((b) => b.startsWith('// saga.ts'), '// saga.ts') },
+      'saga',
+    );
     const run = async (courier: boolean) => {
       const calls: string[] = [];
       const activities = {
@@ -161,17 +170,14 @@ describe('README', () => {
   });
 
   it('the workflowInfo() / nonRetryable snippet runs: its id and start time, a listed error not retried', async () => {
-    const dir = path.join(HERE, 'billing');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(path.join(dir, 'src'), { recursive: true });
-    writeFileSync(path.join(dir, 'src/billing.ts'), block((b) => b.startsWith('// billing.ts'), '// billing.ts'));
-    writeFileSync(path.join(dir, 'src/payments.ts'), 'export async function charge(order: string, cents: number): Promise<boolean> {\n  return cents > 0;\n}\n');
-    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
-    expect(errors).toEqual([]);
-    const m = (await import(/* @vite-ignore */ path.join(dir, 'build/billing.js'))) as {
-      checkout: (cents: number) => Promise<unknown>;
-      CardDeclined: new (message: string) => Error;
-    };
+    const m = await compileSnippet<{ checkout: (cents: number) => Promise<unknown>; CardDeclined: new (message: string) => Error }>(
+      'billing',
+      {
+        'billing.ts': block((b) => b.startsWith('// billing.ts'), '// billing.ts'),
+        'payments.ts': 'export async function charge(order: string, cents: number): Promise<boolean> {\n  return cents > 0;\n}\n',
+      },
+      'billing',
+    );
     const startTime = Date.UTC(2026, 0, 1);
     const charged: string[] = [];
     const charge = (fail?: () => Error) => async (order: string, cents: number) => {
@@ -193,13 +199,7 @@ describe('README', () => {
   });
 
   it("the 'use step' snippet runs: fetchPrice is a durable call with its retries", async () => {
-    const dir = path.join(HERE, 'steps');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(path.join(dir, 'src'), { recursive: true });
-    writeFileSync(path.join(dir, 'src/steps.ts'), block((b) => b.startsWith('// steps.ts'), '// steps.ts'));
-    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
-    expect(errors).toEqual([]);
-    const { quote } = (await import(/* @vite-ignore */ path.join(dir, 'build/steps.js'))) as { quote: (skus: string[]) => Promise<number> };
+    const { quote } = await compileSnippet<{ quote: (skus: string[]) => Promise<number> }>('steps', { 'steps.ts': block((b) => b.startsWith('// steps.ts'), '// steps.ts') }, 'steps');
     const fetched: string[] = [];
     const realFetch = globalThis.fetch;
     globalThis.fetch = (async (url: string) => {
@@ -219,12 +219,10 @@ describe('README', () => {
 
   it('the "promises as values" snippet runs inside a workflow: a kept promise awaited twice, a fire-and-forget call', async () => {
     const fragment = block((b) => b.startsWith('const receipt = charge(order);'), 'the promises-as-values snippet');
-    const dir = path.join(HERE, 'values');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(path.join(dir, 'src'), { recursive: true });
-    writeFileSync(
-      path.join(dir, 'src/values.ts'),
-      `import { proxyActivities } from 'reawait/workflow';
+    const { order } = await compileSnippet<{ order: (o: { id: string; customer: string }) => Promise<unknown> }>(
+      'values',
+      {
+        'values.ts': `import { proxyActivities } from 'reawait/workflow';
 type Order = { id: string; customer: string };
 const { charge, reserve, notify, checkStock } = proxyActivities<{
   charge(o: Order): Promise<string>;
@@ -238,10 +236,9 @@ ${fragment}
   return { paid, stock, again };
 }
 `,
+      },
+      'values',
     );
-    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
-    expect(errors).toEqual([]);
-    const { order } = (await import(/* @vite-ignore */ path.join(dir, 'build/values.js'))) as { order: (o: { id: string; customer: string }) => Promise<unknown> };
     const calls: string[] = [];
     const activities = {
       charge: async (o: { id: string }) => (calls.push('charge'), `paid-${o.id}`),
@@ -255,14 +252,8 @@ ${fragment}
   });
 
   it('the queries snippet answers from the saved state what its comment shows, with no worker running', async () => {
-    const dir = path.join(HERE, 'batch');
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(path.join(dir, 'src'), { recursive: true });
     const snippet = block((b) => b.startsWith('// batch.ts'), '// batch.ts');
-    writeFileSync(path.join(dir, 'src/batch.ts'), snippet);
-    const { errors } = await compileDir(path.join(dir, 'src'), path.join(dir, 'build'));
-    expect(errors).toEqual([]);
-    const mod = (await import(/* @vite-ignore */ path.join(dir, 'build/batch.js'))) as { batch: (total: number) => Promise<number> };
+    const mod = await compileSnippet<{ batch: (total: number) => Promise<number> }>('batch', { 'batch.ts': snippet }, 'batch');
     const data = mkdtempSync(path.join(os.tmpdir(), 'reawait-readme-batch-'));
     const { Client, Worker } = await import('../runtime/index.js');
     // two calls return, the third never does on this worker: it is stopped and the saved state queried
