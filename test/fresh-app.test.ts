@@ -1,5 +1,6 @@
 /**
- * A new user's app, made from the packed tarball: `npm pack` of this
+ * A new user's app, made as the README's quick start says (`npm init -y &&
+ * npm pkg set type=module`) and from the packed tarball: `npm pack` of this
  * package unpacked as the app's node_modules/reawait (its dependencies, and
  * the app's TypeScript, Vitest and @types/node, linked from this checkout's
  * node_modules: no network). The app is ESM with a strict tsconfig; one
@@ -7,18 +8,20 @@
  * no cast. It must type-check, run through the Node loader, pass a Vitest
  * test that uses the Vite plugin, and run compiled with plain node.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureDist, ROOT } from './support/global-setup.js';
 
-const APP = mkdtempSync(path.join(tmpdir(), 'reawait-fresh-app-'));
+const HOME = mkdtempSync(path.join(tmpdir(), 'reawait-fresh-app-'));
+/** A folder name npm init takes as the package name as it is. */
+const APP = path.join(HOME, 'my-app');
+const README = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const PKG = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
 
 const FILES: Record<string, string> = {
-  'package.json': JSON.stringify({ name: 'my-app', version: '1.0.0', private: true, type: 'module' }, null, 2),
   'tsconfig.json': JSON.stringify(
     { compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: ['node'] }, include: ['src', 'test', 'vitest.config.ts'] },
     null,
@@ -85,6 +88,14 @@ function run(args: string[]) {
 describe('a fresh app from the packed tarball', () => {
   beforeAll(async () => {
     await ensureDist();
+    // the README quick start's first command makes the package.json (the second, npm install, is the tarball below: no network)
+    mkdirSync(APP);
+    const quickstart = README.slice(README.indexOf('## A new app in five minutes'));
+    const init = /```sh\n(.*)\n/.exec(quickstart)![1]!;
+    expect(init).toBe('npm init -y && npm pkg set type=module');
+    execSync(init, { cwd: APP, stdio: 'pipe' });
+    const pkg = JSON.parse(readFileSync(path.join(APP, 'package.json'), 'utf8')) as { name: string; type: string };
+    expect(pkg).toMatchObject({ name: 'my-app', type: 'module' });
     const packs = path.join(APP, '.packs');
     mkdirSync(packs);
     execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', packs], { cwd: ROOT, stdio: 'pipe' });
@@ -102,7 +113,7 @@ describe('a fresh app from the packed tarball', () => {
       writeFileSync(path.join(APP, file), text);
     }
   }, 180_000);
-  afterAll(() => rmSync(APP, { recursive: true, force: true }));
+  afterAll(() => rmSync(HOME, { recursive: true, force: true }));
 
   it('the tarball holds the built package only', () => {
     const top = readdirSync(path.join(APP, 'node_modules/reawait')).sort();
