@@ -39,6 +39,8 @@ export interface Attempt {
   attempt: number;
   /** No retry is left after this attempt: a failure now is the call's outcome. */
   final: boolean;
+  /** Queued by the commit that just landed, in this process: the call is live without asking the store. */
+  fresh?: boolean;
 }
 
 export interface QueueHandlers {

@@ -342,7 +342,8 @@ export class WorkerEngine {
   async runCall(job: ActivityJob, attempt: Attempt): Promise<void> {
     const { store } = this.o;
     const { executionId: id, op, activity } = job;
-    if (!(await retryStore(`checking call ${op} of execution '${id}'`, () => store.isLive(id, op)))) return; // cancelled, settled or dropped: drop it
+    // cancelled, settled or dropped: drop it (a call its commit just queued here is live)
+    if (!attempt.fresh && !(await retryStore(`checking call ${op} of execution '${id}'`, () => store.isLive(id, op)))) return;
     // A 'use step' function is registered by its module, which this worker loaded with the workflows.
     const fn = this.o.activities.get(activity) ?? registeredStep(activity);
     if (!fn) return this.settleCall(job, false, new UnknownActivityError(activity, [...this.o.activities.keys()]));

@@ -52,15 +52,16 @@ export interface Opened {
   /**
    * `body` runs with the others queued in this turn of the event loop, in
    * one transaction, each in a savepoint of its own (one that throws rolls
-   * back alone). Resolves once committed, and a `durable` one once on disk.
+   * back alone). Resolves once committed, and a `durable` one once on disk
+   * (a function says it from what `body` returned).
    */
-  batch<T>(durable: boolean, body: () => T): Promise<T>;
+  batch<T>(durable: boolean | ((out: T) => boolean), body: () => T): Promise<T>;
   /** Commit what is queued, wait for the syncs under way, and close the connection. */
   close(): Promise<void>;
 }
 
 interface Queued {
-  durable: boolean;
+  durable: boolean | ((out: unknown) => boolean);
   body: () => unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -147,18 +148,22 @@ export function openDatabase(o: OpenOptions): Opened {
       for (const item of items) item.reject(error);
       return;
     }
-    const sync = items.some((i, k) => i.durable && outcomes[k]!.ok) ? synced() : undefined;
+    const durable = items.map((item, k) => {
+      const o = outcomes[k]!;
+      return o.ok && (typeof item.durable === 'function' ? item.durable(o.value) : item.durable);
+    });
+    const sync = durable.includes(true) ? synced() : undefined;
     items.forEach((item, k) => {
       const o = outcomes[k]!;
       if (!o.ok) item.reject(o.error);
-      else if (item.durable && sync) sync.then(() => item.resolve(o.value), item.reject);
+      else if (durable[k] && sync) sync.then(() => item.resolve(o.value), item.reject);
       else item.resolve(o.value);
     });
   }
-  function batch<T>(durable: boolean, body: () => T): Promise<T> {
+  function batch<T>(durable: boolean | ((out: T) => boolean), body: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (queued.length === 0) setImmediate(flush);
-      queued.push({ durable, body, resolve: resolve as (v: unknown) => void, reject });
+      queued.push({ durable: durable as Queued['durable'], body, resolve: resolve as (v: unknown) => void, reject });
     });
   }
   async function close(): Promise<void> {

@@ -41,6 +41,8 @@ interface Claimed {
   token: string;
   /** A commit deleted its row (stage): nothing is left to delete when it ends. */
   gone?: boolean;
+  /** Leased by the commit that queued it (stage): live when it starts. */
+  fresh?: boolean;
 }
 
 /** Queues serving workers in this process, by database file: a push wakes them all (a Client and a Worker of one process have two connections). */
@@ -153,7 +155,7 @@ export class SqliteQueue implements Queue {
         const token = randomUUID();
         if (this.q.pushLeased.run('a', id, exec, body, now + this.leaseMs, token).changes > 0) {
           this.held++;
-          leased.push({ kind: 'a', id, body, attempt: 1, token });
+          leased.push({ kind: 'a', id, body, attempt: 1, token, fresh: true });
         }
       } else {
         this.q.push.run('a', id, exec, body, now);
@@ -293,7 +295,7 @@ export class SqliteQueue implements Queue {
         const job = JSON.parse(c.body) as ActivityJob;
         retries = job.options.retries ?? 0;
         wait = backoffDelay(job.options, c.attempt);
-        const attempt: Attempt = { attempt: c.attempt, final: c.attempt > retries };
+        const attempt: Attempt = { attempt: c.attempt, final: c.attempt > retries, ...(c.fresh ? { fresh: true } : {}) };
         await handlers.activity(job, attempt);
       } else if (c.kind === 'r') await handlers.resume(JSON.parse(c.body) as ResumeJob);
       else await handlers.timer(JSON.parse(c.body) as TimerJob);

@@ -70,6 +70,15 @@ interface Row {
   history: number;
 }
 
+/** What a transition checks first: a few columns, not the whole record (at, cancel: whether set). */
+interface Head {
+  rev: number;
+  status: ExecutionStatus;
+  at: 0 | 1;
+  cancel: 0 | 1;
+  cancel_delivered: number;
+}
+
 interface ValueRow {
   args: string | null;
   state: string | null;
@@ -95,6 +104,7 @@ export class SqliteStore implements Store {
     const p = (sql: string) => d.db.prepare(sql);
     this.q = {
       row: p('SELECT * FROM executions WHERE id = ?'),
+      head: p('SELECT rev, status, at IS NOT NULL AS at, cancel IS NOT NULL AS cancel, cancel_delivered FROM executions WHERE id = ?'),
       value: p('SELECT args, state FROM states WHERE id = ?'),
       insert: p(`INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, parents) VALUES (?, ?, ?, 'ready', 0, ?, ?, ?)`),
       insertValue: p('INSERT INTO states (id, args) VALUES (?, ?)'),
@@ -150,7 +160,6 @@ export class SqliteStore implements Store {
       trimHistory: p('DELETE FROM history WHERE exec = ? AND seq <= (SELECT seq FROM history WHERE exec = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
       setHistory: p('UPDATE executions SET history = ? WHERE id = ?'),
       history: p('SELECT event FROM history WHERE exec = ? ORDER BY seq DESC LIMIT ?'),
-      readyAlone: p('SELECT o.token, e.status FROM ops o JOIN executions e ON e.id = o.exec WHERE o.exec = ? AND o.op = ?'),
       ready: p(`SELECT id FROM executions WHERE status = 'ready'`),
       dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
       notify: p('SELECT id FROM executions WHERE notify = 1'),
@@ -244,6 +253,10 @@ export class SqliteStore implements Store {
     return this.q.row.get(id) as Row | undefined;
   }
 
+  private head(id: string): Head | undefined {
+    return this.q.head.get(id) as Head | undefined;
+  }
+
   private readRecord(id: string): ExecutionRecord | undefined {
     const r = this.row(id);
     return r && this.record(r, this.q.value.get(id) as ValueRow | undefined);
@@ -332,7 +345,7 @@ export class SqliteStore implements Store {
     if (this.closed) return 'stale';
     let handoff: Handoff | undefined;
     return this.staged(() => handoff, this.d.batch(true, (): CommitOutcome => {
-      const r = this.row(id);
+      const r = this.head(id);
       if (!r || r.rev !== rev || r.status !== 'ready') return 'stale';
       const t = Date.now();
       handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
@@ -365,7 +378,7 @@ export class SqliteStore implements Store {
         const token = (this.q.op.get(id, op) as { token: string }).token;
         this.settleOp(id, op, true, buffered.payload, token);
       }
-      const cancelPending = r.cancel !== null && !(r.cancel_delivered === 1 || s.cancelDelivered);
+      const cancelPending = r.cancel === 1 && !(r.cancel_delivered === 1 || s.cancelDelivered);
       if (this.firesNow(id) || cancelPending) {
         this.markReady(id, t);
         return 'ready';
@@ -392,14 +405,14 @@ export class SqliteStore implements Store {
     if (this.closed) return false;
     let handoff: Handoff | undefined;
     return this.staged(() => handoff, this.d.batch(true, () => {
-      const r = this.row(id);
+      const r = this.head(id);
       if (!r || r.rev !== rev || r.status !== 'ready') return false;
       const t = Date.now();
       handoff = this.jobs.stage(id, end.jobs, [...end.consumed, ...end.dropped], t);
       const completed = end.status === 'completed';
       // A failure after a suspension keeps the last state, where it waited, and the settlements the failing step
       // consumed with their ops: retry() resumes from them. Any other end drops them.
-      const keep = end.status === 'failed' && r.at !== null && (this.q.value.get(id) as ValueRow | undefined)?.state != null;
+      const keep = end.status === 'failed' && r.at === 1 && (this.q.value.get(id) as ValueRow | undefined)?.state != null;
       (keep ? this.q.endKeepAt : this.q.end).run(end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
       if (!keep) this.removeOps(id, end.consumed);
       this.removeOps(id, end.dropped);
@@ -431,27 +444,30 @@ export class SqliteStore implements Store {
    */
   async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
     if (this.closed) return { outcome: 'stale' };
-    // A settlement that makes the execution ready alone (read before the write: the fsync is chosen before the
-    // transaction begins) commits without its own fsync: the caller resumes at once and that commit's fsync
-    // covers it (one WAL, written in order). A kill -9 loses nothing; a power cut before the commit re-runs the
-    // call (activities run at least once).
-    const alone = this.q.readyAlone.get(id, op) as { token: string; status: string } | undefined;
-    const durable = !(alone?.token === '*' && alone.status === 'waiting');
-    return this.d.batch(durable, () => {
-      const outcome = this.settleIn(id, op, ok, payload, event);
-      if (outcome !== 'ready') return { outcome };
-      const loaded = this.readStep(id);
-      return loaded ? { outcome, loaded } : { outcome };
-    });
+    // A settlement that makes the execution ready alone (its op's watch token is '*') commits without its own
+    // fsync: the caller resumes at once and that commit's fsync covers it (one WAL, written in order). A kill -9
+    // loses nothing; a power cut before the commit re-runs the call (activities run at least once).
+    const seen = { alone: false };
+    return this.d.batch(
+      () => !seen.alone,
+      (): { outcome: SettleOutcome; loaded?: LoadedStep } => {
+        seen.alone = false;
+        const outcome = this.settleIn(id, op, ok, payload, event, seen);
+        if (outcome !== 'ready') return { outcome };
+        const loaded = this.readStep(id);
+        return loaded ? { outcome, loaded } : { outcome };
+      },
+    );
   }
 
-  private settleIn(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): SettleOutcome {
-    const r = this.row(id);
+  /** settle.lua; `seen.alone` tells whether it made the execution ready by its op alone (watch token '*'). */
+  private settleIn(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, seen?: { alone: boolean }): SettleOutcome {
+    const r = this.head(id);
     if (!r) return 'stale';
     const o = this.q.op.get(id, op) as { token: string } | undefined;
     if (!o) return 'stale';
     if (this.q.hasSettlement.get(id, op)) return 'duplicate';
-    if (r.status === 'failed' && r.at !== null) {
+    if (r.status === 'failed' && r.at === 1) {
       // a failed execution keeps its last state for a retry (commitEnd): a call still running beside the
       // failure is recorded for the retry's resume, or the retried execution would wait for it forever
       this.settleOp(id, op, ok, payload, '*');
@@ -468,6 +484,7 @@ export class SqliteStore implements Store {
     this.addHistory(id, event);
     if (fire && r.status === 'waiting') {
       this.markReady(id, Date.now());
+      if (seen) seen.alone = o.token === '*';
       return 'ready';
     }
     return 'recorded';
