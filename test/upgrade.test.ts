@@ -195,6 +195,51 @@ export async function fourCalls(tag: string) {
     expect(types.lastIndexOf('call completed')).toBeGreaterThan(types.indexOf('retried'));
   }, 120_000);
 
+  it('retry: a child workflow that failed is retried with its parent; the parent waits for its new end; no call before the failure runs again', async () => {
+    const v = await compileAndImport(
+      `import { proxyActivities, startChild } from 'reawait/workflow';
+const { step } = proxyActivities<{ step(i: number): Promise<string> }>();
+export async function kid(n: number) {
+  'use workflow';
+  const a = await step(n);
+  const b = await step(n + 1);
+  return a + b;
+}
+export async function parentOfKid() {
+  'use workflow';
+  const a = await step(1);
+  const k = await startChild(kid, [2]);
+  return a + '|' + k;
+}
+`,
+      `test/runtime/retry-child-${kind}.ts`,
+    );
+    let fixed = false;
+    const runs = new Map<number, number>();
+    const acts = {
+      step: async (i: number) => {
+        runs.set(i, (runs.get(i) ?? 0) + 1);
+        if (i === 3 && !fixed) throw new Error('step 3 is broken');
+        return `s${i}`;
+      },
+    };
+    const prefix = h.prefix();
+    await h.worker({ prefix, workflows: v.module, activities: acts });
+    const client = h.client(prefix);
+    const handle = await client.start(v.module.parentOfKid as never, [] as never);
+    await expect(handle.result({ timeoutMs: 60_000 })).rejects.toThrow(/step 3 is broken/);
+    const childId = (await handle.describe()).history.find((e) => e.type === 'child failed')!.child as string;
+    expect((await client.get(childId))!).toBeDefined();
+    fixed = true;
+    await handle.retry();
+    expect(await handle.result({ timeoutMs: 60_000 })).toBe('s1|s2s3');
+    expect([...runs.entries()].sort()).toEqual([[1, 1], [2, 1], [3, 2]]);
+    expect((await handle.describe()).history.find((e) => e.type === 'retried')).toMatchObject({ children: [childId] });
+    const child = await client.get(childId);
+    expect(await child!.result({ timeoutMs: 60_000 })).toBe('s2s3');
+    expect((await child!.describe()).history.find((e) => e.type === 'retried')).toMatchObject({ redispatched: [2] });
+  }, 120_000);
+
   it('retry: a call still running beside the failing one completes after the failure; the retry resumes with its result, not waiting for it', async () => {
     const v = await compileAndImport(
       `import { proxyActivities } from 'reawait/workflow';

@@ -11,7 +11,7 @@ import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, LoadOptions, Store } from '../store.js';
 import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
 import { decodePayload, encodePayload } from './payload.js';
-import { callsToRedispatch } from './redispatch.js';
+import { callsToRedispatch, failedChildren } from './redispatch.js';
 import { describeThrown } from '../thrown.js';
 import { checkUserId } from '../ids.js';
 
@@ -253,15 +253,26 @@ export class ClientEngine {
   }
 
   async retry(id: string): Promise<void> {
-    // Calls that exhausted their retries run again (redispatch.ts): their rejections are dropped, not re-applied.
+    // Calls that exhausted their retries run again, failed children are retried (redispatch.ts): their rejections are dropped, not re-applied.
     const kept = await this.o.store.loadForStep(id);
-    const again = kept?.record.status === 'failed' ? callsToRedispatch(id, kept.settlements, await this.o.store.history(id)) : [];
-    const ops = again.map((j) => j.op);
-    const outcome = await this.o.store.retry(id, { t: Date.now(), type: 'retried', ...(ops.length ? { redispatched: ops } : {}) }, ops);
+    const failed = kept?.record.status === 'failed';
+    const history = failed ? await this.o.store.history(id) : [];
+    const again = failed ? callsToRedispatch(id, kept.settlements, history) : [];
+    const children: { op: number; child: string }[] = [];
+    for (const c of failed ? failedChildren(kept.settlements, history) : []) {
+      const child = await this.o.store.load(c.child);
+      // A child that failed in its first step has no state to resume: its rejection stays.
+      if (child?.status === 'failed' && child.at !== undefined) children.push(c);
+    }
+    const ops = [...again.map((j) => j.op), ...children.map((c) => c.op)];
+    const event = { t: Date.now(), type: 'retried', ...(again.length ? { redispatched: again.map((j) => j.op) } : {}), ...(children.length ? { children: children.map((c) => c.child) } : {}) };
+    const outcome = await this.o.store.retry(id, event, ops);
     if (outcome === 'missing') throw new ExecutionNotFoundError(id);
     if (outcome === 'not failed') throw new Error(`reawait: execution '${id}' is ${(await this.mustLoad(id)).status}, not failed: only a failed execution can be retried`);
     if (outcome === 'no state') throw new Error(`reawait: execution '${id}' failed before its first suspension (or its state was pruned): there is nothing to resume; start it again`);
     await this.o.queue.pushActivities(again);
+    // After the parent's op waits again: the child's new end settles it.
+    for (const c of children) await this.retry(c.child);
     await this.o.queue.pushResume({ executionId: id, rev: outcome });
   }
 

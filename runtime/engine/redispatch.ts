@@ -4,9 +4,11 @@
  * history event carries its job (the call exhausted its retries, or could not
  * run). Its settlement is dropped instead of re-applied, and the same job
  * (same op, same idempotency key `<exec>:<op>`, its activity, args and
- * options) is pushed again with a fresh attempt count. A rejection whose job
- * is not in the history (a child's failure, or an event trimmed by the
- * history cap) is re-applied as before.
+ * options) is pushed again with a fresh attempt count. A rejection by a
+ * child workflow that failed ('child failed' names it) is dropped too when
+ * that child can be retried itself: the retry of the parent retries the
+ * child, whose new end settles the op. Any other rejection is re-applied.
+ * The history cap keeps both events (lib.lua keeps()).
  */
 import type { ActivityOptions } from '../contract.js';
 import type { ActivityJob } from '../queue.js';
@@ -31,6 +33,17 @@ export function callsToRedispatch(executionId: string, settlements: readonly Sto
     const job = e?.job as Partial<FailedCallJob> | undefined;
     if (!e || typeof e.activity !== 'string' || typeof job?.args !== 'string') continue;
     out.push({ executionId, op: s.op, activity: e.activity, args: job.args, options: job.options ?? {} });
+  }
+  return out;
+}
+
+/** The failed children whose rejections a retry drops (it retries them): op and child id, from the 'child failed' events. */
+export function failedChildren(settlements: readonly StoredSettlement[], history: readonly HistoryEvent[]): { op: number; child: string }[] {
+  const out: { op: number; child: string }[] = [];
+  for (const s of settlements) {
+    if (s.ok) continue;
+    const e = history.findLast((x) => (x.type === 'child failed' || x.type === 'call failed') && x.op === s.op);
+    if (e?.type === 'child failed' && typeof e.child === 'string') out.push({ op: s.op, child: e.child });
   }
   return out;
 }

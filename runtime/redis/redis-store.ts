@@ -282,8 +282,7 @@ export class RedisStore implements Store {
   }
 
   async appendHistory(id: string, event: HistoryEvent): Promise<void> {
-    const key = this.keys(id)[3]!;
-    await this.redis.multi().rpush(key, JSON.stringify(event)).ltrim(key, -this.cap, -1).exec();
+    await this.run('append_history', id, event, []);
   }
 
   async history(id: string): Promise<HistoryEvent[]> {

@@ -20,6 +20,7 @@ export const SCRIPT_NAMES = [
   'signal',
   'cancel',
   'note_problem',
+  'append_history',
   'retry',
   'prune',
   'prune_index',

@@ -86,6 +86,8 @@ interface ValueRow {
 
 /** History rows beyond the cap are trimmed in batches of this many. */
 const TRIM_SLACK = 32;
+/** History rows the cap keeps (as lib.lua's keeps()): what a retry reads, a final 'call failed' event (with its job) and a 'child failed' one. */
+const KEPT_EVENT = `((event LIKE '%"type":"call failed"%' AND event LIKE '%"job":{%') OR event LIKE '%"type":"child failed"%')`;
 
 export class SqliteStore implements Store {
   /** A commit writes its calls and timers as rows of the jobs table in its own transaction (sqlite-queue.ts stage). */
@@ -157,9 +159,10 @@ export class SqliteStore implements Store {
       outbox: p('SELECT outbox FROM executions WHERE id = ? AND dispatch = ?'),
       addHistory: p('INSERT INTO history (exec, event) VALUES (?, ?)'),
       countHistory: p('UPDATE executions SET history = history + ? WHERE id = ? RETURNING history'),
-      trimHistory: p('DELETE FROM history WHERE exec = ? AND seq <= (SELECT seq FROM history WHERE exec = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
+      // What a retry reads (engine/redispatch.ts) the cap never trims.
+      trimHistory: p(`DELETE FROM history WHERE exec = ? AND seq <= (SELECT seq FROM history WHERE exec = ? ORDER BY seq DESC LIMIT 1 OFFSET ?) AND NOT (${KEPT_EVENT})`),
       setHistory: p('UPDATE executions SET history = ? WHERE id = ?'),
-      history: p('SELECT event FROM history WHERE exec = ? ORDER BY seq DESC LIMIT ?'),
+      history: p(`SELECT event FROM history WHERE exec = ? AND (seq >= (SELECT MIN(seq) FROM (SELECT seq FROM history WHERE exec = ? ORDER BY seq DESC LIMIT ?)) OR ${KEPT_EVENT}) ORDER BY seq DESC`),
       ready: p(`SELECT id FROM executions WHERE status = 'ready'`),
       dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
       notify: p('SELECT id FROM executions WHERE notify = 1'),
@@ -624,7 +627,7 @@ export class SqliteStore implements Store {
   }
 
   async history(id: string): Promise<HistoryEvent[]> {
-    return this.guard(() => this.q.history.all(id, this.cap) as { event: string }[])
+    return this.guard(() => this.q.history.all(id, id, this.cap) as { event: string }[])
       .reverse()
       .map((h) => JSON.parse(h.event) as HistoryEvent);
   }

@@ -223,6 +223,20 @@ export function storeContract(name: string, getStore: () => Store): void {
       expect(await store.load(id)).toMatchObject({ status: 'completed', result: encodeValue(1) });
     });
 
+    it('the history cap never trims a final call failed event (it carries the job a retry dispatches again)', async () => {
+      const store = getStore();
+      const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
+      const failed = { t: Date.now(), type: 'call failed', op: 1, activity: 'a', error: 'broken', job: { args: encodeValue([1]), options: {} } };
+      await store.appendHistory(id, { t: Date.now(), type: 'call failed', op: 1, activity: 'a', error: 'will retry' });
+      await store.appendHistory(id, failed);
+      for (let i = 0; i < 300; i++) await store.appendHistory(id, { t: Date.now(), type: `e${i}` });
+      const history = await store.history(id);
+      expect(history.filter((e) => e.type === 'call failed')).toEqual([failed]);
+      expect(history[0]).toEqual(failed); // kept in its place, the oldest
+      expect(history.at(-1)!.type).toBe('e299');
+      expect(history.some((e) => e.type === 'e0')).toBe(false); // the rest was trimmed
+    });
+
     it('retry: a failed execution keeps its last state and the settlements its failing step consumed, and is ready again at rev + 1', async () => {
       const store = getStore();
       const id = await waiting({ started: ops(1), tokens: [[1, '*']] });

@@ -13,10 +13,23 @@ local K_B, K_W = KEYS[9], KEYS[10]
 local NOW, CAP, EVENT, ID = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 
 -- ev: one event JSON per line ('' = none)
+-- What a retry reads (engine/redispatch.ts), the cap never trims: a final 'call failed' event (it carries
+-- the job dispatched again) and a 'child failed' event (it names the child retried).
+local function keeps(e)
+  return (string.find(e, '"type":"call failed"', 1, true) ~= nil and string.find(e, '"job":{', 1, true) ~= nil) or string.find(e, '"type":"child failed"', 1, true) ~= nil
+end
+
 local function history(ev)
   if ev ~= nil and ev ~= '' then
     for line in string.gmatch(ev, '[^\n]+') do redis.call('RPUSH', K_H, line) end
-    redis.call('LTRIM', K_H, -CAP, -1)
+    local over = redis.call('LLEN', K_H) - CAP
+    if over > 0 then
+      local gone = redis.call('LRANGE', K_H, 0, over - 1)
+      redis.call('LTRIM', K_H, -CAP, -1)
+      for i = #gone, 1, -1 do
+        if keeps(gone[i]) then redis.call('LPUSH', K_H, gone[i]) end
+      end
+    end
   end
 end
 
