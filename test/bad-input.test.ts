@@ -171,7 +171,7 @@ describe('bad input through the CLI', () => {
     { args: () => ['list', '--nope', ...P()], code: 2, message: /--nope/ },
     { args: () => ['status', 'x', '--redis', 'http://:hunter2@h', ...P()], code: 1, message: /invalid Redis URL 'http:\/\/:\*\*\*@h\/?'/ },
     { args: () => ['prune', '--older-than', 'a while', ...P()], code: 2, message: /--older-than: invalid duration 'a while'/ },
-    { args: () => ['status', 'x', '--connect-timeout', 'soon', ...P()], code: 2, message: /--connect-timeout must be a positive integer/ },
+    { args: () => ['status', 'x', '--connect-timeout', 'soon', ...P()], code: 2, message: /--connect-timeout: invalid duration 'soon'/ },
   ];
 
   it(`${CASES.length} kinds: each a clear error and exit code; a canary running through all of them completes`, async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkArgs, parseArgs, UsageError, type OptionSpec } from '../runtime/cli/args.js';
+import { checkArgs, durationOption, parseArgs, UsageError, type OptionSpec } from '../runtime/cli/args.js';
 import { Redis } from 'ioredis';
 import { connect, parseRedisUrl, redisUrlFrom } from '../runtime/redis/connection.js';
 
@@ -45,6 +45,13 @@ describe('CLI argument parsing (node util.parseArgs under the command spec)', ()
     expect(() => checkArgs(parseArgs(['a', 'b', 'c', '--out', 'x'], required), positionals, required)).toThrow(new UsageError("unexpected argument 'c'"));
     expect(() => checkArgs(parseArgs(['a'], required), positionals, required)).toThrow(new UsageError('--out is required'));
     expect(() => checkArgs(parseArgs(['a', '--out', 'x'], required), positionals, required)).not.toThrow();
+  });
+
+  it('takes durations as the API does (a number is ms), and names a bad one', () => {
+    expect(['5000', '5s', '2m', '1 hour', '1m30s'].map((t) => durationOption('grace', t))).toEqual([5000, 5000, 120_000, 3_600_000, 90_000]);
+    expect(durationOption('grace', undefined)).toBeUndefined();
+    expect(() => durationOption('grace', 'soon')).toThrow(new UsageError("--grace: invalid duration 'soon': cannot read 'soon'; expected e.g. 500 (ms), '500ms', '10s', '1 minute', '30 days', '2h30m'"));
+    expect(() => durationOption('grace', '0')).toThrow(new UsageError("--grace must be longer than 0, got '0'"));
   });
 });
 

@@ -127,7 +127,7 @@ describe('the installed binary', () => {
     const r = bin(['worker', '--help']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('usage: npx reawait worker --workflows <module…> [options]');
-    expect(r.stdout).toContain('--stall-interval <ms>');
+    expect(r.stdout).toContain('--stall-interval <duration>');
   });
 
   it('a bad option exits 2 with the message on stderr', () => {

@@ -8,6 +8,7 @@
  * parser can never disagree.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { parseDuration, type Duration } from '../duration.js';
 
 export interface OptionSpec {
   /** Long name, without `--`. */
@@ -145,6 +146,19 @@ export function intOption(flag: string, text: string | undefined): number | unde
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} must be a positive integer, got '${text}'`);
   return n;
+}
+
+/** A duration, as everywhere in reawait: a number of ms, or e.g. '5s', '2m', '1 hour' (runtime/duration.ts); more than 0. */
+export function durationOption(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = parseDuration(/^\d+$/.test(text) ? Number(text) : (text as Duration));
+  } catch (e) {
+    throw new UsageError(`--${flag}: ${(e as Error).message}`); // the parser says what it expects
+  }
+  if (ms <= 0) throw new UsageError(`--${flag} must be longer than 0, got '${text}'`);
+  return ms;
 }
 
 /** A value that must be one of `choices`. */

@@ -55,6 +55,6 @@ export const EXIT_CODES: Readonly<Record<number, string>> = {
 export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
   { name: 'redis', kind: 'value', value: 'url', help: 'Redis to connect to, as redis://[[user]:password@]host[:port][/db], or rediss://… for TLS (default: $REDIS_URL, else redis://127.0.0.1:6379).' },
   { name: 'prefix', kind: 'value', value: 'namespace', help: "the app's namespace on Redis, the prefix of every key and queue: apps with different namespaces share one Redis without seeing each other's executions (default: reawait)." },
-  { name: 'connect-timeout', kind: 'value', value: 'ms', help: 'how long to wait for an unreachable Redis before failing with RedisUnavailableError (default 5000).' },
+  { name: 'connect-timeout', kind: 'value', value: 'duration', help: "how long to wait for an unreachable Redis before failing with RedisUnavailableError; ms or e.g. '5s' (default 5000)." },
   { name: 'dir', kind: 'value', value: 'folder', help: 'use the embedded backend (the SQLite database <folder>/reawait.db) instead of Redis, as written by npx reawait run, npx reawait worker --dir or a Worker with { store: "local" }.' },
 ];

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { Client } from '../engine/client.js';
 import type { ExecutionHandle } from '../engine/client-engine.js';
 import { redisUrlFrom } from '../redis/connection.js';
-import { intOption, UsageError, type ParsedArgs } from './args.js';
+import { durationOption, UsageError, type ParsedArgs } from './args.js';
 import type { CliIO } from './command.js';
 
 export function clientFrom(args: ParsedArgs, options: { createDir?: boolean } = {}): Client {
@@ -15,7 +15,7 @@ export function clientFrom(args: ParsedArgs, options: { createDir?: boolean } = 
     return new Client({ store: 'local', dir });
   }
   const prefix = args.values.get('prefix');
-  const connectTimeoutMs = intOption('connect-timeout', args.values.get('connect-timeout'));
+  const connectTimeoutMs = durationOption('connect-timeout', args.values.get('connect-timeout'));
   return new Client({ redis: redisUrlFrom(args.values.get('redis')), ...(prefix ? { prefix } : {}), ...(connectTimeoutMs ? { connectTimeoutMs } : {}) });
 }
 

@@ -6,7 +6,7 @@
  */
 import { Worker } from '../engine/worker.js';
 import { redactUrl, redisUrlFrom } from '../redis/connection.js';
-import { intOption, UsageError, type ParsedArgs } from './args.js';
+import { durationOption, intOption, UsageError, type ParsedArgs } from './args.js';
 import type { CliIO } from './command.js';
 
 export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -14,11 +14,11 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   if (dir !== undefined && (args.values.has('redis') || args.values.has('prefix') || args.values.has('connect-timeout')))
     throw new UsageError('give either --dir (an embedded database) or --redis/--prefix, not both');
   const concurrency = intOption('concurrency', args.values.get('concurrency'));
-  const stall = intOption('stall-interval', args.values.get('stall-interval'));
-  const sweep = intOption('sweep-interval', args.values.get('sweep-interval'));
-  const startTimeout = intOption('start-timeout', args.values.get('start-timeout'));
-  const connectTimeout = intOption('connect-timeout', args.values.get('connect-timeout'));
-  const grace = intOption('grace', args.values.get('grace')) ?? 5000;
+  const stall = durationOption('stall-interval', args.values.get('stall-interval'));
+  const sweep = durationOption('sweep-interval', args.values.get('sweep-interval'));
+  const startTimeout = durationOption('start-timeout', args.values.get('start-timeout'));
+  const connectTimeout = durationOption('connect-timeout', args.values.get('connect-timeout'));
+  const grace = durationOption('grace', args.values.get('grace')) ?? 5000;
   const common = {
     workflows: args.lists.get('workflows') ?? [],
     activities: args.lists.get('activities') ?? [],
