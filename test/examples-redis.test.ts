@@ -1,10 +1,12 @@
 /** The two examples, compiled with compileDir and run by a `reawait worker` process against Redis. */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileDir } from '../compiler/compile-dir.js';
 import { Client } from '../runtime/index.js';
 import { startChildWorker, type ChildWorker } from './support/child-worker.js';
-import { ensureDist, ROOT } from './support/global-setup.js';
+import { CLI, ensureDist, ROOT } from './support/global-setup.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
 
 let server: RedisServer;
@@ -76,3 +78,28 @@ describe('examples against Redis with a worker process', () => {
     await client.close();
   });
 });
+
+describe("the README's Redis commands", () => {
+  it('run as written: compile the example, a worker in the background, start --wait prints the result', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.includes('npx reawait worker'));
+    expect(block).toBeDefined();
+    // inside the repo, as build/ would be: 'reawait' resolves by the package's self-reference, and it is an ES module
+    const out = path.join(ROOT, 'test/.compiled/readme-redis');
+    try {
+      // Only where things are: the built CLI for npx (no network), a folder of the tests' for build/, the private Redis.
+      const script = block!
+        .replaceAll('npx reawait', `node ${CLI}`)
+        .replaceAll('build/video-encoding', out)
+        .replace('redis://127.0.0.1:6379', server.url);
+      expect(script).toContain(`export REDIS_URL=${server.url}`);
+      const r = spawnSync('bash', ['-c', `set -e\ntrap 'kill $(jobs -p) 2>/dev/null' EXIT\n${script}`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, VIDEO_ENCODE_MS: '50' } });
+      expect(r.status, r.stderr).toBe(0);
+      const result = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { playlist: string; count: number };
+      expect(result).toEqual({ playlist: '#EXTM3U\n#EXTINF:-1,a.720p.mp4\na.720p.mp4\n#EXTINF:-1,b.720p.mp4\nb.720p.mp4', count: 2 });
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
+
