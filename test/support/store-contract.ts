@@ -287,6 +287,24 @@ export function storeContract(name: string, getStore: () => Store): void {
       expect(await store.isLive(id, 2)).toBe(true);
     });
 
+    it('beginStep counts the tries of a resume from the last saved state: only when ready at that rev; a suspension starts again, a failure and retry do not', async () => {
+      const store = getStore();
+      const id = `${name.toLowerCase()}-tries`;
+      await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([]) });
+      expect(await store.beginStep(id, 0)).toBe(1);
+      expect(await store.beginStep(id, 0)).toBe(2); // the same first step again (its worker died)
+      expect(await store.beginStep(id, 1)).toBeUndefined(); // not at that rev
+      expect(await store.beginStep('nobody-here', 0)).toBeUndefined();
+      expect(await store.commitSuspension(id, 0, suspension({ started: ops(1), tokens: [[1, '*']] }), ev('s'))).toBe('waiting');
+      expect(await store.beginStep(id, 1)).toBeUndefined(); // waiting, not ready
+      expect(await store.settle(id, 1, true, encodeValue('r1'), ev('c'))).toBe('ready');
+      expect(await store.beginStep(id, 1)).toBe(1); // a new saved state: counted from 1
+      expect(await store.commitEnd(id, 1, ending({ status: 'failed', payload: encodeValue(new Error('bug')), consumed: [1] }), ev('failed'))).toBe(true);
+      expect(await store.beginStep(id, 2)).toBeUndefined(); // ended
+      expect(await store.retry(id, ev('retried'))).toBe(3);
+      expect(await store.beginStep(id, 3)).toBe(2); // the retry resumes the same saved state again
+    });
+
     it('notes a problem at the current rev only, once', async () => {
       const store = getStore();
       const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
