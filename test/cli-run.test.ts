@@ -31,7 +31,7 @@ export async function fanOut(n: number) {
 export async function approval(n: number) {
   'use workflow';
   const first = await acts.work(n);
-  const answer = await signal<string>('approve');
+  const answer = await signal<string>('approve', { timeout: '1 day' });
   return { first, answer };
 }
 
@@ -169,7 +169,8 @@ describe('reawait run', () => {
     const { dir, runs } = fresh();
     const r = run(['approval', '--workflows', wf, '--activities', acts, '--args', '[2]', '--id', 'ask', '--dir', dir], { RUNS_FILE: runs });
     onTestFinished(() => void (r.proc.exitCode === null && r.proc.kill('SIGKILL'))); // it waits for a signal: never leave it behind
-    await r.waitFor(/waiting at procs\/run-workflows\.ts:\d+/);
+    // the progress line says what it waits for, with when the wait times out (from the saved state)
+    await r.waitFor(/waiting at procs\/run-workflows\.ts:\d+, 1\/2 calls, for signal 'approve' \(times out \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/m);
     await expect.poll(async () => {
       const s = run(['ask', '--dir', dir], {}, 'status');
       return (await s.exited) === 0 ? (JSON.parse(s.stdout()) as { status: string; history: { type: string }[] }).history.some((e) => e.type === 'call completed') : false;
