@@ -106,14 +106,23 @@ describe('an embedded database of schema version 1', () => {
       const store = new SqliteStore(openDatabase({ file, check: false }));
       await store.create({ id: 'old', workflow: 'w', version: 'v', args: '[]' });
       await store.close();
-      // what a file written by the build before the try count looks like
+      // what a file written by the build before the try count looks like (its history table as it was then)
       const raw = openDatabase({ file, check: false });
-      raw.db.exec('ALTER TABLE executions DROP COLUMN tries; PRAGMA user_version = 1;');
+      raw.db.exec(`ALTER TABLE executions DROP COLUMN tries;
+        DROP TABLE history;
+        CREATE TABLE history (seq INTEGER PRIMARY KEY, exec TEXT NOT NULL, event TEXT NOT NULL);
+        CREATE INDEX history_exec ON history (exec, seq);
+        INSERT INTO history (exec, event) VALUES ('old', '{"t":1,"type":"started"}'), ('x', '{"t":2,"type":"other"}'), ('old', '{"t":3,"type":"note"}');
+        PRAGMA user_version = 1;`);
       await raw.close();
 
       const reopened = new SqliteStore(openDatabase({ file, check: true }));
       try {
-        expect(SCHEMA_VERSION).toBe(2);
+        expect(SCHEMA_VERSION).toBe(3);
+        // schema 3: the history, numbered per execution, kept in order and appended to after
+        expect((await reopened.history('old')).map((e) => e.type)).toEqual(['started', 'note']);
+        await reopened.appendHistory('old', { t: 4, type: 'after' });
+        expect((await reopened.history('old')).map((e) => e.type)).toEqual(['started', 'note', 'after']);
         expect(await reopened.beginStep('old', 0)).toBe(1);
         expect(await reopened.beginStep('old', 0)).toBe(2);
         expect(await reopened.beginStep('old', 1)).toBeUndefined();

@@ -64,7 +64,7 @@ async function manyExecutions(dir, total) {
     INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, history)
       SELECT 'e' || i, CASE i % 2 WHEN 0 THEN 'fanout' ELSE 'chain' END, 'v', CASE i % 3 WHEN 0 THEN 'completed' WHEN 1 THEN 'waiting' ELSE 'failed' END, 1, 1700000000000 + i, 1700000000000 + i, 1 FROM n;
     INSERT INTO states (id, args) SELECT id, '[]' FROM executions WHERE id <> 'e0';
-    INSERT INTO history (exec, event) SELECT id, '{"t":1700000000000,"type":"started"}' FROM executions WHERE id <> 'e0';
+    INSERT INTO history (exec, n, event) SELECT id, 1, '{"t":1700000000000,"type":"started"}' FROM executions WHERE id <> 'e0';
     COMMIT;`);
   db.close();
   return store;

@@ -84,7 +84,7 @@ interface ValueRow {
   state: string | null;
 }
 
-/** History rows beyond the cap are trimmed in batches of this many. */
+/** History rows beyond the cap are trimmed in batches of about this many. */
 const TRIM_SLACK = 32;
 /** History rows the cap keeps (as lib.lua's keeps()): what a retry reads, a final 'call failed' event (with its job) and a 'child failed' one. */
 const KEPT_EVENT = `((event LIKE '%"type":"call failed"%' AND event LIKE '%"job":{%') OR event LIKE '%"type":"child failed"%')`;
@@ -157,12 +157,11 @@ export class SqliteStore implements Store {
       clearNotify: p('UPDATE executions SET notify = 0 WHERE id = ? AND notify = 1'),
       live: p('SELECT e.lone FROM ops o JOIN executions e ON e.id = o.exec WHERE o.exec = ? AND o.op = ? AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.exec = o.exec AND s.op = o.op)'),
       outbox: p('SELECT outbox FROM executions WHERE id = ? AND dispatch = ?'),
-      addHistory: p('INSERT INTO history (exec, event) VALUES (?, ?)'),
+      addHistory: p('INSERT INTO history (exec, n, event) VALUES (?, ?, ?)'),
       countHistory: p('UPDATE executions SET history = history + ? WHERE id = ? RETURNING history'),
       // What a retry reads (engine/redispatch.ts) the cap never trims.
-      trimHistory: p(`DELETE FROM history WHERE exec = ? AND seq <= (SELECT seq FROM history WHERE exec = ? ORDER BY seq DESC LIMIT 1 OFFSET ?) AND NOT (${KEPT_EVENT})`),
-      setHistory: p('UPDATE executions SET history = ? WHERE id = ?'),
-      history: p(`SELECT event FROM history WHERE exec = ? AND (seq >= (SELECT MIN(seq) FROM (SELECT seq FROM history WHERE exec = ? ORDER BY seq DESC LIMIT ?)) OR ${KEPT_EVENT}) ORDER BY seq DESC`),
+      trimHistory: p(`DELETE FROM history WHERE exec = ? AND n <= ? AND NOT (${KEPT_EVENT})`),
+      history: p(`SELECT event FROM history WHERE exec = ? AND (n > (SELECT history FROM executions WHERE id = ?) - ? OR ${KEPT_EVENT}) ORDER BY n DESC`),
       ready: p(`SELECT id FROM executions WHERE status = 'ready'`),
       dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
       notify: p('SELECT id FROM executions WHERE notify = 1'),
@@ -175,17 +174,22 @@ export class SqliteStore implements Store {
   // shared steps (lib.lua)
   // ---------------------------------------------------------------------------
 
-  /** Append events; trim the history to its cap once it is TRIM_SLACK over. */
+  /**
+   * Append events, numbered on from the record's count of events ever
+   * appended; each time the count passes a multiple of TRIM_SLACK, drop all
+   * but the last `cap` (so at most cap + TRIM_SLACK - 1 are kept), except
+   * what a retry reads (KEPT_EVENT).
+   */
   private addHistory(id: string, events: HistoryEvents | undefined): void {
     if (events === undefined) return;
     const list = eventList(events);
     if (!list.length) return;
-    for (const e of list) this.q.addHistory.run(id, JSON.stringify(e));
     const count = this.q.countHistory.get(list.length, id) as { history: number } | undefined;
-    if (count && count.history > this.cap + TRIM_SLACK) {
-      this.q.trimHistory.run(id, id, this.cap);
-      this.q.setHistory.run(this.cap, id);
-    }
+    if (!count) return;
+    const last = count.history;
+    const first = last - list.length + 1;
+    list.forEach((e, i) => this.q.addHistory.run(id, first + i, JSON.stringify(e)));
+    if (last > this.cap && Math.floor(last / TRIM_SLACK) !== Math.floor((first - 1) / TRIM_SLACK)) this.q.trimHistory.run(id, last - this.cap);
   }
 
   private markReady(id: string, t: number): void {
