@@ -273,12 +273,33 @@ export function sleep(duration: Duration): Promise<void> {
   return durable<SleepCommand>({ kind: 'sleep', ms: parseDuration(duration) }) as unknown as Promise<void>;
 }
 
+declare const PAYLOAD: unique symbol;
+
+/**
+ * A signal's name with the type of its payload (defineSignal()): the
+ * workflow's `signal(def)` and the app's `handle.signal(def, payload)` are
+ * then both type-checked against it.
+ */
+export interface SignalDefinition<T> {
+  readonly name: string;
+  /** Type only: the payload's type (never set). */
+  readonly [PAYLOAD]?: (payload: T) => T;
+}
+
+/** Name a signal and type its payload, in a module the workflow and the app both import. */
+export function defineSignal<T = undefined>(name: string): SignalDefinition<T> {
+  if (typeof name !== 'string' || name === '') throw new TypeError('defineSignal: name must be a non-empty string');
+  return Object.freeze({ name });
+}
+
 /**
  * Wait for a named external event (`handle.signal(name, payload)`); resolves
- * to the payload, or to undefined if `timeout` passes first.
+ * to the payload, or to undefined if `timeout` passes first. With a
+ * defineSignal() definition, the payload has its type.
  */
-export function signal<T = unknown>(name: string, options: { timeout?: Duration } = {}): Promise<T | undefined> {
-  if (typeof name !== 'string' || name === '') throw new TypeError('signal: name must be a non-empty string');
+export function signal<T = unknown>(name: string | SignalDefinition<T>, options: { timeout?: Duration } = {}): Promise<T | undefined> {
+  if (typeof name === 'object' && name !== null) name = name.name;
+  if (typeof name !== 'string' || name === '') throw new TypeError('signal: name must be a non-empty string or a defineSignal() definition');
   const cmd: SignalCommand = { kind: 'signal', name };
   if (options.timeout !== undefined) cmd.timeoutMs = parseDuration(options.timeout);
   return durable(cmd) as unknown as Promise<T | undefined>;

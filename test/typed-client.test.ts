@@ -1,9 +1,10 @@
 /**
  * Typed end to end: an app imports a workflow (from its source, or from the
  * output of `reawait compile`, which writes a `.d.ts` next to each `.js`)
- * and `client.start(videoPipeline, [files])`, `handle.signal(…)` and
- * `handle.result()` type-check under `strict` with no cast; wrong arguments
- * and a wrong use of the result do not. The type checks run the project's
+ * and `client.start(videoPipeline, [files])`, `handle.signal(…)` (a
+ * defineSignal() shared with the workflow types its payload) and
+ * `handle.result()` type-check under `strict` with no cast; wrong arguments,
+ * a wrong payload and a wrong use of the result do not. The type checks run the project's
  * own `tsc` on a small app; the same app code then runs on the embedded
  * backend, and the uncompiled source is refused with a message saying how
  * to compile it.
@@ -26,15 +27,22 @@ export async function createPlaylist(files: string[]): Promise<string> {
 }
 `;
 
+const SIGNALS = `import { defineSignal } from 'reawait/workflow';
+
+/** The approval: what the workflow waits for and the app sends, typed once for both. */
+export const approve = defineSignal<boolean>('approve');
+`;
+
 const WORKFLOW = `import { proxyActivities, signal } from 'reawait/workflow';
 import type * as activities from './activities.js';
+import { approve } from './signals.js';
 
 const { encodeVideo, createPlaylist } = proxyActivities<typeof activities>({ retries: 2, timeout: '1 minute' });
 
 export async function videoPipeline(files: string[]): Promise<{ playlist: string | null; count: number }> {
   'use workflow';
   const encoded = await Promise.all(files.map((f) => encodeVideo(f)));
-  const approved = await signal<boolean>('approve', { timeout: '1 day' });
+  const approved: boolean | undefined = await signal(approve, { timeout: '1 day' });
   if (approved === false) return { playlist: null, count: 0 };
   return { playlist: await createPlaylist(encoded), count: encoded.length };
 }
@@ -48,10 +56,11 @@ export default async function greet(name: string) {
 /** What the app writes, given where it imports the workflow from. */
 const app = (from: string) => `import { Client } from 'reawait';
 import greet, { videoPipeline } from '${from}';
+import { approve } from '${from.replace('video.js', 'signals.js')}';
 
 export async function main(client: Client): Promise<number> {
   const handle = await client.start(videoPipeline, [['a.mov', 'b.mov']], { id: 'typed-1' });
-  await handle.signal('approve', true);
+  await handle.signal(approve, true);
   const r = await handle.result();
   const count: number = r.count;
   const playlist: string | null = r.playlist;
@@ -67,6 +76,11 @@ export async function wrong(client: Client): Promise<void> {
   const r = await (await client.start(videoPipeline, [[]])).result();
   // @ts-expect-error the result has no 'nope'
   void r.nope;
+  const h = await client.start(videoPipeline, [[]]);
+  // @ts-expect-error approve's payload is a boolean
+  await h.signal(approve, 'yes');
+  // @ts-expect-error approve needs its payload
+  await h.signal(approve);
 }
 `;
 
@@ -94,6 +108,7 @@ describe('typed end to end', () => {
     mkdirSync(path.join(APP, 'src'), { recursive: true });
     writeFileSync(path.join(APP, 'src/activities.ts'), ACTIVITIES);
     writeFileSync(path.join(APP, 'src/video.ts'), WORKFLOW);
+    writeFileSync(path.join(APP, 'src/signals.ts'), SIGNALS);
     const { errors } = await compileDir(path.join(APP, 'src'), path.join(APP, 'build'));
     expect(errors).toEqual([]);
     writeFileSync(path.join(APP, 'app-compiled.ts'), app('./build/video.js'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { start } from '../runtime/machine.js';
 import { isDurablePromise, type DurablePromise } from '../runtime/promises.js';
-import { group, isCommand, parseDuration, proxyActivities, signal, sleep, setNativeHost, workflowRecord } from '../runtime/workflow.js';
+import { defineSignal, group, isCommand, parseDuration, proxyActivities, signal, sleep, setNativeHost, workflowRecord } from '../runtime/workflow.js';
 import { hand, suspend, value } from './support/hand-workflow.js';
 
 describe('reawait/workflow authoring API', () => {
@@ -12,6 +12,16 @@ describe('reawait/workflow authoring API', () => {
     expect(parseDuration('1d')).toBe(86_400_000);
     expect(() => parseDuration('soon' as never)).toThrow(/invalid duration 'soon'/);
     expect(() => parseDuration(-1)).toThrow(/invalid duration -1/);
+  });
+
+  it('defineSignal names a signal once (its payload type is for the type checker); signal(def) waits for that name', () => {
+    const approve = defineSignal<boolean>('approve');
+    expect(approve).toEqual({ name: 'approve' });
+    expect(Object.isFrozen(approve)).toBe(true);
+    expect(() => defineSignal('')).toThrow('defineSignal: name must be a non-empty string');
+    const cmd: unknown = signal(approve, { timeout: '1s' });
+    expect(isCommand(cmd) && { ...cmd }).toEqual({ kind: 'signal', name: 'approve', timeoutMs: 1000 });
+    expect(() => signal({ name: '' })).toThrow('signal: name must be a non-empty string or a defineSignal() definition');
   });
 
   it('builds plain command data from activity stubs', () => {

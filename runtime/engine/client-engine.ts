@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeValue } from '../codec.js';
 import { EXPOSED, type MachineState } from '../machine.js';
 import { decodeState, headerLines } from '../state-codec.js';
-import { isCompiledWorkflow, workflowRecord } from '../workflow.js';
+import { isCompiledWorkflow, workflowRecord, type SignalDefinition } from '../workflow.js';
 import type { Queue } from '../queue.js';
 import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, ListFilter, LoadOptions, Store } from '../store.js';
 import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
@@ -89,8 +89,11 @@ export class ExecutionHandle<T = unknown> {
   query<R = unknown>(name: string): Promise<R> {
     return this.engine.query(this.id, name) as Promise<R>;
   }
-  signal(name: string, payload?: unknown): Promise<void> {
-    return this.engine.signal(this.id, name, payload);
+  /** Deliver signal `name` (buffered until the workflow waits for it); with a defineSignal() definition, the payload must have its type. */
+  signal<P>(signal: SignalDefinition<P>, ...payload: undefined extends P ? [payload?: P] : [payload: P]): Promise<void>;
+  signal(name: string, payload?: unknown): Promise<void>;
+  signal(name: string | SignalDefinition<unknown>, payload?: unknown): Promise<void> {
+    return this.engine.signal(this.id, typeof name === 'string' ? name : name.name, payload);
   }
   /**
    * Ask the workflow to stop (it sees CancelledError at its await).
