@@ -7,6 +7,11 @@
  */
 import type { SiteFactory, SiteMeta, StepFn } from './contract.js';
 
+/** A saved closure value names a build of its site that is not loaded here (not a corrupt state: a worker that has it can run it). */
+export class SiteVersionMissingError extends Error {
+  override name = 'SiteVersionMissingError';
+}
+
 export interface SyncSite {
   meta: SiteMeta & { kind: 'sync' };
   make: SiteFactory;
@@ -90,14 +95,23 @@ function named<F extends (...args: never[]) => unknown>(fn: F, meta: SiteMeta): 
 /**
  * The function value of site `id` over `envs`: what the source's function
  * expression evaluates to. `id` may name a version (`wf/3@<version>`: what an
- * earlier build's code makes, keep-versions.ts); the value is tagged with it
- * unless that is the current site's, so a saved value revives on its code.
+ * earlier build's code makes, keep-versions.ts, and what a saved value
+ * names); the value is tagged with its site's version, so a saved value
+ * revives on the code that made it.
  */
 export function closure(id: string, ...envs: object[]): (...args: never[]) => unknown {
   const v = VERSIONED.exec(id);
-  const site = v ? closureSite(id.slice(0, v.index), v[1]) : sites.get(id);
+  const base = v ? id.slice(0, v.index) : id;
+  const site = v ? closureSite(base, v[1]) : sites.get(id);
+  if (!site && v && sites.get(base)) {
+    // A value made by a build that is not loaded here: the execution waits for a worker that has it (not failed).
+    throw new SiteVersionMissingError(
+      `the state holds a closure of site '${base}' version ${v[1]}, which is not loaded here (the current one is ${sites.get(base)!.meta.version ?? 'unversioned'}); keep the earlier builds next to the compiled workflows ('npx reawait compile' does)`,
+    );
+  }
   if (!site) throw new Error(`reawait: unknown closure site '${id}' (is the module that defines it${v ? ", or the earlier build kept by 'npx reawait compile'," : ''} imported?)`);
-  if (v && sites.get(site.meta.id) === site) id = site.meta.id;
+  // Tagged with its version: a saved value revives on the code that made it, whichever build is current then.
+  id = site.meta.version !== undefined ? `${site.meta.id}@${site.meta.version}` : site.meta.id;
   let fn: (...args: never[]) => unknown;
   // A sync function gets its source's name and length (the factory's may differ: an inferred name, a captured parameter).
   if (site.meta.kind === 'sync') fn = named((site as SyncSite).make(...envs), site.meta);

@@ -14,7 +14,7 @@
  * class's own constructor does not run), properties are defined, not set.
  * Anything malformed is a DecodeError naming the node.
  */
-import { closure } from './closures.js';
+import { closure, SiteVersionMissingError } from './closures.js';
 import {
   ACCESSOR,
   CONFIGURABLE,
@@ -346,6 +346,8 @@ class GraphDecoder {
     try {
       fn = closure(site, ...envs);
     } catch (e) {
+      // A build not loaded here: the caller leaves the execution for a worker that has it.
+      if (e instanceof SiteVersionMissingError && !this.lenient) throw e;
       if (this.lenient)
         fn = Object.defineProperty(
           () => {

@@ -10,6 +10,7 @@
  * and a fiber of an async closure whose code changed
  *   (d) after its wait  -> completes on v1's closure code (pinned)
  *   (e) before its wait only -> moves to v2's closure code (auto)
+ *   (f) a closure value kept across the wait -> calls v1's closure code
  * Without the kept builds, (b) stays ready with a problem naming the
  * versions and the line, never failed.
  */
@@ -39,9 +40,15 @@ export async function closureBefore(x: number) {
   };
   return (await wait()) + '|' + x;
 }
+export async function held(x: number) {
+  'use workflow';
+  const f = (k: number) => k + '-${tag}';
+  const s = await signal<string>('go');
+  return f(x) + '|' + s;
+}
 `;
-/** (d) and (e): the closures wait on lines 24 and 31 in both builds. */
-const CLOSURES = { closure: { line: 24, result: 'go-c1|7', how: [] }, closureBefore: { line: 31, result: 'go-post|7', how: ['auto'] } } as const;
+/** (d), (e) and (f) a closure value kept across the wait, whose code changed: it runs v1's code. The waits are on the same lines in both builds. */
+const CLOSURES = { closure: { line: 24, result: 'go-c1|7' }, closureBefore: { line: 31, result: 'go-post|7' }, held: { line: 38, result: '7-c1|go' } } as const;
 const CLOSURE_NAMES = Object.keys(CLOSURES) as (keyof typeof CLOSURES)[];
 const v1 = DEPLOY_V1 + CLOSURE('c1');
 // v2 (the upgrade() import on line 1 keeps every line where it was).
@@ -120,7 +127,7 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     const closed = await Promise.all(closures.map((h) => h.result({ timeoutMs: 60_000 })));
     expect(closed).toEqual(CLOSURE_NAMES.map((n) => CLOSURES[n].result));
     const closureHow = await Promise.all(closures.map(async (h) => (await h.describe()).history.filter((e) => e.type === 'upgraded').map((e) => `${e.fn}:${e.how}`)));
-    expect(closureHow).toEqual([[], ['closureBefore/1:auto']]);
+    expect(closureHow).toEqual([[], ['closureBefore/1:auto'], []]);
   }, 240_000);
 
   it('without the kept builds, a changed point stays ready with a problem naming versions and line', async () => {
@@ -195,6 +202,7 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
       'closure/1': ['v1 line 24 x1: pinned'],
       closureBefore: ['v1 line 33 x1: pinned'],
       'closureBefore/1': ['v1 line 31 x1: auto'],
+      held: ['v1 line 38 x1: pinned'],
     });
     // Executions still need v1: --prune keeps it.
     expect((await versions('--prune')).pruned).toEqual([]);
@@ -215,6 +223,7 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
     expect(await upgrades('locals')).toEqual(['locals:migrate']);
     expect(await upgrades('closure')).toEqual([]);
     expect(await upgrades('closureBefore')).toEqual(['closureBefore/1:auto']);
+    expect(await upgrades('held')).toEqual([]);
     // Nothing waits any more: --prune removes the v1 build and keeps the current one.
     expect((await versions('--prune')).pruned).toHaveLength(1);
     expect(readdirSync(path.join(p.out, '.reawait/versions/wf')).filter((f) => f.endsWith('.js'))).toHaveLength(1);

@@ -18,6 +18,7 @@ import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSe
 import { buildOutbox, dispatch, dispatchedEvent, splitOutbox } from './dispatch.js';
 import { failedCallDetail } from './redispatch.js';
 import { planUpgrade, type UpgradePlan } from '../upgrade.js';
+import { SiteVersionMissingError } from '../closures.js';
 import { decodeOutbox, emptyOutbox, encodeOutbox, loneCall, type Outbox } from '../outbox.js';
 import { notifyParent } from './parent.js';
 import { decodePayload, encodeError, encodePayload } from './payload.js';
@@ -153,6 +154,8 @@ export class WorkerEngine {
         inputs = cancelPending ? { settlements, cancel: this.cancelledError(rec) } : { settlements };
       }
     } catch (error) {
+      // A closure value of a build not loaded here (closures.ts): a worker that has it runs it.
+      if (error instanceof SiteVersionMissingError) return this.leave(rec, error);
       // Corrupt state, undecodable args or settlements: this execution cannot go on.
       return this.end(rec, 'failed', error, cancelPending);
     }
