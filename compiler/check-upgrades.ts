@@ -49,7 +49,8 @@ export function checkUpgradeCalls(input: UpgradeCheckInput): CompileErrorItem[] 
         if (sp.type !== 'ImportSpecifier') continue;
         const name = sp.imported.type === 'Identifier' ? sp.imported.name : sp.imported.value;
         if (name === 'upgrade' && /^reawait(\/|$)/.test(s.source.value)) upgradeNames.add(sp.local.name);
-        else imported.set(sp.local.name, name);
+        // Only the app's own modules are compiled here: a workflow from a package is left to the worker.
+        else if (/^\.\.?\//.test(s.source.value)) imported.set(sp.local.name, name);
       }
     const d = s.type === 'ExportNamedDeclaration' ? s.declaration : s;
     if (d?.type === 'FunctionDeclaration' && d.id) declared.add(d.id.name);
@@ -67,7 +68,8 @@ const awaitLines = (m: WorkflowMeta): number[] => [...new Set(m.suspensions.filt
 
 function checkCall(call: t.CallExpression, input: UpgradeCheckInput, errors: ErrorSink, workflowOf: (id: string) => string | undefined): void {
   const [target, from, fn] = call.arguments;
-  const name = target?.type === 'StringLiteral' ? target.value : target?.type === 'Identifier' ? workflowOf(target.name) : undefined;
+  // A name in a string is checked when the compile sees every module's build (the kept ones).
+  const name = target?.type === 'StringLiteral' ? (input.kept ? target.value : undefined) : target?.type === 'Identifier' ? workflowOf(target.name) : undefined;
   if (name === undefined || !target) return;
   const cur = input.current.find((m) => m.name === name);
   if (!cur) {

@@ -15,7 +15,7 @@ import { compile } from './index.js';
 import type { WorkflowMeta } from '../runtime/contract.js';
 import { CompileError, type CompileErrorItem } from './errors.js';
 import { checkUpgradeCalls } from './check-upgrades.js';
-import { keepBuild, keptBuilds, VERSIONS_DIR } from './keep-versions.js';
+import { keepBuild, keptBuilds, moduleName, VERSIONS_DIR } from './keep-versions.js';
 
 export interface CompileDirOptions {
   /** Called after each file, with its source and output paths and any errors. */
@@ -48,8 +48,23 @@ async function sources(dir: string): Promise<string[]> {
 export async function compileDir(srcDir: string, outDir: string, options: CompileDirOptions = {}): Promise<CompileDirResult> {
   const files: string[] = [];
   const errors: CompileErrorItem[] = [];
-  for (const source of await sources(srcDir)) {
-    const r = await compileFile(source, path.join(outDir, path.relative(srcDir, source).replace(SOURCE, '.js')), options, outDir);
+  const all = await sources(srcDir);
+  // upgrade() calls are checked against the new build of every module (check-upgrades.ts): when there are any, the workflows are known first.
+  let fresh: Map<string, WorkflowMeta[]> | undefined;
+  const texts = await Promise.all(all.map((f) => readFile(f, 'utf8')));
+  if (texts.some((x) => /\bupgrade\b/.test(x))) {
+    fresh = new Map();
+    for (const [i, f] of all.entries()) {
+      const filename = path.relative(process.cwd(), f).split(path.sep).join('/');
+      try {
+        fresh.set(moduleName(outDir, outputFor(f, srcDir, outDir)), compile(texts[i]!, { filename, rewriteImportExtensions: true, ...(options.importSource ? { importSource: options.importSource } : {}) }).workflows);
+      } catch {
+        // its errors are reported when it is compiled below
+      }
+    }
+  }
+  for (const source of all) {
+    const r = await compileFile(source, outputFor(source, srcDir, outDir), options, outDir, fresh);
     if (r.output) files.push(r.output);
     errors.push(...r.errors);
   }
@@ -71,7 +86,14 @@ export function outputFor(source: string, srcDir: string, outDir: string): strin
  * `.d.ts`); its errors instead when it has any. A workflow module's build is
  * also kept under `<outDir>/.reawait/versions` (keep-versions.ts).
  */
-export async function compileFile(source: string, output: string, options: CompileDirOptions = {}, outDir = path.dirname(output)): Promise<{ output: string | null; errors: CompileErrorItem[] }> {
+export async function compileFile(
+  source: string,
+  output: string,
+  options: CompileDirOptions = {},
+  outDir = path.dirname(output),
+  /** The new workflows of the modules compiled with this one, by module (compileDir); others are read from their kept current builds. */
+  fresh?: ReadonlyMap<string, WorkflowMeta[]>,
+): Promise<{ output: string | null; errors: CompileErrorItem[] }> {
   const filename = path.relative(process.cwd(), source).split(path.sep).join('/');
   try {
     const code = await readFile(source, 'utf8');
@@ -81,7 +103,7 @@ export async function compileFile(source: string, output: string, options: Compi
       ...(options.importSource ? { importSource: options.importSource } : {}),
     });
     // upgrade() calls against this build and the kept ones (check-upgrades.ts), before anything is written.
-    const upgradeErrors = await checkUpgrades(filename, code, result.workflows, output, outDir, options.keepVersions !== false);
+    const upgradeErrors = await checkUpgrades(filename, code, result.workflows, output, outDir, options.keepVersions !== false, fresh);
     if (upgradeErrors.length) throw new CompileError(upgradeErrors);
     await mkdir(path.dirname(output), { recursive: true });
     const mapName = `${path.basename(output)}.map`;
@@ -107,11 +129,22 @@ export async function compileFile(source: string, output: string, options: Compi
 }
 
 /** The file's upgrade() calls, against its own new workflows and the other modules' current kept builds. */
-async function checkUpgrades(file: string, source: string, workflows: WorkflowMeta[], output: string, outDir: string, kept: boolean): Promise<CompileErrorItem[]> {
+async function checkUpgrades(
+  file: string,
+  source: string,
+  workflows: WorkflowMeta[],
+  output: string,
+  outDir: string,
+  kept: boolean,
+  fresh: ReadonlyMap<string, WorkflowMeta[]> = new Map(),
+): Promise<CompileErrorItem[]> {
   if (!/\bupgrade\b/.test(source)) return [];
-  const module = path.relative(outDir, output).replace(/\.js$/, '').split(path.sep).join('/');
+  const module = moduleName(outDir, output);
   const builds = kept ? await keptBuilds(outDir) : [];
-  const others = builds.filter((b) => b.current && b.module !== module).flatMap((b) => b.workflows);
+  const others = [
+    ...[...fresh].filter(([m]) => m !== module).flatMap(([, w]) => w),
+    ...builds.filter((b) => b.current && b.module !== module && !fresh.has(b.module)).flatMap((b) => b.workflows),
+  ];
   return checkUpgradeCalls({
     file,
     source,

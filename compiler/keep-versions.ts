@@ -125,11 +125,16 @@ function literal(n: t.Node): unknown {
   }
 }
 
+/** A module's name in the output folder: its path there without `.js`, `/`-separated. */
+export function moduleName(outDir: string, output: string): string {
+  return path.relative(outDir, output).replace(/\.js$/, '').split(path.sep).join('/');
+}
+
 /** Keep the build of one module (only modules that define workflows); returns the kept `.js`. */
 export async function keepBuild(opts: { outDir: string; output: string; code: string; workflows: WorkflowMeta[]; importSource?: string }): Promise<string | undefined> {
   const { outDir, output, code, workflows } = opts;
   if (workflows.length === 0) return undefined;
-  const module = path.relative(outDir, output).replace(/\.js$/, '').split(path.sep).join('/');
+  const module = moduleName(outDir, output);
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
   const dir = path.join(outDir, VERSIONS_DIR, ...module.split('/'));
   const file = path.join(dir, `${hash}.js`);

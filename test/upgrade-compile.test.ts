@@ -77,6 +77,20 @@ describe('reawait compile checks upgrade() against the metadata', () => {
     expect(readdirSync(path.join(p.out, '.reawait/versions/wf')).filter((f) => f.endsWith('.js'))).toHaveLength(1);
   });
 
+  it('an upgrade() in another module is checked against the new build of the workflow (compiled first)', async () => {
+    const p = await project();
+    p.write('');
+    // 'a-' sorts before 'wf': were it checked first, it would see v1's build of locals, which keeps 'a', not 'n'.
+    const other = (local: string) =>
+      `import { upgrade } from 'reawait';\nimport { locals } from './wf.js';\nupgrade(locals, { version: '${p.v1Locals}', line: 19 }, (old: Record<string, unknown>) => ({ line: 19, locals: { ${local}: String(old.a).length } }));\n`;
+    writeFileSync(path.join(p.src, 'a-upgrades.ts'), other('n'));
+    expect((await compileDir(p.src, p.out)).errors).toEqual([]);
+    writeFileSync(path.join(p.src, 'a-upgrades.ts'), other('a'));
+    expect((await compileDir(p.src, p.out)).errors.map((e) => e.message)).toEqual([
+      `upgrade() of workflow 'locals' returns local 'a', which is not kept at line 19 of the current build (${path.relative(process.cwd(), path.join(p.src, 'wf.ts')).split(path.sep).join('/')}); the locals kept there are: n`,
+    ]);
+  });
+
   it('reawait compile prints the error and exits 1', async () => {
     const p = await project();
     p.write(`upgrade(locals, { version: '${p.v1Locals}', line: 19 }, () => ({ line: 19, locals: { nn: 1 } }));\n`);
