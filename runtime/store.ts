@@ -127,6 +127,8 @@ export const eventList = (e: HistoryEvents): readonly HistoryEvent[] => (Array.i
 export interface LoadedStep {
   record: ExecutionRecord;
   settlements: StoredSettlement[];
+  /** The try of this resume, already counted with the load (settleAndLoad's `begin`): the step does not call beginStep. */
+  attempt?: number;
 }
 
 export interface NewExecution {
@@ -299,7 +301,12 @@ export interface Store {
   /** Record the outcome of outstanding op `op`. */
   settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome>;
   /** settle(), and when it makes the execution ready, also what loadForStep() reads, in the same atomic step (the worker that settles resumes at once). */
-  settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
+  /**
+   * With `begin`, a store may also count the resume's try (beginStep) in that
+   * same step when `begin(record)` says the caller will run the resume's code
+   * (LoadedStep.attempt), instead of the caller's beginStep a moment later.
+   */
+  settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, begin?: (record: ExecutionRecord) => boolean): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
   /**
    * Whether op `op` is still wanted (outstanding and unsettled): queued
    * calls of a cancelled execution are dropped. For the lone call of an

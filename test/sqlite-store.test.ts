@@ -98,6 +98,24 @@ describe('a commit queues its calls and timers in its own transaction', () => {
   });
 });
 
+describe('settleAndLoad with begin', () => {
+  it("counts the resume's try in the settlement's transaction only when begin says the caller runs it", async () => {
+    const store = open(freshFile());
+    for (const [id, runs] of [['b1', true], ['b2', false]] as const) {
+      await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([]) });
+      expect(await store.commitSuspension(id, 0, suspension({ started: ops(1), tokens: [[1, '*']] }), ev('suspended'))).toBe('waiting');
+      const seen: string[] = [];
+      const { outcome, loaded } = await store.settleAndLoad(id, 1, true, encodeValue(1), ev('c'), (rec) => (seen.push(`${rec.id} ${rec.status} ${rec.rev}`), runs));
+      expect(outcome).toBe('ready');
+      expect(seen).toEqual([`${id} ready 1`]);
+      expect(loaded?.attempt).toBe(runs ? 1 : undefined);
+      // a later try of the same resume (its worker died) counts on from there
+      expect(await store.beginStep(id, 1)).toBe(runs ? 2 : 1);
+    }
+    await store.close();
+  });
+});
+
 describe('one file, several connections', () => {
   it('a commit made through one connection is seen by the other, and the same rev committed through both lands once', async () => {
     const file = freshFile();

@@ -102,11 +102,12 @@ export class WorkerEngine {
   // Resume: the next step of one execution
   // -------------------------------------------------------------------------
 
-  async resume(job: ResumeJob, preloaded?: LoadedStep): Promise<void> {
+  /** `attempt`: this resume's try, already counted (settleAndLoad with begin). */
+  async resume(job: ResumeJob, preloaded?: LoadedStep, attempt?: number): Promise<void> {
     const loaded = preloaded ?? (await this.o.store.loadForStep(job.executionId));
     const rec = loaded?.record;
     if (!rec || rec.status !== 'ready' || rec.rev !== job.rev) return; // late or duplicate
-    await this.step(rec, loaded.settlements, job.chain ?? 0);
+    await this.step(rec, loaded.settlements, job.chain ?? 0, attempt);
   }
 
   /**
@@ -117,10 +118,10 @@ export class WorkerEngine {
    * once (buffered signals, plain values) goes back to the queue now and
    * then, so one execution cannot hold a slot forever.
    */
-  private async resumeHere(id: string, rev: number, chain = 0, loaded?: LoadedStep): Promise<void> {
+  private async resumeHere(id: string, rev: number, chain = 0, loaded?: LoadedStep, attempt = loaded?.attempt): Promise<void> {
     if (chain >= MAX_CHAIN || this.closed) return this.pushResume(id, rev);
     try {
-      await this.resume({ executionId: id, rev, chain: chain + 1 }, loaded);
+      await this.resume({ executionId: id, rev, chain: chain + 1 }, loaded, attempt);
     } catch (error) {
       this.o.onError(error, `resuming execution '${id}' in process`);
       await this.pushResume(id, rev);
@@ -131,7 +132,7 @@ export class WorkerEngine {
     return retryStore(`pushing the resume of execution '${id}'`, () => this.o.queue.pushResume({ executionId: id, rev }));
   }
 
-  private async step(rec: ExecutionRecord, stored: StoredSettlement[], chain: number): Promise<void> {
+  private async step(rec: ExecutionRecord, stored: StoredSettlement[], chain: number, counted?: number): Promise<void> {
     const { store } = this.o;
     const cancelPending = rec.cancel !== undefined && !rec.cancel.delivered;
     const workflow = this.o.workflows.get(rec.workflow);
@@ -176,7 +177,7 @@ export class WorkerEngine {
     const children = cancelPending ? state.ops.filter((p) => p.op?.kind === 'child').map((p) => p.op!.child!) : [];
 
     // Counted before the code runs, so that a worker dying in it leaves the count for the next try to see.
-    const attempt = await this.o.store.beginStep(rec.id, rec.rev);
+    const attempt = counted ?? (await this.o.store.beginStep(rec.id, rec.rev));
     if (attempt === undefined) return; // another worker committed this step meanwhile
     let result: Advance;
     try {
@@ -208,6 +209,20 @@ export class WorkerEngine {
       case 'suspended':
         return this.suspend(rec, result, outbox, cancelPending, events, chain);
     }
+  }
+
+  /**
+   * Whether step() will run this ready execution's code, as far as the
+   * record tells (its workflow and build are here, no cancel ends it before
+   * its first step): the settlement that made it ready may then count the
+   * try (settleAndLoad's begin). A state that needs a build this worker
+   * lacks (a fiber's, a closure value's) is only seen later: that resume is
+   * left for another worker with its try counted, so it runs there as try 2.
+   */
+  private willRun(rec: ExecutionRecord): boolean {
+    const workflow = this.o.workflows.get(rec.workflow);
+    if (!workflow || rec.version !== workflow.meta.version) return false;
+    return rec.state !== undefined || rec.cancel === undefined || rec.cancel.delivered;
   }
 
   /** A retry was asked for (handle.retry()) and no step has resumed since: the state resumes on the current code. */
@@ -418,13 +433,13 @@ export class WorkerEngine {
   }
 
   private async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
-    const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event));
+    const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event, (rec) => this.willRun(rec)));
     if (outcome !== 'ready' || !loaded) return;
     const { record } = loaded;
     const inFlight = record.progress.started - record.progress.settled;
     if (inFlight > 0 && (await coalesce(record.state?.length ?? 0, inFlight))) {
       // Resume with every settlement that arrived meanwhile, not only this one.
-      return this.resumeHere(id, record.rev, 0);
+      return this.resumeHere(id, record.rev, 0, undefined, loaded.attempt);
     }
     await this.resumeHere(id, record.rev, 0, loaded);
   }

@@ -449,7 +449,7 @@ export class SqliteStore implements Store {
    * commit (./database.ts batch): the settlements of calls that end
    * together share one fsync.
    */
-  async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
+  async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, begin?: (record: ExecutionRecord) => boolean): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
     if (this.closed) return { outcome: 'stale' };
     // A settlement that makes the execution ready alone (its op's watch token is '*') commits without its own
     // fsync: the caller resumes at once and that commit's fsync covers it (one WAL, written in order). A kill -9
@@ -462,7 +462,13 @@ export class SqliteStore implements Store {
         const outcome = this.settleIn(id, op, ok, payload, event, seen);
         if (outcome !== 'ready') return { outcome };
         const loaded = this.readStep(id);
-        return loaded ? { outcome, loaded } : { outcome };
+        if (!loaded) return { outcome };
+        // the resume's try, counted in this transaction when the caller will run its code (one write less per step)
+        if (begin && willRun(begin, loaded.record)) {
+          const tries = (this.q.beginStep.get(id, loaded.record.rev) as { tries: number } | undefined)?.tries;
+          if (tries !== undefined) loaded.attempt = tries;
+        }
+        return { outcome, loaded };
       },
     );
   }
@@ -658,6 +664,15 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.d.close();
+  }
+}
+
+/** The caller's answer; one that throws (it runs inside the transaction) counts as no. */
+function willRun(begin: (record: ExecutionRecord) => boolean, record: ExecutionRecord): boolean {
+  try {
+    return begin(record);
+  } catch {
+    return false;
   }
 }
 
