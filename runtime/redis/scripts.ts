@@ -43,13 +43,26 @@ function luaDir(): string {
 
 let cache: Map<ScriptName, Script> | undefined;
 
+/**
+ * One script's text. An empty file is refused, not cached: a script read while
+ * a build was rewriting it (truncated, not yet written) would run as a no-op
+ * returning nil, and is_live's nil drops every call the worker takes. The
+ * call that read it fails and its retry reads the file again.
+ */
+export function readScript(dir: string, name: string): string {
+  const file = path.join(dir, `${name}.lua`);
+  const text = readFileSync(file, 'utf8');
+  if (text.trim() === '') throw new Error(`reawait: the Redis store's Lua script ${file} is empty (being rewritten by a build, or a broken install)`);
+  return text;
+}
+
 function scripts(): Map<ScriptName, Script> {
   if (cache) return cache;
   const dir = luaDir();
-  const lib = readFileSync(path.join(dir, 'lib.lua'), 'utf8');
+  const lib = readScript(dir, 'lib');
   cache = new Map(
     SCRIPT_NAMES.map((name) => {
-      const lua = `${lib}\n${readFileSync(path.join(dir, `${name}.lua`), 'utf8')}`;
+      const lua = `${lib}\n${readScript(dir, name)}`;
       return [name, { lua, sha: createHash('sha1').update(lua).digest('hex') }];
     }),
   );
