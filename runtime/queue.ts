@@ -19,6 +19,18 @@ export interface ActivityJob {
   /** Encoded argument array. */
   args: string;
   options: ActivityOptions;
+  /** Set when workers lacking the activity gave the call back (routing, see HandBack): how often, since when (ms). */
+  handedBack?: { n: number; since: number };
+}
+
+/**
+ * What an activity handler returns when its worker lacks the activity: the
+ * queue puts `job` back, due in `delayMs`, for any worker (its attempt count
+ * unchanged: the call did not run), and the taken job ends without a result.
+ */
+export interface HandBack {
+  job: ActivityJob;
+  delayMs: number;
 }
 
 export interface ResumeJob {
@@ -44,8 +56,8 @@ export interface Attempt {
 }
 
 export interface QueueHandlers {
-  /** Throwing asks for a retry (only called with final=false when retries remain). */
-  activity(job: ActivityJob, attempt: Attempt): Promise<void>;
+  /** Throwing asks for a retry (only called with final=false when retries remain); a HandBack gives the job back. */
+  activity(job: ActivityJob, attempt: Attempt): Promise<void | HandBack>;
   resume(job: ResumeJob): Promise<void>;
   timer(job: TimerJob): Promise<void>;
 }

@@ -6,13 +6,13 @@
  */
 import { encodeValue } from '../codec.js';
 import { describeThrown } from '../thrown.js';
-import { ActivityTimeoutError, PayloadTooLargeError, UnknownActivityError, UnknownWorkflowError, VersionMismatchError } from '../errors.js';
+import { ActivityTimeoutError, PayloadTooLargeError, UnknownWorkflowError, VersionMismatchError } from '../errors.js';
 import { advance, initialState, type Advance, type MachineState, type OpSettlement, type ResumeInputs, type StepEffects } from '../machine.js';
 import type { DurablePromise } from '../promises.js';
 import { decodeState, encodeState } from '../state-codec.js';
 import { runActivity } from '../activity-context.js';
 import { CancelledError, isNonRetryable, registeredStep } from '../workflow.js';
-import type { ActivityJob, Attempt, Queue, ResumeJob, TimerJob } from '../queue.js';
+import type { ActivityJob, Attempt, HandBack, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
 import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
 import { buildOutbox, dispatch, dispatchedEvent, splitOutbox } from './dispatch.js';
@@ -67,6 +67,13 @@ const COALESCE_MIN_STATE = 8_000;
 const COALESCE_CHARS_PER_MS = 4_000;
 const COALESCE_MAX_MS = 50;
 const message = describeThrown;
+/** A call is handed back at once this often; then it is due again after about STEP * (later hand-backs) ms, at most MAX, jittered ±50% (see handBack()). */
+const HAND_BACKS_AT_ONCE = 3;
+const HAND_BACK_STEP_MS = 100;
+const HAND_BACK_MAX_MS = 1_000;
+/** A call handed back this often, over at least this long, notes "no worker has activity" on its execution. */
+const HAND_BACKS_BEFORE_PROBLEM = 4;
+const HAND_BACK_PROBLEM_MS = 3_000;
 
 export class WorkerEngine {
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -357,14 +364,16 @@ export class WorkerEngine {
   // Activities and timers
   // -------------------------------------------------------------------------
 
-  async runCall(job: ActivityJob, attempt: Attempt): Promise<void> {
+  async runCall(job: ActivityJob, attempt: Attempt): Promise<void | HandBack> {
     const { store } = this.o;
     const { executionId: id, op, activity } = job;
-    // cancelled, settled or dropped: drop it (a call its commit just queued here is live)
-    if (!attempt.fresh && !(await retryStore(`checking call ${op} of execution '${id}'`, () => store.isLive(id, op)))) return;
     // A 'use step' function is registered by its module, which this worker loaded with the workflows.
     const fn = this.o.activities.get(activity) ?? registeredStep(activity);
-    if (!fn) return this.settleCall(job, false, new UnknownActivityError(activity, [...this.o.activities.keys()]));
+    // The first hand-backs go back before any await, so the next worker in line takes the call (see handBack()).
+    if (!fn && (job.handedBack?.n ?? 0) < HAND_BACKS_AT_ONCE) return this.handBack(job);
+    // cancelled, settled or dropped: drop it (a call its commit just queued here is live)
+    if (!attempt.fresh && !(await retryStore(`checking call ${op} of execution '${id}'`, () => store.isLive(id, op)))) return;
+    if (!fn) return this.handBack(job);
     let args: unknown[];
     try {
       args = decodePayload(job.args) as unknown[];
@@ -426,6 +435,36 @@ export class WorkerEngine {
       return this.settleCall(job, false, error);
     }
     await this.settle(id, op, true, payload, ev('call completed', { op, activity }));
+  }
+
+  /**
+   * Routing by capability: activity calls share one queue, so a worker may
+   * take a call to an activity it lacks (another app on the namespace, or an
+   * older build in a rolling deploy). It never fails the call: it gives the
+   * job back for a worker that has the activity. Workers wait for jobs in
+   * line, and one takes its next job as it starts one, so a copy due later
+   * would most often go back to the worker that handed it back (two workers
+   * that each held the other's call swapped them back for ever): the first
+   * HAND_BACKS_AT_ONCE copies are queued at once, before this worker is in
+   * line again, and reach the next workers in turn. Later ones are due a
+   * little later (longer each time, jittered), so a call no worker has does
+   * not spin. Once the call has been handed back for a while, the execution
+   * notes the problem (describe() shows it) and the call keeps waiting; a
+   * worker with the activity that starts later runs it.
+   */
+  private async handBack(job: ActivityJob): Promise<HandBack> {
+    const n = (job.handedBack?.n ?? 0) + 1;
+    const since = job.handedBack?.since ?? now();
+    if (n >= HAND_BACKS_BEFORE_PROBLEM && now() - since >= HAND_BACK_PROBLEM_MS) {
+      const text = `no worker has activity '${job.activity}': call ${job.op} waits for a worker that has it`;
+      const rec = await this.o.store.load(job.executionId);
+      if (rec && rec.problem !== text) {
+        this.o.onError(new Error(text), `handing back call ${job.op} of execution '${job.executionId}' (this worker lacks activity '${job.activity}')`);
+        await this.o.store.noteProblem(rec.id, rec.rev, text, ev('problem', { message: text }));
+      }
+    }
+    const delayMs = n <= HAND_BACKS_AT_ONCE ? 0 : Math.round(Math.min(HAND_BACK_MAX_MS, HAND_BACK_STEP_MS * (n - HAND_BACKS_AT_ONCE)) * (0.5 + Math.random()));
+    return { job: { ...job, handedBack: { n, since } }, delayMs };
   }
 
   private settleCall(job: ActivityJob, ok: false, error: unknown): Promise<void> {

@@ -8,8 +8,9 @@
  */
 import BeeQueue from 'bee-queue';
 import { createRequire } from 'node:module';
-import type { ActivityJob, Attempt, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
+import type { ActivityJob, Attempt, HandBack, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
 import { activityJobId, resumeJobId, timerJobId } from '../queue.js';
+import { retryStore } from '../engine/retry.js';
 import type { BeeRedisOptions } from './connection.js';
 
 const beeLua = createRequire(import.meta.url)('bee-queue/lib/lua') as { buildCache(client: unknown): Promise<unknown> };
@@ -48,6 +49,7 @@ export class BeeQueueQueue implements Queue {
   /** Queues whose connection failed before it was ready: bee-queue never retries those, so they are made again. */
   private readonly dead = new WeakSet<BeeQueue>();
   private readonly stallInterval: number;
+  private raiseTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: BeeQueueOptions) {
     this.stallInterval = options.stallInterval ?? 5000;
@@ -146,17 +148,47 @@ export class BeeQueueQueue implements Queue {
       const total = job.data.options.retries ?? 0;
       const left = Number((job.options as { retries?: number }).retries ?? 0);
       const attempt: Attempt = { attempt: total - left + 1, final: left <= 0 };
-      await handlers.activity(job.data, attempt);
+      const back = await handlers.activity(job.data, attempt);
+      if (back) await this.handBack(activities, back, left);
     });
     resumes.process(n, async (job: BeeQueue.Job<ResumeJob>) => handlers.resume(job.data));
     timers.process(n, async (job: BeeQueue.Job<TimerJob>) => handlers.timer(job.data));
     const half = Math.max(100, Math.floor(this.stallInterval / 2));
     for (const q of [activities, resumes, timers]) void q.checkStalledJobs(half).catch(() => {});
+    // bee-queue raises due delayed jobs (timers, retry backoffs, handed-back calls) when its timer fires, and
+    // arms that timer from the last raise and from a pub/sub message per new head; a message published while
+    // Redis restarts reaches nobody, and a raise that fails is not re-armed: raise every stall interval too.
+    this.raiseTimer = setInterval(() => {
+      for (const q of [activities, timers]) (q as unknown as { _activateDelayed(): void })._activateDelayed();
+    }, this.stallInterval);
+    this.raiseTimer.unref();
     await Promise.all([activities.ready(), resumes.ready(), timers.ready()]);
+  }
+
+  /**
+   * Give a call back (its worker lacks the activity): a delayed copy under a
+   * new id (the taken job still holds the call's id until it ends), with the
+   * retries it had left; the taken job then ends as done. The copy is saved
+   * before the taken job ends, and the save is retried through an outage: a
+   * failed save would fail the taken job, and bee-queue would drop it with
+   * the call (an outage longer than that leaves the taken job to stall
+   * detection: it finishes neither way).
+   */
+  private async handBack(q: BeeQueue, back: HandBack, retriesLeft: number): Promise<void> {
+    const { job: j, delayMs } = back;
+    const id = `${activityJobId(j)}~${j.handedBack?.n ?? 0}`;
+    await retryStore(`handing back call ${j.op} of execution '${j.executionId}'`, () => {
+      const job = q.createJob(j).setId(id);
+      if (delayMs > 0) job.delayUntil(Date.now() + delayMs);
+      if (retriesLeft > 0) job.retries(retriesLeft);
+      if (j.options.backoff) job.backoff(j.options.backoff.type, j.options.backoff.delay);
+      return this.saveAll(q, [job]);
+    });
   }
 
   /** Stop taking jobs, wait up to `timeoutMs` for running ones; a close that Redis being gone holds up is cut off then. */
   async close(timeoutMs = 5000): Promise<void> {
+    clearInterval(this.raiseTimer);
     const queues = KINDS.map((k) => this.queues[k]).filter((q): q is BeeQueue => q !== undefined);
     await Promise.all(
       queues.map(async (q) => {

@@ -16,7 +16,7 @@
  * another process are found by polling (`pollMs`).
  */
 import { randomUUID } from 'node:crypto';
-import type { ActivityJob, Attempt, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
+import type { ActivityJob, Attempt, HandBack, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
 import { activityJobId, backoffDelay, resumeJobId, timerJobId } from '../queue.js';
 import type { QueuedJobs } from '../store.js';
 import type { Opened } from './database.js';
@@ -105,6 +105,7 @@ export class SqliteQueue implements Queue {
       release: p('UPDATE jobs SET avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
       done: p('DELETE FROM jobs WHERE kind = ? AND id = ? AND lease = ?'),
       retry: p('UPDATE jobs SET attempt = attempt + 1, avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
+      handBack: p('UPDATE jobs SET body = ?, avail = ?, lease = NULL WHERE kind = ? AND id = ? AND lease = ?'),
     };
   }
 
@@ -296,7 +297,10 @@ export class SqliteQueue implements Queue {
         retries = job.options.retries ?? 0;
         wait = backoffDelay(job.options, c.attempt);
         const attempt: Attempt = { attempt: c.attempt, final: c.attempt > retries, ...(c.fresh ? { fresh: true } : {}) };
-        await handlers.activity(job, attempt);
+        const back = await handlers.activity(job, attempt);
+        // Its worker lacks the activity: the row goes back (same attempt), due later, for any worker.
+        // A hand-back that cannot be written (or a closed queue) leaves the row to its lease, never deletes it.
+        if (back) return this.handBack(c, back);
       } else if (c.kind === 'r') await handlers.resume(JSON.parse(c.body) as ResumeJob);
       else await handlers.timer(JSON.parse(c.body) as TimerJob);
       if (!this.closed && !c.gone) this.finished.push(c);
@@ -312,6 +316,15 @@ export class SqliteQueue implements Queue {
       return;
     }
     this.d.tx(() => this.q.retry.run(Date.now() + wait, c.kind, c.id, c.token));
+  }
+
+  private handBack(c: Claimed, back: HandBack): void {
+    if (this.closed) return;
+    try {
+      this.d.tx(() => this.q.handBack.run(JSON.stringify(back.job), Date.now() + back.delayMs, c.kind, c.id, c.token));
+    } catch (e) {
+      this.onError(e, `handing back ${KIND_NAME[c.kind]} job ${c.id} (left to its lease)`);
+    }
   }
 
   /** Keep the leases of running jobs (a stuck handler keeps its job, as bee-queue's heartbeat does). */
