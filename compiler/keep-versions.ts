@@ -32,14 +32,14 @@ export interface KeptBuild {
   /** The module's path in the output folder (without `.js`, `/`-separated). */
   module: string;
   workflows: WorkflowMeta[];
-  /** Its async closure sites (with versions and fingerprints: `reawait versions` judges closure fibers by them). */
+  /** Its closure sites (with versions; async ones with fingerprints): `reawait versions` judges closure fibers and held closures by them. */
   sites?: SiteMeta[];
 }
 
 /** The helpers a kept build calls instead of the current build's. */
 const EARLIER: Record<string, string> = { defineWorkflow: 'defineEarlierWorkflow', defineSite: 'defineEarlierSite', serializable: 'serializableEarlier', step: 'stepEarlier' };
 
-/** The kept form of a build written to `output`, stored at `keptFile`; `sites` gets its async sites' metadata. */
+/** The kept form of a build written to `output`, stored at `keptFile`; `sites` gets its closure sites' metadata. */
 export function keptSource(code: string, output: string, keptFile: string, helpersFrom: string, sites: SiteMeta[] = []): string {
   const ast = parse(code, { sourceType: 'module' });
   const repoint = (lit: t.StringLiteral | null | undefined): void => {
@@ -61,7 +61,7 @@ export function keptSource(code: string, output: string, keptFile: string, helpe
     }
     if (s.type === 'ImportDeclaration' || s.type === 'ExportNamedDeclaration' || s.type === 'ExportAllDeclaration') repoint(s.source);
   }
-  sites.push(...versionClosures(ast.program, local.defineSite, local.closure).filter((m) => m.kind === 'async'));
+  sites.push(...versionClosures(ast.program, local.defineSite, local.closure));
   return `${generate(ast.program, { comments: false }).code}\n`;
 }
 

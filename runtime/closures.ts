@@ -79,6 +79,15 @@ export function closureSite(id: string, version?: string): Site | undefined {
 /** A site id naming a version: `<id>@<16 hex digits>` (a file name may hold an `@` too). */
 const VERSIONED = /@([0-9a-f]{16})$/;
 
+/**
+ * The versioned site ids a saved state's text names (`wf/3@<version>`: the
+ * closure values it holds), without decoding it. A string that only looks
+ * like one counts too: what this is for (keeping builds) errs on keeping.
+ */
+export function versionedSitesIn(stateText: string): string[] {
+  return [...new Set([...stateText.matchAll(/"([^"\\]+\/\d+@[0-9a-f]{16})"/g)].map((m) => m[1]!))].sort();
+}
+
 /** Whether an earlier build of site `id` is loaded whose code differs from the current one's. */
 export function siteChanged(id: string): boolean {
   const cur = sites.get(id)?.meta.version;

@@ -228,4 +228,51 @@ describe('deploys embedded: reawait run, kill -9 between steps', () => {
     expect((await versions('--prune')).pruned).toHaveLength(1);
     expect(readdirSync(path.join(p.out, '.reawait/versions/wf')).filter((f) => f.endsWith('.js'))).toHaveLength(1);
   }, 240_000);
+  it('a closure made by v1 and held by an execution that runs on v2 runs v1 code, and keeps v1 from --prune', async () => {
+    const dir = path.join(BASE, 'held-elsewhere');
+    const src = path.join(dir, 'src');
+    const out = path.join(dir, 'out');
+    const state = path.join(dir, 'state');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(dir, 'activities.js'), ACTIVITIES);
+    // make's closure changes in v2; holder's code does not (v2's holder is v1's), but the closure it holds was made by v1's make.
+    const source = (tag: string) => `import { signal } from 'reawait/workflow';
+export async function make(tag: string) {
+  'use workflow';
+  return (k: number) => k + '-' + tag + '-${tag}';
+}
+export async function holder(x: number) {
+  'use workflow';
+  const f = await make('m');
+  const s = await signal<string>('go');
+  return f(x) + '|' + s;
+}
+`;
+    const build = async (tag: string) => {
+      writeFileSync(path.join(src, 'wf.ts'), source(tag));
+      expect((await compileDir(src, out)).errors).toEqual([]);
+    };
+    await build('c1');
+    const args = ['holder', '--workflows', path.join(out, 'wf.js'), '--activities', path.join(dir, 'activities.js'), '--args', '[7]', '--id', 'holder', '--dir', state];
+    const first = run(args);
+    await first.waitFor(/waiting at .*wf\.ts:9/);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    await build('c2');
+    const versions = async (...extra: string[]) => {
+      const v = run([out, '--dir', state, '--json', ...extra], 'versions');
+      expect(await v.exited, v.stderr()).toBe(0);
+      return JSON.parse(v.stdout()) as { workflows: { workflow: string; versions: { waiting: { verdict: string }[] }[] }[]; pruned?: string[] };
+    };
+    const report = await versions('--prune');
+    expect(report.workflows.find((w) => w.workflow === 'holder')!.versions.flatMap((v) => v.waiting.map((x) => x.verdict))).toEqual(['current']);
+    expect(report.pruned).toEqual([]); // the closure holder keeps was made by v1's make
+    const again = run(args);
+    await again.waitFor(/waiting at/);
+    const sig = run(['holder', 'go', '--data', '"go"', '--dir', state], 'signal');
+    expect(await sig.exited, sig.stderr()).toBe(0);
+    expect(await again.exited, again.stderr()).toBe(0);
+    expect(JSON.parse(again.stdout())).toBe('7-m-c1|go');
+    expect((await versions('--prune')).pruned).toHaveLength(1);
+  }, 240_000);
 });

@@ -8,7 +8,8 @@
  * it moves to the current build), pinned (it runs on its kept build) or
  * unknown (no build of that version is kept: it stays ready with a problem). upgrade() registrations
  * live in the workflow modules and are not seen here: a point they migrate
- * shows as pinned. --prune deletes the kept builds no such execution needs.
+ * shows as pinned. --prune deletes the kept builds no such execution needs
+ * (none that a pinned fiber runs on, or that made a closure a state holds).
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -58,8 +59,12 @@ async function keptBuilds(root: string): Promise<Build[]> {
   return out;
 }
 
-/** Where each fiber of each execution that has not ended waits: its function (workflow or closure site), version and point. */
-async function waitingExecutions(client: Client): Promise<{ workflow: string; version: string; pc?: number; line?: number }[]> {
+/**
+ * Where each fiber of each execution that has not ended waits: its function
+ * (workflow or closure site), version and point; and the closure values
+ * their states hold (`wf/3@<version>`: they run the build that made them).
+ */
+async function waitingExecutions(client: Client, held: Set<string>): Promise<{ workflow: string; version: string; pc?: number; line?: number }[]> {
   const out: { workflow: string; version: string; pc?: number; line?: number }[] = [];
   for (const status of ['waiting', 'ready'] as const) {
     let cursor: string | undefined;
@@ -69,6 +74,7 @@ async function waitingExecutions(client: Client): Promise<{ workflow: string; ve
         const h = await client.get(e.id);
         const d = h && (await h.describe());
         if (!d || d.version === '') continue;
+        for (const c of d.closures ?? []) held.add(c);
         const root = d.fibers?.[0];
         out.push({ workflow: d.workflow, version: d.version, ...(root ? { pc: root.pc } : {}), ...((root?.line ?? d.waitingAt?.line) !== undefined ? { line: root?.line ?? d.waitingAt?.line } : {}) });
         // Every other fiber that records its build: a workflow function it called, an async closure.
@@ -106,8 +112,9 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
   const builds = await keptBuilds(root);
   const client = clientFrom(args);
   let executions: Awaited<ReturnType<typeof waitingExecutions>>;
+  const held = new Set<string>();
   try {
-    executions = await waitingExecutions(client);
+    executions = await waitingExecutions(client, held);
   } finally {
     await client.close();
   }
@@ -118,7 +125,8 @@ export async function main(args: ParsedArgs, io: CliIO): Promise<number> {
     if (w) w.count++;
     else waiting.set(k, { workflow: e.workflow, version: e.version, line: e.line, pc: e.pc, count: 1, verdict: verdict(builds, e.workflow, e.version, e.pc) });
   }
-  const needed = new Set([...waiting.values()].filter((w) => w.verdict === 'pinned').map((w) => `${w.workflow}@${w.version}`));
+  // Builds pinned fibers run on, and those that made closures a state holds.
+  const needed = new Set([...[...waiting.values()].filter((w) => w.verdict === 'pinned').map((w) => `${w.workflow}@${w.version}`), ...held]);
   // Workflows, and the closure sites some fiber waits in.
   const fns = [...builds.flatMap((b) => b.workflows.map((w) => w.name)), ...[...waiting.values()].map((w) => w.workflow).filter((f) => f.includes('/'))];
   const report = [...new Set(fns)].sort().map((name) => ({

@@ -12,6 +12,7 @@ import type { ExecutionRecord, ExecutionStatus, ExecutionSummary, HistoryEvent, 
 import { ExecutionEndedError, ExecutionNotFoundError, isTerminal } from '../store.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { callsToRedispatch, failedChildren } from './redispatch.js';
+import { versionedSitesIn } from '../closures.js';
 import { describeThrown } from '../thrown.js';
 import { checkUserId } from '../ids.js';
 
@@ -32,6 +33,8 @@ export interface Description {
   waitingAt?: { fn: string; file: string; line: number; column: number };
   /** Every fiber (root first): its function, the line it waits at, its live locals, decoded. */
   fibers?: FiberView[];
+  /** The closure sites of the closure values its state holds, with their versions (`wf/3@<hash>`): a kept build that defines one is still needed. */
+  closures?: string[];
   /** Durable operations (calls, timers, signal waits, children) over the whole run: settled of started. */
   calls?: { total: number; done: number };
   /** The operations outstanding while it waits: activity calls by name, signals by name (and when they time out), timers (and when they are due), child executions. */
@@ -227,9 +230,14 @@ export class ClientEngine {
     if (rec.completedAt !== undefined) d.completedAt = rec.completedAt;
     if (rec.at) d.waitingAt = { fn: rec.at.fn, file: rec.at.file, line: rec.at.line, column: rec.at.column };
     if (rec.state !== undefined) {
+      // Read from the saved text: this process need not have the workflow's modules (reawait versions has none).
+      const held = versionedSitesIn(rec.state);
+      if (held.length) d.closures = held;
       try {
-        d.fibers = fiberViews(rec.state, rec.at);
-        if (rec.status === 'waiting' || rec.status === 'ready') d.waitingFor = waitingFor(decodeState(rec.state));
+        const state = decodeState(rec.state);
+        d.fibers = fiberViews(state, rec.state, rec.at);
+        if (rec.status === 'waiting' || rec.status === 'ready') d.waitingFor = waitingFor(state);
+
       } catch (e) {
         d.problem = e instanceof Error ? e.message : String(e);
       }
@@ -319,8 +327,7 @@ function waitingFor(state: MachineState): WaitingFor {
 }
 
 /** The fibers of a state document, with their lines from its header (the root waiting on an op itself: the execution's `at`). */
-function fiberViews(text: string, at: ExecutionRecord['at']): FiberView[] {
-  const state = decodeState(text);
+function fiberViews(state: MachineState, text: string, at: ExecutionRecord['at']): FiberView[] {
   const lines = headerLines(text);
   return state.fibers.map((f, i) => {
     const { [EXPOSED]: _queries, ...locals } = f.frame.locals;
