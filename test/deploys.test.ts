@@ -14,7 +14,7 @@
  * Without the kept builds, (b) stays ready with a problem naming the
  * versions and the line, never failed.
  */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -115,6 +115,13 @@ describe('deploys on Redis: child workers, kill -9 between steps', () => {
     await w1.kill9();
 
     await p.build(v2(p.v1Locals));
+    // reawait versions on Redis: every fiber counts, the closures' by their own builds.
+    const versions = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [CLI, 'versions', p.out, '--redis', redis.url, '--prefix', prefix, '--json'], { cwd: ROOT }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+    );
+    const report = JSON.parse(versions) as { workflows: { workflow: string; versions: { current: boolean; waiting: { line: number; verdict: string }[] }[] }[] };
+    const seen = Object.fromEntries(report.workflows.map((w) => [w.workflow, w.versions.flatMap((v) => v.waiting.map((x) => `${v.current ? 'v2' : 'v1'} line ${x.line}: ${x.verdict}`))]));
+    expect(seen).toMatchObject({ 'closure/1': ['v1 line 24: pinned'], 'closureBefore/1': ['v1 line 31: auto'], held: ['v1 line 38: pinned'] });
     const w2 = await worker(p.wf, p.acts, prefix);
     await w2.kill9(); // a v2 worker dies before anything reaches it
     await worker(p.wf, p.acts, prefix);
