@@ -1,10 +1,11 @@
 /**
  * The machine: runs one resume of an execution (see fibers.md). It applies
- * the settlements the store holds, then runs the job queue — fibers resumed
- * by their step functions, reactions of settled entries — in JavaScript's
- * microtask order until nothing can run, and reports what the store must
- * commit: the new state, the ops started (the outbox), the settlements
- * consumed, the watches. It knows nothing of stores or queues.
+ * the settlements the store holds one at a time, each followed by the job
+ * queue — fibers resumed by their step functions, reactions of settled
+ * entries — in JavaScript's microtask order until nothing can run, and
+ * reports what the store must commit: the new state, the ops started (the
+ * outbox), the settlements consumed, the watches. It knows nothing of stores
+ * or queues.
  *
  * Invariants:
  * - The execution is the ambient scheduler (promises.ts `setActive`) only
@@ -503,13 +504,25 @@ class Execution implements Scheduler {
   // One resume
   // -------------------------------------------------------------------------
 
-  applySettlements(list: readonly OpSettlement[]): void {
+  /**
+   * Apply the settlements one at a time, each followed by every job it causes:
+   * they arrived one after another, and JS runs an event's microtasks before
+   * the next event. Settled together, a later rejection that reaches a
+   * combinator through fewer jobs would overtake an earlier one.
+   */
+  async applySettlements(list: readonly OpSettlement[]): Promise<void> {
     for (const s of list) {
       const p = this.outstanding.get(s.op);
       if (!p) continue; // consumed or dropped already: a late duplicate
       this.outstanding.delete(s.op);
       this.effects.consumed.push(s.op);
-      settle(this, p, s.ok, s.value);
+      const prev = setActive(this);
+      try {
+        settle(this, p, s.ok, s.value);
+      } finally {
+        setActive(prev);
+      }
+      await this.drain();
     }
   }
 
@@ -627,11 +640,11 @@ export async function advance(state: MachineState, inputs: ResumeInputs, options
     rootP = inputs.start ? ex.startRoot(inputs.start) : ex.root()?.p;
     if (!rootP) throw new TypeError(`reawait: the state of workflow '${state.workflow}' has no root fiber`);
     if (inputs.cancel) ex.cancelAll(inputs.cancel);
-    if (inputs.settlements) ex.applySettlements(inputs.settlements);
   } finally {
     setActive(prev);
   }
   await ex.drain();
+  if (inputs.settlements) await ex.applySettlements(inputs.settlements);
   ex.reportUnhandled();
   const effects = ex.effects;
   const next = ex.finalState();

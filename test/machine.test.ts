@@ -165,6 +165,42 @@ describe('advance', () => {
     expect(end.effects.unhandled).toEqual([]);
   });
 
+  it('settlements that arrived one after another are applied one at a time, each followed by the jobs it causes (as JS runs microtasks after every event)', async () => {
+    // Promise.all([Promise.all([ok(), fail('nested first')]), fail('outer later')]) and
+    // Promise.all([thrower fiber, fail('outer later')]): the earlier rejection reaches the outer
+    // combinator through one more job than the later one; both settlements are read by one resume
+    // (a resume that started late: a busy worker, a coalesced batch).
+    const fa = proxyActivities<{ ok(): Promise<string>; fail(message: string): Promise<never> }>();
+    const rethrows = hand('m_rethrows', (f, r) => {
+      if (f.pc === 0) return suspend(f, 1, {}, fa.fail('in a fiber'));
+      value(r);
+      return { done: true, value: 'unreachable' };
+    });
+    const nested = hand('m_batchorder', (f, r) => {
+      if (f.pc === 0) return suspend(f, 1, {}, group('all', [group('all', [fa.ok(), fa.fail('nested first')]), fa.fail('outer later')]));
+      if (f.pc === 1) {
+        try {
+          value(r);
+        } catch (e) {
+          return suspend(f, 2, { first: (e as Error).message }, group('all', [rethrows(), fa.fail('outer later')]));
+        }
+      }
+      try {
+        value(r);
+        return { done: true, value: 'unreachable' };
+      } catch (e) {
+        return { done: true, value: [f.locals.first, (e as Error).message] };
+      }
+    });
+    const reject = (op: number, message: string) => ({ op, ok: false, value: new Error(message) });
+    const s = suspended(await start(workflowRecord(nested), []));
+    const [okOp, nestedOp, outerOp] = s.state.ops.map((p) => p.id) as [number, number, number];
+    const next = suspended(await advance(s.state, { settlements: [{ op: okOp, ok: true, value: 'ok' }, reject(nestedOp, 'nested first'), reject(outerOp, 'outer later')] }));
+    const [inFiberOp, laterOp] = next.state.ops.map((p) => p.id) as [number, number];
+    const end = await advance(next.state, { settlements: [reject(inFiberOp, 'in a fiber'), reject(laterOp, 'outer later')] });
+    expect(end).toMatchObject({ kind: 'completed', value: ['nested first', 'in a fiber'] });
+  });
+
   it('recursion runs on the JS stack as async functions do', async () => {
     // count(n) = n == 0 ? 0 : 1 + await count(n - 1): each call runs at once, as in JS
     const count: (n: number) => Promise<unknown> = hand('m_count', (f, r) => {
