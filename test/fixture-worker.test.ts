@@ -74,3 +74,65 @@ describe('a child awaited again on a Worker', () => {
     expect(runs).toEqual(['triple 4', 'child completed with 12']);
   });
 });
+
+const BATCH_SOURCE = `
+import { proxyActivities } from 'reawait/workflow';
+const acts = proxyActivities<{ tick(): void; nestedFail(): never; outerFail(): never }>();
+
+export async function twoRejectionsInOneResume() {
+  'use workflow';
+  const ticked = acts.tick();
+  const all = Promise.all([Promise.all([acts.nestedFail()]), acts.outerFail()]);
+  await ticked;
+  // an in-memory wait: this resume runs on while both calls fail, so the next one reads both failures
+  await (globalThis as unknown as { holdResume(): Promise<void> }).holdResume();
+  try {
+    await all;
+    return 'fulfilled';
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+`;
+
+describe('two rejections read by one resume on a Worker', () => {
+  const h = useLocalRuntime();
+
+  it('the one stored first rejects Promise.all, though it reaches it through a nested Promise.all', async () => {
+    const mod = await workflowModule(BATCH_SOURCE, 'two-rejections-in-one-resume');
+    const prefix = h.prefix();
+    const client = h.client(prefix);
+    const id = 'two-rejections';
+    // until the execution's history holds the failure of `activity` (its settlement is stored with it)
+    const stored = async (activity: string) => {
+      for (;;) {
+        const { history } = await (await client.get(id))!.describe();
+        if (history.some((e) => e.type === 'call failed' && e.activity === activity)) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    (globalThis as unknown as { holdResume(): Promise<void> }).holdResume = async () => {
+      holding();
+      await stored('outerFail');
+    };
+    const activities = {
+      tick: () => undefined,
+      nestedFail: async () => {
+        await held;
+        throw new Error('nested first');
+      },
+      outerFail: async () => {
+        await stored('nestedFail');
+        throw new Error('outer later');
+      },
+    };
+    await h.worker({ prefix, workflows: mod, activities, concurrency: 5 });
+    const handle = await client.start(mod.twoRejectionsInOneResume, [], { id });
+    expect(await handle.result({ timeoutMs: 10_000 })).toBe('nested first');
+    // the second resume read both (without the fix it returned 'outer later', as all-first-rejection did under load)
+    expect((await handle.describe()).history.filter((e) => e.type === 'resumed').map((e) => e.settlements)).toEqual([1, 2]);
+    delete (globalThis as { holdResume?: unknown }).holdResume;
+  });
+});
