@@ -108,17 +108,31 @@ describe('an embedded database of schema version 1', () => {
       await store.close();
       // what a file written by the build before the try count looks like (its history table as it was then)
       const raw = openDatabase({ file, check: false });
-      raw.db.exec(`ALTER TABLE executions DROP COLUMN tries;
+      raw.db.exec(`DROP INDEX executions_phase;
+        DROP INDEX executions_workflow;
+        DROP INDEX executions_updated;
+        DROP INDEX executions_ready;
+        ALTER TABLE executions DROP COLUMN phase;
+        CREATE INDEX executions_status ON executions (status, seq);
+        CREATE INDEX executions_workflow ON executions (workflow, status, seq);
+        CREATE INDEX executions_updated ON executions (status, updated_at);
+        ALTER TABLE executions DROP COLUMN tries;
         DROP TABLE history;
         CREATE TABLE history (seq INTEGER PRIMARY KEY, exec TEXT NOT NULL, event TEXT NOT NULL);
         CREATE INDEX history_exec ON history (exec, seq);
         INSERT INTO history (exec, event) VALUES ('old', '{"t":1,"type":"started"}'), ('x', '{"t":2,"type":"other"}'), ('old', '{"t":3,"type":"note"}');
+        INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, completed_at) VALUES ('done', 'w', 'v', 'completed', 1, 2, 2, 2);
         PRAGMA user_version = 1;`);
       await raw.close();
 
       const reopened = new SqliteStore(openDatabase({ file, check: true }));
       try {
-        expect(SCHEMA_VERSION).toBe(3);
+        expect(SCHEMA_VERSION).toBe(4);
+        // schema 4: the listing indexes on the phase, the ready execution found by status
+        expect((await reopened.list({ status: 'ready' })).items.map((e) => e.id)).toEqual(['old']);
+        expect((await reopened.list({ status: 'waiting' })).items).toEqual([]);
+        expect((await reopened.list({ status: 'completed' })).items.map((e) => e.id)).toEqual(['done']);
+        expect((await reopened.list({})).items.map((e) => e.id)).toEqual(['done', 'old']);
         // schema 3: the history, numbered per execution, kept in order and appended to after
         expect((await reopened.history('old')).map((e) => e.type)).toEqual(['started', 'note']);
         await reopened.appendHistory('old', { t: 4, type: 'after' });

@@ -5,7 +5,11 @@
  * data:
  *   executions   the record (x): status, rev, counters, outbox flag, tries of
  *                the current resume, …;
- *                `seq` orders executions by creation (list() is newest first)
+ *                `seq` orders executions by creation (list() is newest first);
+ *                `phase` is the status with 'ready' and 'waiting' both 'live':
+ *                the listing indexes key on it, so the flip of a step
+ *                (waiting -> ready -> waiting, twice a step) rewrites only
+ *                the partial index of ready executions and the update-time one
  *   states       the value (v): the args until the first suspension, then
  *                the state (compacted: state-header.ts)
  *   ops          outstanding ops and their watch tokens (x's `o:<op>`),
@@ -18,7 +22,13 @@
  *   jobs         the queue: activity calls, resumes and timers, each with a
  *                lease (runtime/sqlite/sqlite-queue.ts)
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** The listing indexes: none holds the ready/waiting flip but the partial one of ready executions (and the update time). */
+const INDEXES = `CREATE INDEX executions_phase ON executions (phase, seq);
+CREATE INDEX executions_workflow ON executions (workflow, phase, seq);
+CREATE INDEX executions_updated ON executions (phase, updated_at);
+CREATE INDEX executions_ready ON executions (seq) WHERE status = 'ready';`;
 
 /** What brings a file of an earlier version to the next one, by that earlier version. */
 export const MIGRATIONS: Record<number, string> = {
@@ -30,6 +40,13 @@ export const MIGRATIONS: Record<number, string> = {
       UPDATE executions SET history = (SELECT count(*) FROM history3 WHERE history3.exec = executions.id);
       DROP TABLE history;
       ALTER TABLE history3 RENAME TO history;`,
+  // 4: listing indexes keyed on the phase (ready and waiting are one), ready executions in a partial index
+  3: `ALTER TABLE executions ADD COLUMN phase TEXT NOT NULL DEFAULT 'live';
+      UPDATE executions SET phase = status WHERE status NOT IN ('ready', 'waiting');
+      DROP INDEX executions_status;
+      DROP INDEX executions_workflow;
+      DROP INDEX executions_updated;
+      ${INDEXES}`,
 };
 
 export const SCHEMA = `
@@ -57,11 +74,10 @@ CREATE TABLE executions (
   lone INTEGER,
   outbox TEXT,
   history INTEGER NOT NULL DEFAULT 0,
-  tries INTEGER NOT NULL DEFAULT 0
+  tries INTEGER NOT NULL DEFAULT 0,
+  phase TEXT NOT NULL DEFAULT 'live'
 );
-CREATE INDEX executions_status ON executions (status, seq);
-CREATE INDEX executions_workflow ON executions (workflow, status, seq);
-CREATE INDEX executions_updated ON executions (status, updated_at);
+${INDEXES}
 CREATE INDEX executions_ended ON executions (completed_at) WHERE completed_at IS NOT NULL;
 CREATE INDEX executions_dispatch ON executions (dispatch) WHERE dispatch IS NOT NULL;
 CREATE INDEX executions_notify ON executions (notify) WHERE notify = 1;

@@ -118,12 +118,12 @@ export class SqliteStore implements Store {
       ),
       putState: p('INSERT INTO states (id, args, state) VALUES (?, NULL, ?) ON CONFLICT (id) DO UPDATE SET args = NULL, state = excluded.state'),
       end: p(
-        `UPDATE executions SET rev = rev + 1, status = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, at = NULL, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
+        `UPDATE executions SET rev = rev + 1, status = ?, phase = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, at = NULL, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
       ),
       endKeepAt: p(
-        `UPDATE executions SET rev = rev + 1, status = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
+        `UPDATE executions SET rev = rev + 1, status = ?, phase = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
       ),
-      retry: p(`UPDATE executions SET rev = rev + 1, status = 'ready', error = NULL, completed_at = NULL, started = started + ?, updated_at = ? WHERE id = ?`),
+      retry: p(`UPDATE executions SET rev = rev + 1, status = 'ready', phase = 'live', error = NULL, completed_at = NULL, started = started + ?, updated_at = ? WHERE id = ?`),
       setOutbox: p('UPDATE executions SET dispatch = ?, lone = ?, outbox = ? WHERE id = ?'),
       clearOutboxAt: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND dispatch = ?'),
       clearLone: p('UPDATE executions SET dispatch = NULL, lone = NULL, outbox = NULL WHERE id = ? AND lone = ?'),
@@ -420,7 +420,7 @@ export class SqliteStore implements Store {
       // A failure after a suspension keeps the last state, where it waited, and the settlements the failing step
       // consumed with their ops: retry() resumes from them. Any other end drops them.
       const keep = end.status === 'failed' && r.at === 1 && (this.q.value.get(id) as ValueRow | undefined)?.state != null;
-      (keep ? this.q.endKeepAt : this.q.end).run(end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
+      (keep ? this.q.endKeepAt : this.q.end).run(end.status, end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
       if (!keep) this.removeOps(id, end.consumed);
       this.removeOps(id, end.dropped);
       // ops that settled while the last step ran are over; detached ops stay, watched by nobody
@@ -612,8 +612,13 @@ export class SqliteStore implements Store {
     }
     const where = ['seq < ?'];
     const params: (string | number)[] = [before];
-    if (filter.status) {
-      where.push('status = ?');
+    if (filter.status === 'ready' || filter.status === 'waiting') {
+      // Both are the phase 'live' in the indexes (schema.ts). 'ready' alone reads the partial index of ready
+      // executions, which only a literal status = 'ready' matches (a bound one would not).
+      where.push(`status = '${filter.status}'`);
+      if (filter.status === 'waiting' || filter.workflow) where.push(`phase = 'live'`);
+    } else if (filter.status) {
+      where.push('phase = ?');
       params.push(filter.status);
     }
     if (filter.workflow) {
