@@ -157,11 +157,26 @@ export interface OpChanges {
   /** The outbox is one activity call, this op: its delivery (isLive) clears the outbox flag. */
   lone?: number;
   /**
+   * The settlement this step applied and that is not recorded yet (Store.beginSettled): the commit
+   * records it too, as settle() would have, and is 'stale' unless the execution still waits for it
+   * at `rev` with no cancel pending. `committed` is set once a commit carrying it is in.
+   */
+  settles?: CarriedSettlement;
+  /**
    * Only for a store that `queuesJobs`: the step's activity calls and timers,
    * which the commit writes into the queue in its own transaction (they are
    * then not in `outbox`).
    */
   jobs?: QueuedJobs;
+}
+
+/** A settlement a step's commit records itself (OpChanges.settles). */
+export interface CarriedSettlement {
+  op: number;
+  ok: boolean;
+  payload: string;
+  event: HistoryEvent;
+  committed?: boolean;
 }
 
 /** Activity calls and timers a commit queues itself (Store.queuesJobs). */
@@ -307,6 +322,19 @@ export interface Store {
    * (LoadedStep.attempt), instead of the caller's beginStep a moment later.
    */
   settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, begin?: (record: ExecutionRecord) => boolean): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
+  /**
+   * Optional: the resume that settling `op` would start, begun before the
+   * settlement is written, so that the step's commit records both in one
+   * transaction (OpChanges.settles) instead of two. Only when the
+   * settlement alone would make the execution ready: it waits at its rev,
+   * the op is outstanding and unsettled and its watch token is '*', no other
+   * settlement is recorded and no cancel is pending; and `begin(record)`
+   * says the caller will run the step's code. The try is counted as
+   * beginStep counts it (the step's code runs from the last committed state
+   * whatever becomes of its commit). Returns what loadForStep would read
+   * after the settlement (this one last), or undefined: settle the usual way.
+   */
+  beginSettled?(id: string, op: number, ok: boolean, payload: string, begin: (record: ExecutionRecord) => boolean): Promise<LoadedStep | undefined>;
   /**
    * Whether op `op` is still wanted (outstanding and unsettled): queued
    * calls of a cancelled execution are dropped. For the lone call of an

@@ -13,6 +13,7 @@ import { DatabaseDamagedError, openDatabase } from '../runtime/sqlite/database.j
 import { SqliteQueue } from '../runtime/sqlite/sqlite-queue.js';
 import { SqliteStore } from '../runtime/sqlite/sqlite-store.js';
 import type { ActivityJob } from '../runtime/queue.js';
+import type { CarriedSettlement } from '../runtime/store.js';
 import { ev, ops, storeContract, suspension } from './support/store-contract.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'reawait-sqlite-store-'));
@@ -116,6 +117,100 @@ describe('settleAndLoad with begin', () => {
   });
 });
 
+describe('beginSettled: a step that carries the settlement that makes it ready (one transaction per step)', () => {
+  const waitingOn = async (store: SqliteStore, id: string, tokens: [number, string][] = [[1, '*']], started = ops(1)) => {
+    await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    expect(await store.commitSuspension(id, 0, suspension({ started, tokens }), ev('suspended'))).toBe('waiting');
+  };
+  const carried = (op: number): CarriedSettlement => ({ op, ok: true, payload: encodeValue(op * 10), event: ev('call completed') });
+
+  it("counts the try, returns the resume with the settlement last, and the commit records both: history, progress, the op gone, no settlement row left", async () => {
+    const store = open(freshFile());
+    await waitingOn(store, 'c1');
+    const seen: string[] = [];
+    const loaded = await store.beginSettled('c1', 1, true, encodeValue(10), (rec) => (seen.push(`${rec.status} ${rec.rev}`), true));
+    expect(seen).toEqual(['waiting 1']);
+    expect(loaded?.attempt).toBe(1);
+    expect(loaded?.record.status).toBe('ready');
+    expect(loaded?.settlements).toEqual([{ op: 1, seq: 0, ok: true, payload: encodeValue(10) }]);
+    // nothing but the try is written yet: the execution still waits, and its try count is kept
+    expect((await store.load('c1'))?.status).toBe('waiting');
+    expect((await store.load('c1'))?.progress).toEqual({ started: 1, settled: 0 });
+    const c = carried(1);
+    expect(await store.commitSuspension('c1', 1, { ...suspension({ consumed: [1], started: ops(2), tokens: [[2, '*']] }), settles: c }, [ev('resumed'), ev('suspended')])).toBe('waiting');
+    expect(c.committed).toBe(true);
+    const rec = await store.load('c1');
+    expect(rec?.rev).toBe(2);
+    expect(rec?.progress).toEqual({ started: 2, settled: 1 });
+    expect((await store.history('c1')).map((e) => e.type).slice(-3)).toEqual(['call completed', 'resumed', 'suspended']);
+    // the op is over: a late duplicate delivery of it is stale
+    expect(await store.settle('c1', 1, true, encodeValue(10), ev('late'))).toBe('stale');
+    // the next settlement goes the same way
+    expect((await store.beginSettled('c1', 2, true, encodeValue(20), () => true))?.settlements).toEqual([{ op: 2, seq: 1, ok: true, payload: encodeValue(20) }]);
+    await store.close();
+  });
+
+  it('declines (settle the usual way, nothing written) unless the settlement alone makes a waiting execution ready and the caller runs the step', async () => {
+    const store = open(freshFile());
+    // a group: the op's watch needs another settlement too
+    await waitingOn(store, 'g', [[1, 'k'], [2, 'k']], ops(1, 2));
+    // another settlement is recorded already
+    await waitingOn(store, 'o', [[1, '*'], [2, '*']], ops(1, 2));
+    expect(await store.settle('o', 2, true, encodeValue(2), ev('c'))).toBe('ready');
+    // a cancel is pending
+    await waitingOn(store, 'x');
+    expect(await store.requestCancel('x', encodeValue('stop'), ev('cancel'))).toBe('ready');
+    // the caller would not run it
+    await waitingOn(store, 'n');
+    for (const [id, begin] of [['g', true], ['o', true], ['x', true], ['n', false]] as const) {
+      expect(await store.beginSettled(id, 1, true, encodeValue(1), () => begin)).toBeUndefined();
+    }
+    expect(await store.beginSettled('missing', 1, true, encodeValue(1), () => true)).toBeUndefined();
+    // an op that is not outstanding
+    expect(await store.beginSettled('n', 9, true, encodeValue(1), () => true)).toBeUndefined();
+    // nothing was counted: the usual path counts the first try
+    expect((await store.settleAndLoad('n', 1, true, encodeValue(1), ev('c'), () => true)).loaded?.attempt).toBe(1);
+    await store.close();
+  });
+
+  it("a commit carrying it is stale when a cancel or the same settlement came meanwhile; the usual settle then records it, and the resume's try counts on", async () => {
+    const store = open(freshFile());
+    await waitingOn(store, 's1');
+    expect((await store.beginSettled('s1', 1, true, encodeValue(1), () => true))?.attempt).toBe(1);
+    expect(await store.requestCancel('s1', encodeValue('stop'), ev('cancel'))).toBe('ready');
+    const c = carried(1);
+    expect(await store.commitSuspension('s1', 1, { ...suspension({ consumed: [1] }), settles: c }, ev('suspended'))).toBe('stale');
+    expect(c.committed).toBeUndefined();
+    expect(await store.settle('s1', 1, true, encodeValue(1), ev('c'))).toBe('recorded');
+    expect(await store.beginStep('s1', 1)).toBe(2);
+
+    await waitingOn(store, 's2');
+    expect((await store.beginSettled('s2', 1, true, encodeValue(1), () => true))?.attempt).toBe(1);
+    expect(await store.settle('s2', 1, true, encodeValue(1), ev('another delivery'))).toBe('ready');
+    const end = carried(1);
+    const ending = { status: 'completed' as const, payload: encodeValue(1), cancelDelivered: false, started: [], consumed: [1], dropped: [], detached: [], outbox: '', settles: end };
+    expect(await store.commitEnd('s2', 1, ending, ev('completed'))).toBe(false);
+    expect(end.committed).toBeUndefined();
+    expect((await store.load('s2'))?.status).toBe('ready');
+    await store.close();
+  });
+
+  it('an end that fails after a suspension keeps the carried settlement for a retry, as it keeps a recorded one', async () => {
+    const store = open(freshFile());
+    await waitingOn(store, 'f');
+    await store.beginSettled('f', 1, false, encodeValue('boom'), () => true);
+    const c = { ...carried(1), ok: false, payload: encodeValue('boom') };
+    const ending = { status: 'failed' as const, payload: encodeValue('boom'), cancelDelivered: false, started: [], consumed: [1], dropped: [], detached: [], outbox: '', settles: c };
+    expect(await store.commitEnd('f', 1, ending, ev('failed'))).toBe(true);
+    expect(c.committed).toBe(true);
+    expect(await store.retry('f', ev('retried'))).toBe(3);
+    const step = await store.loadForStep('f');
+    expect(step?.record.status).toBe('ready');
+    expect(step?.settlements).toEqual([{ op: 1, seq: 0, ok: false, payload: encodeValue('boom') }]);
+    await store.close();
+  });
+});
+
 describe('one file, several connections', () => {
   it('a commit made through one connection is seen by the other, and the same rev committed through both lands once', async () => {
     const file = freshFile();
@@ -179,9 +274,14 @@ describe('a damaged database is loud and left as it was', () => {
     const s = open(file);
     for (let i = 0; i < 300; i++) await s.create({ id: `e${i}`, workflow: 'wf', version: 'v1', args: encodeValue([i, 'x'.repeat(100)]) });
     await s.close();
-    const size = readFileSync(file).length;
+    // the root page of every table and index (the schema's own, page 1, and its overflow stay readable)
+    const raw = openDatabase({ file, check: false });
+    const pageSize = raw.db.pragma('page_size', { simple: true }) as number;
+    const roots = (raw.db.prepare('SELECT rootpage FROM sqlite_master WHERE rootpage > 1').all() as { rootpage: number }[]).map((r) => r.rootpage);
+    await raw.close();
+    expect(roots.length).toBeGreaterThan(8);
     const fd = openSync(file, 'r+');
-    for (let page = 1; page * 4096 < size; page++) writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, page * 4096); // every page but the schema's
+    for (const page of roots) writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (page - 1) * pageSize);
     closeSync(fd);
     const before = readFileSync(file);
     const client = new SqliteStore(openDatabase({ file, check: false }));

@@ -14,7 +14,7 @@ import { runActivity } from '../activity-context.js';
 import { CancelledError, isNonRetryable, registeredStep } from '../workflow.js';
 import type { ActivityJob, Attempt, HandBack, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
-import type { Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
+import type { CarriedSettlement, Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
 import { buildOutbox, dispatch, dispatchedEvent, splitOutbox } from './dispatch.js';
 import { failedCallDetail } from './redispatch.js';
 import { planUpgrade, type UpgradePlan } from '../upgrade.js';
@@ -139,7 +139,8 @@ export class WorkerEngine {
     return retryStore(`pushing the resume of execution '${id}'`, () => this.o.queue.pushResume({ executionId: id, rev }));
   }
 
-  private async step(rec: ExecutionRecord, stored: StoredSettlement[], chain: number, counted?: number): Promise<void> {
+  /** `carried`: the settlement in `stored` that is not recorded yet (beginSettled): this step's commit records it, or nothing does. */
+  private async step(rec: ExecutionRecord, stored: StoredSettlement[], chain: number, counted?: number, carried?: CarriedSettlement): Promise<void> {
     const { store } = this.o;
     const cancelPending = rec.cancel !== undefined && !rec.cancel.delivered;
     const workflow = this.o.workflows.get(rec.workflow);
@@ -165,7 +166,7 @@ export class WorkerEngine {
       // A closure value of a build not loaded here (closures.ts): a worker that has it runs it.
       if (error instanceof SiteVersionMissingError) return this.leave(rec, error);
       // Corrupt state, undecodable args or settlements: this execution cannot go on.
-      return this.end(rec, 'failed', error, cancelPending);
+      return this.end(rec, 'failed', error, cancelPending, [], undefined, carried);
     }
     if (rec.state !== undefined) {
       // Each fiber runs on its own build, the current one when a resume there is the same, or as upgrade() says.
@@ -194,7 +195,7 @@ export class WorkerEngine {
         await store.noteProblem(rec.id, rec.rev, error.message, ev('problem', { message: error.message }));
         return;
       }
-      return this.end(rec, 'failed', error, cancelPending, resumed);
+      return this.end(rec, 'failed', error, cancelPending, resumed, undefined, carried);
     }
     // A cancelled parent cancels the children it had running (they compensate on their own).
     if (children.length) await this.cancelChildren(rec, children);
@@ -203,18 +204,18 @@ export class WorkerEngine {
     try {
       outbox = buildOutbox(this.o, rec.id, rec.workflow, effects.started, now());
     } catch (error) {
-      return this.end(rec, 'failed', error, cancelPending, resumed);
+      return this.end(rec, 'failed', error, cancelPending, resumed, undefined, carried);
     }
     const events = [...resumed, ...effects.unhandled.map((u) => ev('unhandled rejection', { entry: u.id, what: u.what, error: message(u.error), ...(u.site ? { at: u.site } : {}) }))];
     switch (result.kind) {
       case 'completed':
-        return this.end(rec, 'completed', result.value, cancelPending, events, { effects, outbox, outstanding: result.outstanding });
+        return this.end(rec, 'completed', result.value, cancelPending, events, { effects, outbox, outstanding: result.outstanding }, carried);
       case 'failed': {
         const cancelled = rec.cancel !== undefined && result.error instanceof CancelledError;
-        return this.end(rec, cancelled ? 'cancelled' : 'failed', result.error, cancelPending, events, { effects, outbox, outstanding: result.outstanding });
+        return this.end(rec, cancelled ? 'cancelled' : 'failed', result.error, cancelPending, events, { effects, outbox, outstanding: result.outstanding }, carried);
       }
       case 'suspended':
-        return this.suspend(rec, result, outbox, cancelPending, events, chain);
+        return this.suspend(rec, result, outbox, cancelPending, events, chain, carried);
     }
   }
 
@@ -271,7 +272,7 @@ export class WorkerEngine {
     }
   }
 
-  private async suspend(rec: ExecutionRecord, result: Extract<Advance, { kind: 'suspended' }>, outbox: Outbox, cancelDelivered: boolean, events: HistoryEvent[], chain: number): Promise<void> {
+  private async suspend(rec: ExecutionRecord, result: Extract<Advance, { kind: 'suspended' }>, outbox: Outbox, cancelDelivered: boolean, events: HistoryEvent[], chain: number, carried?: CarriedSettlement): Promise<void> {
     const at = result.at;
     const { effects } = result;
     let text: string;
@@ -281,7 +282,7 @@ export class WorkerEngine {
       const bytes = Buffer.byteLength(text);
       if (bytes > limit) throw new PayloadTooLargeError(`the state of workflow '${rec.workflow}' suspended at ${at.file}:${at.line}`, bytes, limit);
     } catch (error) {
-      return this.end(rec, 'failed', error, cancelDelivered, events);
+      return this.end(rec, 'failed', error, cancelDelivered, events, undefined, carried);
     }
     const { pushed, jobs } = splitOutbox(this.o.store, outbox);
     const lone = loneCall(pushed);
@@ -296,6 +297,7 @@ export class WorkerEngine {
       outbox: encodeOutbox(pushed),
       ...(lone !== undefined ? { lone } : {}),
       ...(jobs ? { jobs } : {}),
+      ...(carried ? { settles: carried } : {}),
       watches: result.watches,
       cancelDelivered,
     };
@@ -323,6 +325,7 @@ export class WorkerEngine {
     cancelDelivered: boolean,
     events: HistoryEvent[] = [],
     step?: { effects: StepEffects; outbox: Outbox; outstanding: DurablePromise[] },
+    carried?: CarriedSettlement,
   ): Promise<void> {
     let payload: string;
     if (status === 'completed') {
@@ -351,6 +354,7 @@ export class WorkerEngine {
       outbox: encodeOutbox(pushed),
       ...(lone !== undefined ? { lone } : {}),
       ...(jobs ? { jobs } : {}),
+      ...(carried ? { settles: carried } : {}),
     };
     const event = status === 'failed' ? ev('failed', { error: message(value) }) : ev(status);
     const dispatched = dispatchedEvent(outbox, now());
@@ -472,6 +476,7 @@ export class WorkerEngine {
   }
 
   private async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
+    if (await this.settleInStep(id, op, ok, payload, event)) return;
     const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event, (rec) => this.willRun(rec)));
     if (outcome !== 'ready' || !loaded) return;
     const { record } = loaded;
@@ -481,6 +486,36 @@ export class WorkerEngine {
       return this.resumeHere(id, record.rev, 0, undefined, loaded.attempt);
     }
     await this.resumeHere(id, record.rev, 0, loaded);
+  }
+
+  /**
+   * The common case of a sequential workflow: this settlement alone makes
+   * its execution ready, and this worker runs the step. The step runs
+   * first and its commit records the settlement with it: one transaction
+   * instead of two (Store.beginSettled). Whatever keeps the commit from
+   * carrying it (a cancel meanwhile, a step this worker leaves for another),
+   * the settlement is then recorded the usual way. Returns whether it was.
+   */
+  private async settleInStep(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<boolean> {
+    const { store } = this.o;
+    if (!store.beginSettled || this.closed) return false;
+    let loaded: LoadedStep | undefined;
+    try {
+      // Not when the resume would wait for more settlements first (coalesce): that one reads them all.
+      loaded = await store.beginSettled(id, op, ok, payload, (rec) => this.willRun(rec) && (rec.state?.length ?? 0) < COALESCE_MIN_STATE);
+    } catch (error) {
+      this.o.onError(error, `beginning the step that settles op ${op} of execution '${id}'`);
+      return false;
+    }
+    if (!loaded) return false;
+    const carried: CarriedSettlement = { op, ok, payload, event };
+    try {
+      await this.step(loaded.record, loaded.settlements, 0, loaded.attempt, carried);
+    } catch (error) {
+      this.o.onError(error, `resuming execution '${id}' in process`);
+      // committed: the sweeps push what is left (its outbox flag, its status)
+    }
+    return carried.committed === true;
   }
 
   async fireTimer(job: TimerJob): Promise<void> {

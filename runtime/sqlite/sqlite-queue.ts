@@ -200,6 +200,8 @@ export class SqliteQueue implements Queue {
     this.concurrency = Math.max(1, options.concurrency);
     this.renewTimer = setInterval(() => this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
     this.renewTimer.unref();
+    // One job running (the one whose commit syncs; the jobs it leases wait for that sync): nothing could use the sync's time.
+    this.d.idle = () => this.running.a + this.running.r + this.running.t <= 1;
     let here = serving.get(this.d.file);
     if (!here) serving.set(this.d.file, (here = new Set()));
     here.add(this);
@@ -347,6 +349,7 @@ export class SqliteQueue implements Queue {
    */
   async close(timeoutMs = 5000): Promise<void> {
     this.handlers = undefined;
+    delete this.d.idle;
     serving.get(this.d.file)?.delete(this);
     if (this.pollTimer) clearTimeout(this.pollTimer);
     this.pollTimer = undefined;

@@ -15,6 +15,7 @@ import { readyRule } from '../ready-rules.js';
 import { compactState, expandState } from '../state-header.js';
 import type {
   CancelOutcome,
+  CarriedSettlement,
   CommitOutcome,
   Ending,
   ExecutionRecord,
@@ -111,6 +112,8 @@ export class SqliteStore implements Store {
       insert: p(`INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, parents) VALUES (?, ?, ?, 'ready', 0, ?, ?, ?)`),
       insertValue: p('INSERT INTO states (id, args) VALUES (?, ?)'),
       beginStep: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'ready' RETURNING tries`),
+      beginSettled: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'waiting' RETURNING tries`),
+      anySettlement: p('SELECT 1 FROM settlements WHERE exec = ? LIMIT 1'),
       setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
       suspend: p(
@@ -140,6 +143,7 @@ export class SqliteStore implements Store {
       watches: p('SELECT mode, n, f, r FROM watches WHERE exec = ?'),
       firesAlone: p(`SELECT 1 FROM settlements s JOIN ops o ON o.exec = s.exec AND o.op = s.op WHERE s.exec = ? AND o.token = '*' LIMIT 1`),
       nextSeq: p('UPDATE executions SET settled = settled + 1 WHERE id = ? RETURNING settled - 1 AS seq'),
+      nextSeqPeek: p('SELECT settled AS seq FROM executions WHERE id = ?'),
       insertSettlement: p('INSERT INTO settlements (exec, op, seq, ok, payload) VALUES (?, ?, ?, ?, ?)'),
       hasSettlement: p('SELECT 1 FROM settlements WHERE exec = ? AND op = ?'),
       markReady: p(`UPDATE executions SET status = 'ready', updated_at = ? WHERE id = ?`),
@@ -347,13 +351,34 @@ export class SqliteStore implements Store {
     return this.d.batch(false, () => (this.q.beginStep.get(id, rev) as { tries: number } | undefined)?.tries);
   }
 
+  /**
+   * The resume a settlement would make ready, begun before the settlement
+   * is written (Store.beginSettled): its try counted at the waiting rev
+   * (without an fsync, as beginStep), the settlement left to the step's
+   * commit. Its checks read what settleIn's do.
+   */
+  async beginSettled(id: string, op: number, ok: boolean, payload: string, begin: (record: ExecutionRecord) => boolean): Promise<LoadedStep | undefined> {
+    if (this.closed) return undefined;
+    this.check();
+    return this.d.tx((): LoadedStep | undefined => {
+      const o = this.q.op.get(id, op) as { token: string } | undefined;
+      if (o?.token !== '*' || this.q.anySettlement.get(id)) return undefined;
+      const record = this.readRecord(id);
+      if (!record || record.status !== 'waiting' || (record.cancel && !record.cancel.delivered) || !willRun(begin, record)) return undefined;
+      const tries = (this.q.beginSettled.get(id, record.rev) as { tries: number } | undefined)?.tries;
+      if (tries === undefined) return undefined;
+      record.status = 'ready';
+      return { record, settlements: [{ op, seq: record.progress.settled, ok, payload }], attempt: tries };
+    });
+  }
+
   /** commit_suspension.lua */
   async commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome> {
     if (this.closed) return 'stale';
     let handoff: Handoff | undefined;
-    return this.staged(() => handoff, this.d.batch(true, (): CommitOutcome => {
+    const out = await this.staged(() => handoff, this.d.batch(true, (): CommitOutcome => {
       const r = this.head(id);
-      if (!r || r.rev !== rev || r.status !== 'ready') return 'stale';
+      if (!r || r.rev !== rev || !this.takeCarried(id, r, s.settles)) return 'stale';
       const t = Date.now();
       handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
       this.q.suspend.run(s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, id);
@@ -375,7 +400,7 @@ export class SqliteStore implements Store {
         this.q.putWatch.run(id, def.key, def.mode, def.n, f, rj);
       }
       for (const key of w.unset) this.q.delWatch.run(id, key);
-      this.addHistory(id, events);
+      this.addHistory(id, withCarried(s.settles, events));
       // a signal sent before anyone waited for it settles the oldest new wait of its name
       for (const { op, signal } of s.started) {
         if (signal === undefined) continue;
@@ -392,6 +417,23 @@ export class SqliteStore implements Store {
       }
       return 'waiting';
     }));
+    if (out !== 'stale' && s.settles) s.settles.committed = true;
+    return out;
+  }
+
+  /**
+   * The guard of a commit at the head's rev: the resume it commits was made
+   * ready by a recorded settlement ('ready'), or it carries the settlement
+   * that makes it ready (beginSettled): the execution still waits for that
+   * op, unsettled, with no cancel pending; the settlement is then counted
+   * (its event goes with the commit's, withCarried).
+   */
+  private takeCarried(id: string, r: Head, carried: CarriedSettlement | undefined): boolean {
+    if (!carried) return r.status === 'ready';
+    if (r.status !== 'waiting' || (r.cancel === 1 && r.cancel_delivered !== 1)) return false;
+    if (!this.q.op.get(id, carried.op) || this.q.hasSettlement.get(id, carried.op)) return false;
+    this.q.nextSeq.get(id);
+    return true;
   }
 
   /** Once `commit` is on disk, the jobs it leased to this worker start; if it fails, their slots are given back. */
@@ -411,15 +453,19 @@ export class SqliteStore implements Store {
   async commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean> {
     if (this.closed) return false;
     let handoff: Handoff | undefined;
-    return this.staged(() => handoff, this.d.batch(true, () => {
+    const out = await this.staged(() => handoff, this.d.batch(true, () => {
       const r = this.head(id);
-      if (!r || r.rev !== rev || r.status !== 'ready') return false;
+      if (!r || r.rev !== rev) return false;
+      const seq = end.settles ? (this.q.nextSeqPeek.get(id) as { seq: number }).seq : 0;
+      if (!this.takeCarried(id, r, end.settles)) return false;
       const t = Date.now();
       handoff = this.jobs.stage(id, end.jobs, [...end.consumed, ...end.dropped], t);
       const completed = end.status === 'completed';
       // A failure after a suspension keeps the last state, where it waited, and the settlements the failing step
       // consumed with their ops: retry() resumes from them. Any other end drops them.
       const keep = end.status === 'failed' && r.at === 1 && (this.q.value.get(id) as ValueRow | undefined)?.state != null;
+      // a retry reads the settlements the failing step consumed: a carried one is recorded for it
+      if (keep && end.settles) this.q.insertSettlement.run(id, end.settles.op, seq, end.settles.ok ? 1 : 0, end.settles.payload);
       (keep ? this.q.endKeepAt : this.q.end).run(end.status, end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
       if (!keep) this.removeOps(id, end.consumed);
       this.removeOps(id, end.dropped);
@@ -433,9 +479,11 @@ export class SqliteStore implements Store {
       this.q.endWatches.run(id);
       this.q.endSignals.run(id);
       this.setOutbox(id, rev + 1, end.outbox, end.lone);
-      this.addHistory(id, events);
+      this.addHistory(id, withCarried(end.settles, events));
       return true;
     }));
+    if (out && end.settles) end.settles.committed = true;
+    return out;
   }
 
   async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {
@@ -680,5 +728,8 @@ function willRun(begin: (record: ExecutionRecord) => boolean, record: ExecutionR
     return false;
   }
 }
+
+/** The commit's events, after the event of the settlement it carries. */
+const withCarried = (carried: CarriedSettlement | undefined, events: HistoryEvents): HistoryEvents => (carried ? [carried.event, ...eventList(events)] : events);
 
 const ready = (mode: GroupMode, n: number, f: number, r: number): boolean => readyRule(mode)({ n, fulfilled: f, rejected: r });

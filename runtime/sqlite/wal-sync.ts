@@ -8,8 +8,14 @@
  * loop keeps running activities meanwhile. What SQLite's FULL does at each
  * commit, once per wave of commits. (A checkpoint, which moves WAL frames
  * into the database file, syncs both files itself in NORMAL mode.)
+ *
+ * A process with nothing else to do meanwhile (one sequential workflow:
+ * its next call waits for this very commit) syncs on the event loop
+ * instead (`inline`): handing the fdatasync to a thread and being woken by
+ * it costs more than the sync itself on a small VM (on this project's
+ * 2-core machines: about 180 µs inline, 400 µs from call to callback).
  */
-import { closeSync, fdatasync, fsync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsync, openSync } from 'node:fs';
 import path from 'node:path';
 
 export class WalSync {
@@ -22,16 +28,16 @@ export class WalSync {
 
   constructor(private readonly dbFile: string) {}
 
-  /** Resolves once every commit made so far is on disk. */
-  afterCommit(): Promise<void> {
+  /** Resolves once every commit made so far is on disk; `inline`: sync now, on the event loop, unless a sync is under way. */
+  afterCommit(inline = false): Promise<void> {
     const ticket = ++this.committed;
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ ticket, resolve, reject });
-      if (!this.running) this.run();
+      if (!this.running) this.run(inline);
     });
   }
 
-  private run(): void {
+  private run(inline = false): void {
     if (this.closed) {
       this.settle(this.committed, new Error(`reawait: the database '${this.dbFile}' was closed before its last commits were synced`));
       return;
@@ -46,12 +52,20 @@ export class WalSync {
       this.settle(target, e);
       return;
     }
-    fdatasync(fd, (e) => {
+    const done = (e: unknown): void => {
       this.running = false;
       this.synced = target;
       this.settle(target, e ?? undefined);
       if (this.committed > this.synced) this.run();
-    });
+    };
+    if (!inline) return fdatasync(fd, done);
+    let error: unknown;
+    try {
+      fdatasyncSync(fd);
+    } catch (e) {
+      error = e;
+    }
+    done(error);
   }
 
   private settle(upTo: number, error: unknown): void {
