@@ -69,6 +69,8 @@ export interface Opened {
   idle?: () => boolean;
 }
 
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 interface Queued {
   durable: boolean | ((out: unknown) => boolean);
   body: () => unknown;
@@ -136,6 +138,27 @@ export function openDatabase(o: OpenOptions): Opened {
   const release = db.prepare('RELEASE item');
   const rollbackItem = db.prepare('ROLLBACK TO item');
   let queued: Queued[] = [];
+  /** One item of a batch, in a savepoint of the batch's transaction: one that throws rolls back alone. */
+  function inSavepoint(item: Queued): Outcome {
+    savepoint.run();
+    let out: Outcome;
+    try {
+      out = { ok: true, value: item.body() };
+    } catch (error) {
+      rollbackItem.run();
+      out = { ok: false, error: explainDamage(file, error) };
+    }
+    release.run();
+    return out;
+  }
+  /** A batch of one: its own transaction, no savepoint (one that throws rolls back the whole). */
+  function alone(item: Queued): Outcome {
+    try {
+      return { ok: true, value: tx(item.body) };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
   function flush(): void {
     const items = queued;
     queued = [];
@@ -143,20 +166,9 @@ export function openDatabase(o: OpenOptions): Opened {
       for (const item of items) item.reject(new Error(`reawait: the database '${file}' is closed`));
       return;
     }
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let outcomes: Outcome[];
     try {
-      tx(() => {
-        for (const item of items) {
-          savepoint.run();
-          try {
-            outcomes.push({ ok: true, value: item.body() });
-          } catch (error) {
-            rollbackItem.run();
-            outcomes.push({ ok: false, error: explainDamage(file, error) });
-          }
-          release.run();
-        }
-      });
+      outcomes = items.length === 1 ? [alone(items[0]!)] : tx(() => items.map(inSavepoint));
     } catch (error) {
       for (const item of items) item.reject(error);
       return;

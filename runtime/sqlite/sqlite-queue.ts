@@ -98,7 +98,8 @@ export class SqliteQueue implements Queue {
       push: p('INSERT OR IGNORE INTO jobs (kind, id, exec, body, avail) VALUES (?, ?, ?, ?, ?)'),
       pushLeased: p('INSERT OR IGNORE INTO jobs (kind, id, exec, body, avail, lease) VALUES (?, ?, ?, ?, ?, ?)'),
       drop: p('DELETE FROM jobs WHERE kind = ? AND id = ?'),
-      due: p('SELECT 1 FROM jobs WHERE kind = ? AND avail <= ? LIMIT 1'),
+      // which kinds have a job due: one statement, one index seek per kind
+      due: p(`SELECT ${KINDS.map((k) => `EXISTS (SELECT 1 FROM jobs WHERE kind = '${k}' AND avail <= @now) AS ${k}`).join(', ')}`),
       take: p('SELECT id, body, attempt FROM jobs WHERE kind = ? AND avail <= ? ORDER BY avail LIMIT ?'),
       lease: p('UPDATE jobs SET avail = ?, lease = ? WHERE kind = ? AND id = ?'),
       renew: p('UPDATE jobs SET avail = ? WHERE kind = ? AND id = ? AND lease = ?'),
@@ -245,7 +246,9 @@ export class SqliteQueue implements Queue {
     const handlers = this.handlers;
     if (!handlers) return;
     const now = Date.now();
-    const wanted = KINDS.filter((kind) => this.free(kind) > 0 && this.q.due.get(kind, now));
+    const free = KINDS.filter((kind) => this.free(kind) > 0);
+    const due = free.length ? (this.q.due.get({ now }) as Record<Kind, number>) : undefined;
+    const wanted = free.filter((kind) => due?.[kind] === 1);
     if (wanted.length === 0 && this.finished.length === 0) return;
     const claimed = this.d.tx(() => {
       this.deleteFinished();

@@ -116,8 +116,9 @@ export class SqliteStore implements Store {
       anySettlement: p('SELECT 1 FROM settlements WHERE exec = ? LIMIT 1'),
       setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
+      // the whole record of a suspension in one write: counters, outbox flag, the events it appends (their count returned)
       suspend: p(
-        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, tries = 0, cancel_delivered = max(cancel_delivered, ?), started = started + ? WHERE id = ?`,
+        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, tries = 0, cancel_delivered = max(cancel_delivered, ?), started = started + ?, settled = settled + ?, dispatch = ?, lone = ?, outbox = ?, history = history + ? WHERE id = ? RETURNING history`,
       ),
       putState: p('INSERT INTO states (id, args, state) VALUES (?, NULL, ?) ON CONFLICT (id) DO UPDATE SET args = NULL, state = excluded.state'),
       end: p(
@@ -143,7 +144,6 @@ export class SqliteStore implements Store {
       watches: p('SELECT mode, n, f, r FROM watches WHERE exec = ?'),
       firesAlone: p(`SELECT 1 FROM settlements s JOIN ops o ON o.exec = s.exec AND o.op = s.op WHERE s.exec = ? AND o.token = '*' LIMIT 1`),
       nextSeq: p('UPDATE executions SET settled = settled + 1 WHERE id = ? RETURNING settled - 1 AS seq'),
-      nextSeqPeek: p('SELECT settled AS seq FROM executions WHERE id = ?'),
       insertSettlement: p('INSERT INTO settlements (exec, op, seq, ok, payload) VALUES (?, ?, ?, ?, ?)'),
       hasSettlement: p('SELECT 1 FROM settlements WHERE exec = ? AND op = ?'),
       markReady: p(`UPDATE executions SET status = 'ready', updated_at = ? WHERE id = ?`),
@@ -189,8 +189,11 @@ export class SqliteStore implements Store {
     const list = eventList(events);
     if (!list.length) return;
     const count = this.q.countHistory.get(list.length, id) as { history: number } | undefined;
-    if (!count) return;
-    const last = count.history;
+    if (count) this.appendEvents(id, list, count.history);
+  }
+
+  /** Write `list` as the events numbered up to `last` (the record's count already includes them), trimming as addHistory says. */
+  private appendEvents(id: string, list: readonly HistoryEvent[], last: number): void {
     const first = last - list.length + 1;
     list.forEach((e, i) => this.q.addHistory.run(id, first + i, JSON.stringify(e)));
     if (last > this.cap && Math.floor(last / TRIM_SLACK) !== Math.floor((first - 1) / TRIM_SLACK)) this.q.trimHistory.run(id, last - this.cap);
@@ -228,10 +231,11 @@ export class SqliteStore implements Store {
     else this.q.setOutbox.run(null, null, null, id);
   }
 
-  private removeOps(id: string, ops: readonly number[]): void {
+  /** `unrecorded`: an op whose settlement a commit carries (no settlement row to delete). */
+  private removeOps(id: string, ops: readonly number[], unrecorded?: number): void {
     for (const op of ops) {
       this.q.delOp.run(id, op);
-      this.q.delSettlement.run(id, op);
+      if (op !== unrecorded) this.q.delSettlement.run(id, op);
     }
   }
 
@@ -373,7 +377,7 @@ export class SqliteStore implements Store {
   }
 
   /** commit_suspension.lua */
-  async commitSuspension(id: string, rev: number, s: Suspension, events: HistoryEvents): Promise<CommitOutcome> {
+  async commitSuspension(id: string, rev: number, s: Suspension, stepEvents: HistoryEvents): Promise<CommitOutcome> {
     if (this.closed) return 'stale';
     let handoff: Handoff | undefined;
     const out = await this.staged(() => handoff, this.d.batch(true, (): CommitOutcome => {
@@ -381,14 +385,23 @@ export class SqliteStore implements Store {
       if (!r || r.rev !== rev || !this.takeCarried(id, r, s.settles)) return 'stale';
       const t = Date.now();
       handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
-      this.q.suspend.run(s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, id);
+      const events = eventList(withCarried(s.settles, stepEvents));
+      const flagged = s.outbox !== '';
+      const { history } = this.q.suspend.get(
+        s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, s.settles ? 1 : 0,
+        flagged ? rev + 1 : null, flagged ? (s.lone ?? null) : null, flagged ? s.outbox : null, events.length, id,
+      ) as { history: number };
       this.q.putState.run(id, compactState(s.state, s.workflow, s.version));
-      this.setOutbox(id, rev + 1, s.outbox, s.lone);
-      for (const { op, signal } of s.started) this.q.addOp.run(id, op, '', signal ?? null);
-      this.removeOps(id, s.consumed);
-      this.removeOps(id, s.dropped);
+      // a new op is written with its watch token; the tokens of ops already out are updated
       const w = s.watches;
-      for (const [op, token] of w.tokens) this.q.setToken.run(token, id, op);
+      const tokens = new Map(w.tokens);
+      for (const { op, signal } of s.started) {
+        this.q.addOp.run(id, op, tokens.get(op) ?? '', signal ?? null);
+        tokens.delete(op);
+      }
+      this.removeOps(id, s.consumed, s.settles?.op);
+      this.removeOps(id, s.dropped);
+      for (const [op, token] of tokens) this.q.setToken.run(token, id, op);
       for (const def of w.set) {
         // settlements recorded while the step ran, and not consumed by it, count too
         let f = def.f;
@@ -400,7 +413,7 @@ export class SqliteStore implements Store {
         this.q.putWatch.run(id, def.key, def.mode, def.n, f, rj);
       }
       for (const key of w.unset) this.q.delWatch.run(id, key);
-      this.addHistory(id, withCarried(s.settles, events));
+      this.appendEvents(id, events, history);
       // a signal sent before anyone waited for it settles the oldest new wait of its name
       for (const { op, signal } of s.started) {
         if (signal === undefined) continue;
@@ -425,15 +438,14 @@ export class SqliteStore implements Store {
    * The guard of a commit at the head's rev: the resume it commits was made
    * ready by a recorded settlement ('ready'), or it carries the settlement
    * that makes it ready (beginSettled): the execution still waits for that
-   * op, unsettled, with no cancel pending; the settlement is then counted
-   * (its event goes with the commit's, withCarried).
+   * op, unsettled, with no cancel pending. The commit then counts the
+   * settlement (`settled`) and writes its event first (withCarried).
    */
   private takeCarried(id: string, r: Head, carried: CarriedSettlement | undefined): boolean {
     if (!carried) return r.status === 'ready';
-    if (r.status !== 'waiting' || (r.cancel === 1 && r.cancel_delivered !== 1)) return false;
-    if (!this.q.op.get(id, carried.op) || this.q.hasSettlement.get(id, carried.op)) return false;
-    this.q.nextSeq.get(id);
-    return true;
+    // Nothing else to check: at the rev beginSettled read, the op is outstanding with the token '*', so a
+    // settlement of it since (another delivery) would have made the execution ready.
+    return r.status === 'waiting' && !(r.cancel === 1 && r.cancel_delivered !== 1);
   }
 
   /** Once `commit` is on disk, the jobs it leased to this worker start; if it fails, their slots are given back. */
@@ -456,8 +468,8 @@ export class SqliteStore implements Store {
     const out = await this.staged(() => handoff, this.d.batch(true, () => {
       const r = this.head(id);
       if (!r || r.rev !== rev) return false;
-      const seq = end.settles ? (this.q.nextSeqPeek.get(id) as { seq: number }).seq : 0;
       if (!this.takeCarried(id, r, end.settles)) return false;
+      const seq = end.settles ? (this.q.nextSeq.get(id) as { seq: number }).seq : 0;
       const t = Date.now();
       handoff = this.jobs.stage(id, end.jobs, [...end.consumed, ...end.dropped], t);
       const completed = end.status === 'completed';
@@ -467,7 +479,7 @@ export class SqliteStore implements Store {
       // a retry reads the settlements the failing step consumed: a carried one is recorded for it
       if (keep && end.settles) this.q.insertSettlement.run(id, end.settles.op, seq, end.settles.ok ? 1 : 0, end.settles.payload);
       (keep ? this.q.endKeepAt : this.q.end).run(end.status, end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
-      if (!keep) this.removeOps(id, end.consumed);
+      if (!keep) this.removeOps(id, end.consumed, end.settles?.op);
       this.removeOps(id, end.dropped);
       // ops that settled while the last step ran are over; detached ops stay, watched by nobody
       if (!keep) this.q.endOpsSettled.run(id, id);
