@@ -211,6 +211,30 @@ describe('beginSettled: a step that carries the settlement that makes it ready (
   });
 });
 
+describe('history: a row per transition', () => {
+  it('reads back the last `cap` events exactly when a row of several straddles the cap, and the kept events of older rows alone', async () => {
+    const file = freshFile();
+    const store = open(file, 5);
+    await store.create({ id: 'h', workflow: 'wf', version: 'v1', args: encodeValue([]) });
+    const e = (k: number, extra: Record<string, unknown> = {}) => ({ t: k, type: `e${k}`, ...extra });
+    await store.commitSuspension('h', 0, suspension({ started: ops(1), tokens: [[1, '*']] }), [e(2), { t: 3, type: 'call failed', op: 9, job: { op: 9 } }, e(4)]);
+    for (let k = 0; k < 4; k++) await store.appendHistory('h', e(5 + k));
+    await store.noteProblem('h', 1, 'p', [e(9), e(10), e(11)]);
+    // 11 events in 7 rows ('started' is event 1); the last 5 are 7..11, and the kept 'call failed' (event 3) stays
+    expect((await store.history('h')).map((x) => x.type)).toEqual(['call failed', 'e7', 'e8', 'e9', 'e10', 'e11']);
+    const raw = openDatabase({ file, check: false });
+    const rows = raw.db.prepare(`SELECT n, substr(event, 1, 1) AS kind FROM history WHERE exec = 'h' ORDER BY n`).all();
+    await raw.close();
+    expect(rows).toEqual([
+      { n: 1, kind: '{' },
+      { n: 4, kind: '[' },
+      ...[5, 6, 7, 8].map((n) => ({ n, kind: '{' })),
+      { n: 11, kind: '[' },
+    ]);
+    await store.close();
+  });
+});
+
 describe('one file, several connections', () => {
   it('a commit made through one connection is seen by the other, and the same rev committed through both lands once', async () => {
     const file = freshFile();

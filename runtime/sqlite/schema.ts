@@ -18,7 +18,9 @@
  *   watches      multi-op watches and their counters (w)
  *   signals      buffered signals nobody waited for yet (q:<name>)
  *   history      the capped event history (h), numbered per execution
- *                (executions.history counts the events ever appended)
+ *                (executions.history counts the events ever appended); a
+ *                row per transition: one event, or an array of the events
+ *                of one transition, `n` the number of its last
  *   jobs         the queue: activity calls, resumes and timers, each with a
  *                lease (runtime/sqlite/sqlite-queue.ts)
  */

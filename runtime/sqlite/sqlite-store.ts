@@ -85,10 +85,17 @@ interface ValueRow {
   state: string | null;
 }
 
+/**
+ * The history: a row per transition, `n` the number of its last event, `event` one event's JSON or, for a
+ * transition of several (a step's 'call completed', 'resumed', 'suspended', 'dispatched'), a JSON array of
+ * them: one b-tree cell to insert per step, and a step's history bytes without three copies of the key.
+ */
 /** History rows beyond the cap are trimmed in batches of about this many. */
 const TRIM_SLACK = 32;
 /** History rows the cap keeps (as lib.lua's keeps()): what a retry reads, a final 'call failed' event (with its job) and a 'child failed' one. */
 const KEPT_EVENT = `((event LIKE '%"type":"call failed"%' AND event LIKE '%"job":{%') OR event LIKE '%"type":"child failed"%')`;
+/** KEPT_EVENT of one event (a row of several keeps them all; history() reads back only the kept ones of it). */
+const kept = (e: HistoryEvent): boolean => (e.type === 'call failed' && typeof e.job === 'object' && e.job !== null) || e.type === 'child failed';
 
 export class SqliteStore implements Store {
   /** A commit writes its calls and timers as rows of the jobs table in its own transaction (sqlite-queue.ts stage). */
@@ -165,7 +172,8 @@ export class SqliteStore implements Store {
       countHistory: p('UPDATE executions SET history = history + ? WHERE id = ? RETURNING history'),
       // What a retry reads (engine/redispatch.ts) the cap never trims.
       trimHistory: p(`DELETE FROM history WHERE exec = ? AND n <= ? AND NOT (${KEPT_EVENT})`),
-      history: p(`SELECT event FROM history WHERE exec = ? AND (n > (SELECT history FROM executions WHERE id = ?) - ? OR ${KEPT_EVENT}) ORDER BY n DESC`),
+      history: p(`SELECT n, event FROM history WHERE exec = ? AND (n > ? OR ${KEPT_EVENT}) ORDER BY n`),
+      historyCount: p('SELECT history FROM executions WHERE id = ?'),
       ready: p(`SELECT id FROM executions WHERE status = 'ready'`),
       dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
       notify: p('SELECT id FROM executions WHERE notify = 1'),
@@ -195,7 +203,7 @@ export class SqliteStore implements Store {
   /** Write `list` as the events numbered up to `last` (the record's count already includes them), trimming as addHistory says. */
   private appendEvents(id: string, list: readonly HistoryEvent[], last: number): void {
     const first = last - list.length + 1;
-    list.forEach((e, i) => this.q.addHistory.run(id, first + i, JSON.stringify(e)));
+    this.q.addHistory.run(id, last, JSON.stringify(list.length === 1 ? list[0] : list));
     if (last > this.cap && Math.floor(last / TRIM_SLACK) !== Math.floor((first - 1) / TRIM_SLACK)) this.q.trimHistory.run(id, last - this.cap);
   }
 
@@ -701,10 +709,22 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** The last `cap` events and the older ones the cap keeps (KEPT_EVENT), oldest first. */
   async history(id: string): Promise<HistoryEvent[]> {
-    return this.guard(() => this.q.history.all(id, id, this.cap) as { event: string }[])
-      .reverse()
-      .map((h) => JSON.parse(h.event) as HistoryEvent);
+    const rows = this.read(() => {
+      const count = this.q.historyCount.get(id) as { history: number } | undefined;
+      const from = (count?.history ?? 0) - this.cap;
+      return { from, rows: this.q.history.all(id, from) as { n: number; event: string }[] };
+    });
+    const out: HistoryEvent[] = [];
+    for (const { n, event } of rows.rows) {
+      const parsed = JSON.parse(event) as HistoryEvent | HistoryEvent[];
+      const list = Array.isArray(parsed) ? parsed : [parsed];
+      list.forEach((e, i) => {
+        if (n - list.length + 1 + i > rows.from || kept(e)) out.push(e);
+      });
+    }
+    return out;
   }
 
   /** prune.lua: ended before `before`, parents told and jobs pushed; all its rows go (queued jobs of detached calls settle as stale). */
