@@ -30,3 +30,26 @@ export function activityContext(): ActivityContext {
 export function runActivity(fn: (...args: never[]) => unknown, args: readonly unknown[], ctx: ActivityContext): Promise<unknown> {
   return storage.run(ctx, async () => (fn as (...a: unknown[]) => unknown)(...args));
 }
+
+/**
+ * An AbortController made only when the activity reads its signal (most
+ * never do, and one costs a few µs per call); an abort before that is kept
+ * and the signal read later is already aborted with its reason.
+ */
+export class LazyAbort {
+  private controller: AbortController | undefined;
+  private reason: { value: unknown } | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.reason) this.controller.abort(this.reason.value);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.controller) this.controller.abort(reason);
+    else this.reason ??= { value: reason };
+  }
+}

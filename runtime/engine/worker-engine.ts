@@ -10,7 +10,7 @@ import { ActivityTimeoutError, PayloadTooLargeError, UnknownWorkflowError, Versi
 import { advance, initialState, type Advance, type MachineState, type OpSettlement, type ResumeInputs, type StepEffects } from '../machine.js';
 import type { DurablePromise } from '../promises.js';
 import { decodeState, encodeState } from '../state-codec.js';
-import { runActivity } from '../activity-context.js';
+import { LazyAbort, runActivity } from '../activity-context.js';
 import { CancelledError, isNonRetryable, registeredStep } from '../workflow.js';
 import type { ActivityJob, Attempt, HandBack, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
@@ -384,7 +384,7 @@ export class WorkerEngine {
     } catch (error) {
       return this.settleCall(job, false, error);
     }
-    const controller = new AbortController();
+    const controller = new LazyAbort();
     const timeoutMs = job.options.timeout;
     let timer: NodeJS.Timeout | undefined;
     // A cancel (or another delivery settling the slot) aborts the activity's signal, and frees this
@@ -401,7 +401,15 @@ export class WorkerEngine {
     liveCheck.unref();
     let value: unknown;
     try {
-      const run = runActivity(fn, args, { idempotencyKey: idempotencyKey(job), attempt: attempt.attempt, executionId: id, activity, signal: controller.signal });
+      const run = runActivity(fn, args, {
+        idempotencyKey: idempotencyKey(job),
+        attempt: attempt.attempt,
+        executionId: id,
+        activity,
+        get signal() {
+          return controller.signal;
+        },
+      });
       const outcome = await Promise.race([
         run,
         abandoned,
