@@ -279,6 +279,21 @@ export interface LoadOptions {
   state?: boolean;
 }
 
+/**
+ * settleAndLoad's `begin`: whether the caller will run the code of the
+ * resume its settlement makes due, from the record read in that step.
+ * `runs` says the same as data, for a store whose step cannot call back into
+ * JS (Redis runs it as a Lua script): yes exactly when `runs` maps the
+ * record's workflow to the record's version, and the record has a state or
+ * no cancel that is not yet delivered. Without `runs` such a store counts
+ * nothing there (the caller's beginStep does).
+ */
+export interface BeginStep {
+  (record: ExecutionRecord): boolean;
+  /** Workflow name → the version whose executions the caller runs. */
+  readonly runs?: ReadonlyMap<string, string>;
+}
+
 export interface Store {
   /**
    * The store keeps the queue too (one database): a commit writes the jobs
@@ -315,13 +330,14 @@ export interface Store {
   commitEnd(id: string, rev: number, end: Ending, events: HistoryEvents): Promise<boolean>;
   /** Record the outcome of outstanding op `op`. */
   settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome>;
-  /** settle(), and when it makes the execution ready, also what loadForStep() reads, in the same atomic step (the worker that settles resumes at once). */
   /**
+   * settle(), and when it makes the execution ready, also what loadForStep()
+   * reads, in the same atomic step (the worker that settles resumes at once).
    * With `begin`, a store may also count the resume's try (beginStep) in that
-   * same step when `begin(record)` says the caller will run the resume's code
+   * same step when `begin` says the caller will run the resume's code
    * (LoadedStep.attempt), instead of the caller's beginStep a moment later.
    */
-  settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, begin?: (record: ExecutionRecord) => boolean): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
+  settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, begin?: BeginStep): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }>;
   /**
    * Optional: the resume that settling `op` would start, begun before the
    * settlement is written, so that the step's commit records both in one

@@ -59,6 +59,24 @@ describe('RedisStore', () => {
     expect(await redis.get(`st:{${id2}}:v`)).toBe(other);
   });
 
+  it("counts the resume's try in settle.lua from begin.runs (the workflows the caller runs), never from the predicate alone", async () => {
+    // the caller's workflow among several: counted
+    const runs = new Map([['other', 'v1'], ['wf', 'v1'], ['third', 'v9']]);
+    const id = await waiting({ started: ops(1), tokens: [[1, '*']] });
+    const begin = Object.assign(() => false, { runs }); // settle.lua reads runs; the function is for a store that can call it
+    expect((await store.settleAndLoad(id, 1, true, encodeValue(1), ev('c'), begin)).loaded?.attempt).toBe(1);
+    expect(await redis.hget(`st:{${id}}:x`, 'tries')).toBe('1');
+    // a predicate without runs, or a name whose version differs: nothing counted (the caller's beginStep counts)
+    for (const b of [() => true, Object.assign(() => true, { runs: new Map([['wf', 'v2']]) }), Object.assign(() => true, { runs: new Map([['wf1', 'v1']]) })]) {
+      const other = await waiting({ started: ops(1), tokens: [[1, '*']] });
+      const r = await store.settleAndLoad(other, 1, true, encodeValue(1), ev('c'), b);
+      expect(r.outcome).toBe('ready');
+      expect(r.loaded?.attempt).toBeUndefined();
+      expect(await redis.hexists(`st:{${other}}:x`, 'tries')).toBe(0);
+      expect(await store.beginStep(other, 1)).toBe(1);
+    }
+  });
+
 
 
 

@@ -19,7 +19,9 @@ import { ensureDist } from './support/global-setup.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
 import { BACKENDS, useRuntime, workflowModule } from './support/runtime-harness.js';
 
-const SOURCE = `import { sleep, workflowInfo } from 'reawait/workflow';
+const SOURCE = `import { proxyActivities, sleep, workflowInfo } from 'reawait/workflow';
+
+const { echo } = proxyActivities<{ echo(x: number): Promise<number> }>({});
 
 /** Fails on the first try of its second resume; a retry runs that resume again. */
 export async function failOnce() {
@@ -41,6 +43,17 @@ export async function crashOnce() {
   tries.push(workflowInfo().attempt);
   if (workflowInfo().attempt === 1) process.kill(process.pid, 'SIGKILL');
   await sleep(1);
+  tries.push(workflowInfo().attempt);
+  return tries;
+}
+
+/** The same after an activity's settlement: the worker that settles the call resumes it (its try counted with the settlement). */
+export async function crashAfterCall() {
+  'use workflow';
+  const tries = [await echo(workflowInfo().attempt)];
+  tries.push(workflowInfo().attempt);
+  if (workflowInfo().attempt === 1) process.kill(process.pid, 'SIGKILL');
+  tries.push(await echo(workflowInfo().attempt));
   tries.push(workflowInfo().attempt);
   return tries;
 }
@@ -72,7 +85,7 @@ describe('workflowInfo().attempt after kill -9 of the worker mid-step', () => {
   beforeAll(async () => {
     await ensureDist();
     wfPath = writeWorkflowModule('attempt-workflows', SOURCE);
-    actPath = writeModule('attempt-activities', 'export {};\n');
+    actPath = writeModule('attempt-activities', 'export async function echo(x) { return x; }\n');
     server = await startRedis();
   });
   afterAll(async () => {
@@ -81,14 +94,17 @@ describe('workflowInfo().attempt after kill -9 of the worker mid-step', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  for (const kind of BACKENDS) {
-    it(`${kind}: the resume the dead worker was running runs again on the other one as attempt 2`, async () => {
-      const backend = kind === 'redis' ? { redis: server.url, prefix: `attempt-${process.pid}` } : { dir: path.join(root, 'db') };
+  // After a timer's settlement (crashOnce) and an activity call's (crashAfterCall, Redis: the try is counted by
+  // settle.lua and the kill lands after it; the next try is counted by begin_step.lua on the other worker).
+  const cases = [...BACKENDS.map((kind) => ['crashOnce', kind, [1, 2, 1]] as const), ['crashAfterCall', 'redis', [1, 2, 2, 1]] as const];
+  for (const [workflow, kind, tries] of cases) {
+    it(`${kind}: the resume the dead worker was running runs again on the other one as attempt 2 (${workflow})`, async () => {
+      const backend = kind === 'redis' ? { redis: server.url, prefix: `attempt-${workflow}-${process.pid}` } : { dir: path.join(root, 'db') };
       for (let i = 0; i < 2; i++) workers.push(await startChildWorker({ ...backend, workflows: wfPath, activities: actPath, concurrency: 2 }));
       const client = new Client(kind === 'redis' ? backend : { store: 'local', dir: path.join(root, 'db') });
       try {
-        const handle = await client.start('crashOnce', [], { id: `crash-${kind}` });
-        expect(await handle.result({ timeoutMs: 30_000 })).toEqual([1, 2, 1]);
+        const handle = await client.start(workflow, [], { id: `crash-${workflow}-${kind}` });
+        expect(await handle.result({ timeoutMs: 30_000 })).toEqual(tries);
         // exactly one of the two workers died (the one that ran the first try)
         expect(workers.slice(-2).filter((w) => w.proc.signalCode === 'SIGKILL')).toHaveLength(1);
       } finally {

@@ -14,7 +14,7 @@ import { LazyAbort, runActivity } from '../activity-context.js';
 import { CancelledError, isNonRetryable, registeredStep } from '../workflow.js';
 import type { ActivityJob, Attempt, HandBack, Queue, ResumeJob, TimerJob } from '../queue.js';
 import { idempotencyKey } from '../queue.js';
-import type { CarriedSettlement, Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
+import type { BeginStep, CarriedSettlement, Ending, ExecutionRecord, HistoryEvent, LoadedStep, Store, StoredSettlement, Suspension } from '../store.js';
 import { buildOutbox, dispatch, dispatchedEvent, splitOutbox } from './dispatch.js';
 import { failedCallDetail } from './redispatch.js';
 import { planUpgrade, type UpgradePlan } from '../upgrade.js';
@@ -79,8 +79,13 @@ export class WorkerEngine {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private closed = false;
+  /** settleAndLoad's begin: willRun, and the same as data for a store that checks it in a script (Redis). */
+  private readonly begin: BeginStep;
 
-  constructor(private readonly o: WorkerEngineOptions) {}
+  constructor(private readonly o: WorkerEngineOptions) {
+    const runs = new Map(o.workflows.names().map((name) => [name, o.workflows.get(name)!.meta.version]));
+    this.begin = Object.assign((rec: ExecutionRecord) => this.willRun(rec), { runs });
+  }
 
   async start(): Promise<void> {
     await this.o.queue.process(
@@ -226,6 +231,7 @@ export class WorkerEngine {
    * try (settleAndLoad's begin). A state that needs a build this worker
    * lacks (a fiber's, a closure value's) is only seen later: that resume is
    * left for another worker with its try counted, so it runs there as try 2.
+   * `this.begin.runs` says the same as data (store.ts BeginStep): change both together.
    */
   private willRun(rec: ExecutionRecord): boolean {
     const workflow = this.o.workflows.get(rec.workflow);
@@ -485,7 +491,7 @@ export class WorkerEngine {
 
   private async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
     if (await this.settleInStep(id, op, ok, payload, event)) return;
-    const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event, (rec) => this.willRun(rec)));
+    const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event, this.begin));
     if (outcome !== 'ready' || !loaded) return;
     const { record } = loaded;
     const inFlight = record.progress.started - record.progress.settled;

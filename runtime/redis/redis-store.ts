@@ -22,6 +22,7 @@
 import type { Redis } from 'ioredis';
 import type { SuspendedAt } from '../machine.js';
 import type {
+  BeginStep,
   CancelOutcome,
   CommitOutcome,
   Ending,
@@ -193,11 +194,15 @@ export class RedisStore implements Store {
     return (await this.run('settle', id, event, [op, ok ? '1' : '0', payload, '0'])) as SettleOutcome;
   }
 
-  async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
-    const r = (await this.run('settle', id, event, [op, ok ? '1' : '0', payload, '1'])) as SettleOutcome | [SettleOutcome, string[], string[], string | null];
+  /** settle.lua, which also counts the resume's try when `begin.runs` says the caller runs it (no begin_step round trip). */
+  async settleAndLoad(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent, begin?: BeginStep): Promise<{ outcome: SettleOutcome; loaded?: LoadedStep }> {
+    const r = (await this.run('settle', id, event, [op, ok ? '1' : '0', payload, '1', ...runsArgs(begin?.runs)])) as SettleOutcome | [SettleOutcome, string[], string[], string | null, number];
     if (typeof r === 'string') return { outcome: r };
     const record = this.record(id, pairs(r[1]), r[3]);
-    return record ? { outcome: r[0], loaded: { record, settlements: parseSettlements(pairs(r[2])) } } : { outcome: r[0] };
+    if (!record) return { outcome: r[0] };
+    const loaded: LoadedStep = { record, settlements: parseSettlements(pairs(r[2])) };
+    if (r[4] > 0) loaded.attempt = r[4];
+    return { outcome: r[0], loaded };
   }
 
   async isLive(id: string, op: number): Promise<boolean> {
@@ -330,6 +335,15 @@ function parseSettlements(all: Record<string, string>): StoredSettlement[] {
     out.push({ op: Number(op), seq: Number(v.slice(0, a)), ok: v.slice(a + 1, b) === '1', payload: v.slice(b + 1) });
   }
   return out.sort((x, y) => x.seq - y.seq);
+}
+
+/** settle.lua's ARGV 9..: how many workflows, then name and version of each; encoded once per map (a worker has one). */
+const runsArgCache = new WeakMap<ReadonlyMap<string, string>, readonly string[]>();
+function runsArgs(runs: ReadonlyMap<string, string> | undefined): readonly string[] {
+  if (!runs) return ['0'];
+  let args = runsArgCache.get(runs);
+  if (!args) runsArgCache.set(runs, (args = [String(runs.size), ...[...runs].flat()]));
+  return args;
 }
 
 /** A list argument: its length, then its items. */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeValue } from '../../runtime/codec.js';
-import type { Ending, Store, Suspension } from '../../runtime/store.js';
+import type { BeginStep, Ending, ExecutionRecord, Store, Suspension } from '../../runtime/store.js';
 import type { WatchDef } from '../../runtime/watches.js';
 
 export const ev = (type: string) => ({ t: Date.now(), type });
@@ -53,6 +53,10 @@ export const ops = (...list: number[]) => list.map((op) => ({ op }));
 /** A minimal outbox text (the store keeps it opaque, except the embedded one, which reads its jobs). */
 export const outboxOf = (...activityOps: number[]): string =>
   JSON.stringify({ activities: activityOps.map((op) => ({ executionId: 'x', op, activity: 'a', args: encodeValue([]), options: {} })), timers: [], children: [] });
+
+/** settleAndLoad's begin of a worker that runs only `workflow` at `version`: the predicate and the same as data (runs). */
+export const beginFor = (workflow: string, version: string): BeginStep =>
+  Object.assign((rec: ExecutionRecord) => rec.workflow === workflow && rec.version === version, { runs: new Map([[workflow, version]]) });
 
 export function storeContract(name: string, getStore: () => Store): void {
   let n = 0;
@@ -303,6 +307,23 @@ export function storeContract(name: string, getStore: () => Store): void {
       expect(await store.beginStep(id, 2)).toBeUndefined(); // ended
       expect(await store.retry(id, ev('retried'))).toBe(3);
       expect(await store.beginStep(id, 3)).toBe(2); // the retry resumes the same saved state again
+    });
+
+    it("settleAndLoad with begin counts the resume's try in the settlement only when begin says the caller runs it; a later beginStep counts on", async () => {
+      const store = getStore();
+      for (const [version, runs] of [['v1', true], ['v2', false]] as const) {
+        const id = await waiting({ started: ops(1, 2), tokens: [[1, '*'], [2, '*']] });
+        const { outcome, loaded } = await store.settleAndLoad(id, 1, true, encodeValue(1), ev('c'), beginFor('wf', version));
+        expect(outcome).toBe('ready');
+        expect(loaded?.attempt).toBe(runs ? 1 : undefined);
+        // a settlement while it is already ready counts nothing
+        expect((await store.settleAndLoad(id, 2, true, encodeValue(2), ev('c'), beginFor('wf', version))).outcome).toBe('recorded');
+        // a later try of the same resume (its worker died) counts on from there
+        expect(await store.beginStep(id, 1)).toBe(runs ? 2 : 1);
+        // a suspension starts the count again
+        expect(await store.commitSuspension(id, 1, suspension({ started: ops(3), consumed: [1, 2], tokens: [[3, '*']] }), ev('s'))).toBe('waiting');
+        expect((await store.settleAndLoad(id, 3, true, encodeValue(3), ev('c'), beginFor('wf', version))).loaded?.attempt).toBe(runs ? 1 : undefined);
+      }
     });
 
     it('notes a problem at the current rev only, once', async () => {
