@@ -3,8 +3,10 @@
  * 2 when that same resume runs again, after its worker was killed mid-step
  * (kill -9 from the workflow code itself, so the kill lands inside the step
  * every time) or after the failed execution was retried; each suspension
- * starts the count again. Also: an embedded database of schema version 1
- * (before the try count) is brought up to date when opened.
+ * starts the count again; a call that ends while its worker closes leaves
+ * the resume to the next worker as try 1. Also: an embedded
+ * database of schema version 1 (before the try count) is brought up to date
+ * when opened.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import { BACKENDS, useRuntime, workflowModule } from './support/runtime-harness.
 
 const SOURCE = `import { proxyActivities, sleep, workflowInfo } from 'reawait/workflow';
 
-const { echo } = proxyActivities<{ echo(x: number): Promise<number> }>({});
+const { echo, gate } = proxyActivities<{ echo(x: number): Promise<number>; gate(): Promise<void> }>({});
 
 /** Fails on the first try of its second resume; a retry runs that resume again. */
 export async function failOnce() {
@@ -45,6 +47,15 @@ export async function crashOnce() {
   await sleep(1);
   tries.push(workflowInfo().attempt);
   return tries;
+}
+
+/** Its call ends while its worker closes: the resume is left to the next worker, and counted there only. */
+export async function closeMidCall() {
+  'use workflow';
+  await gate();
+  const first = workflowInfo().attempt;
+  await sleep(1);
+  return [first, workflowInfo().attempt];
 }
 
 /** The same after an activity's settlement: the worker that settles the call resumes it (its try counted with the settlement). */
@@ -72,6 +83,27 @@ for (const kind of BACKENDS) {
       await expect(handle.result({ timeoutMs: 20_000 })).rejects.toThrow('first try fails');
       await handle.retry();
       expect(await handle.result({ timeoutMs: 20_000 })).toEqual([1, 2, 1]);
+    }, 60_000);
+
+    it('is 1 on the resume a call settled while its worker was closing (the next worker does not see it as try 2)', async () => {
+      const mod = await workflowModule(SOURCE, 'attempt');
+      const prefix = h.prefix();
+      let entered: () => void = () => {};
+      const inGate = new Promise<void>((r) => (entered = r));
+      let release: () => void = () => {};
+      const released = new Promise<void>((r) => (release = r));
+      const gate = async (): Promise<void> => (entered(), released);
+      const first = await h.worker({ prefix, workflows: mod, activities: { gate, echo: async (x: number) => x } });
+      const client = h.client(prefix);
+      const handle = await client.start(mod.closeMidCall!, []);
+      await inGate;
+      const closing = first.close();
+      await new Promise((r) => setTimeout(r, 10)); // close() marks the worker closed in its first microtasks
+      release();
+      await closing;
+      expect((await handle.describe()).status).toBe('ready'); // settled, its resume left for a worker
+      await h.worker({ prefix, workflows: mod, activities: { gate, echo: async (x: number) => x } });
+      expect(await handle.result({ timeoutMs: 20_000 })).toEqual([1, 1]);
     }, 60_000);
   });
 }

@@ -128,10 +128,13 @@ export class WorkerEngine {
    * process dies first, the execution is 'ready' in the store and the
    * recovery sweep pushes its resume. A long chain of steps that are ready at
    * once (buffered signals, plain values) goes back to the queue now and
-   * then, so one execution cannot hold a slot forever.
+   * then, so one execution cannot hold a slot forever. A closing worker
+   * counts no try in its settlements (settle()), but one whose try was
+   * counted just before the close began (`attempt`) runs here all the same
+   * (the close waits for it): pushed back, it would run elsewhere as try 2.
    */
   private async resumeHere(id: string, rev: number, chain = 0, loaded?: LoadedStep, attempt = loaded?.attempt): Promise<void> {
-    if (chain >= MAX_CHAIN || this.closed) return this.pushResume(id, rev);
+    if (chain >= MAX_CHAIN || (this.closed && attempt === undefined)) return this.pushResume(id, rev);
     try {
       await this.resume({ executionId: id, rev, chain: chain + 1 }, loaded, attempt);
     } catch (error) {
@@ -491,7 +494,7 @@ export class WorkerEngine {
 
   private async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<void> {
     if (await this.settleInStep(id, op, ok, payload, event)) return;
-    const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event, this.begin));
+    const { outcome, loaded } = await retryStore(`settling op ${op} of execution '${id}'`, () => this.o.store.settleAndLoad(id, op, ok, payload, event, this.closed ? undefined : this.begin));
     if (outcome !== 'ready' || !loaded) return;
     const { record } = loaded;
     const inFlight = record.progress.started - record.progress.settled;
