@@ -296,9 +296,10 @@ export interface BeginStep {
 
 export interface Store {
   /**
-   * The store keeps the queue too (one database): a commit writes the jobs
-   * of its activity calls and timers (OpChanges.jobs) in its own
-   * transaction, so only child executions go through the outbox.
+   * The store keeps the queue too (one database, or its queue's keys on the
+   * same Redis): a commit writes the jobs of its activity calls and timers
+   * (OpChanges.jobs) in its own transaction, so only child executions go
+   * through the outbox.
    */
   readonly queuesJobs?: boolean;
   /**

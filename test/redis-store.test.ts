@@ -6,9 +6,13 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeValue } from '../runtime/codec.js';
+import { BeeQueueQueue } from '../runtime/redis/beequeue-queue.js';
+import { parseRedisUrl } from '../runtime/redis/connection.js';
 import { RedisStore } from '../runtime/redis/redis-store.js';
+import type { ActivityJob, TimerJob } from '../runtime/queue.js';
+import type { Suspension } from '../runtime/store.js';
 import { startRedis, type RedisServer } from './support/redis-server.js';
-import { ev, ops, STATE, storeContract, suspension, watch, type Step } from './support/store-contract.js';
+import { ending, ev, ops, STATE, storeContract, suspension, watch, type Step } from './support/store-contract.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -86,6 +90,45 @@ describe('RedisStore', () => {
 
 
 
+
+  it("a worker's store queues a commit's calls and timers in the commit's own script, only when it lands; bee-queue workers take them", async () => {
+    const queue = new BeeQueueQueue({ redis: parseRedisUrl(server.url), prefix: 'qj:bq', worker: true, stallInterval: 1000 });
+    const jobs = new RedisStore(redis, { prefix: 'qj', ownsClient: false, jobs: queue });
+    expect(jobs.queuesJobs).toBe(true);
+    expect(store.queuesJobs).toBe(false);
+    const got: string[] = [];
+    await queue.process(
+      { activity: async (j) => void got.push(`call ${j.op} ${j.args}`), resume: async () => {}, timer: async (j) => void got.push(`${j.kind} ${j.op}`) },
+      { concurrency: 2 },
+    );
+    try {
+      await jobs.create({ id: 'q1', workflow: 'wf', version: 'v1', args: encodeValue([]) });
+      const call = (op: number): ActivityJob => ({ executionId: 'q1', op, activity: 'a', args: encodeValue([op]), options: { retries: 2 } });
+      const sleep = (op: number): TimerJob => ({ executionId: 'q1', op, kind: 'sleep' });
+      const first: Suspension = { ...suspension({ started: ops(1, 2, 3), tokens: [[1, 'w'], [2, 'w'], [3, 'w']], set: [watch('w', [1, 2, 3])] }), jobs: { activities: [call(1)], timers: [{ job: sleep(2), at: Date.now() + 300 }, { job: sleep(3), at: Date.now() - 1 }] } };
+      expect(await jobs.commitSuspension('q1', 0, first, ev('suspended'))).toBe('waiting');
+      // the call waits in bee-queue's list, the timer due later in its delayed set, with bee-queue's own job JSON
+      expect(await redis.zscore('qj:bq:timers:delayed', 'q1:2')).not.toBeNull();
+      expect(JSON.parse((await redis.hget('qj:bq:activities:jobs', 'q1:1'))!)).toMatchObject({ data: call(1), options: { retries: 2 }, status: 'created' });
+      // a stale commit of the same rev queues nothing
+      const late: Suspension = { ...suspension({ started: ops(9) }), jobs: { activities: [call(9)], timers: [] } };
+      expect(await jobs.commitSuspension('q1', 0, late, ev('suspended'))).toBe('stale');
+      expect(await redis.hexists('qj:bq:activities:jobs', 'q1:9')).toBe(0);
+      await expect.poll(() => [...got].sort(), { timeout: 10_000 }).toEqual([`call 1 ${encodeValue([1])}`, 'sleep 2', 'sleep 3']);
+      // an end queues the calls it started and never awaited (detached), also only when it lands
+      expect(await jobs.settle('q1', 1, true, encodeValue(1), ev('c'))).toBe('recorded');
+      expect(await jobs.settle('q1', 2, true, encodeValue(undefined), ev('t'))).toBe('recorded');
+      expect(await jobs.settle('q1', 3, true, encodeValue(undefined), ev('t'))).toBe('ready');
+      const end = (op: number) => ending({ started: ops(op), consumed: [1, 2, 3], detached: [op], jobs: { activities: [call(op)], timers: [] } });
+      expect(await jobs.commitEnd('q1', 1, end(4), ev('completed'))).toBe(true);
+      expect(await jobs.commitEnd('q1', 1, end(5), ev('completed'))).toBe(false);
+      expect(await redis.hexists('qj:bq:activities:jobs', 'q1:5')).toBe(0);
+      await expect.poll(() => got.length, { timeout: 10_000 }).toBe(4);
+      expect(got[3]).toBe(`call 4 ${encodeValue([4])}`);
+    } finally {
+      await queue.close(1000);
+    }
+  });
 
   it('says what to do when the `all` index is a sorted set left by an earlier build', async () => {
     const old = new RedisStore(redis, { prefix: 'old', ownsClient: false });

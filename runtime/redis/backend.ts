@@ -24,18 +24,20 @@ export function redisBackend(options: RedisBackendOptions, worker: boolean): Bac
   const conn = connect(options.redis);
   const prefix = options.prefix ?? 'reawait';
   const retention = options.retentionMs;
-  const store = new RedisStore(conn.redis, {
-    prefix,
-    ownsClient: conn.owned,
-    ...(options.historyCap ? { historyCap: options.historyCap } : {}),
-    ...(retention !== undefined && Number.isFinite(retention) ? { retentionMs: retention } : {}),
-  });
   const queue = new BeeQueueQueue({
     redis: conn.bee,
     prefix: `${prefix}:bq`,
     worker,
     ...(options.stallInterval ? { stallInterval: options.stallInterval } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const store = new RedisStore(conn.redis, {
+    prefix,
+    ownsClient: conn.owned,
+    ...(options.historyCap ? { historyCap: options.historyCap } : {}),
+    ...(retention !== undefined && Number.isFinite(retention) ? { retentionMs: retention } : {}),
+    // A worker's commits queue their calls and timers in their own script: no push after each commit.
+    ...(worker ? { jobs: queue } : {}),
   });
   const health: RedisHealth = {
     ready: (ms) => whenReady(conn, ms),

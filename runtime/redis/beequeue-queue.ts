@@ -9,6 +9,7 @@
 import BeeQueue from 'bee-queue';
 import { createRequire } from 'node:module';
 import type { ActivityJob, Attempt, HandBack, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
+import type { QueuedJobs } from '../store.js';
 import { activityJobId, resumeJobId, timerJobId } from '../queue.js';
 import { retryStore } from '../engine/retry.js';
 import type { BeeRedisOptions } from './connection.js';
@@ -108,14 +109,26 @@ export class BeeQueueQueue implements Queue {
     const q = this.queue('activities');
     const BATCH = 2000;
     for (let i = 0; i < jobs.length; i += BATCH) {
-      const batch = jobs.slice(i, i + BATCH).map((j) => {
-        const job = q.createJob(j).setId(activityJobId(j));
-        if (j.options.retries) job.retries(j.options.retries);
-        if (j.options.backoff) job.backoff(j.options.backoff.type, j.options.backoff.delay);
-        return job;
-      });
-      await this.saveAll(q, batch);
+      await this.saveAll(q, jobs.slice(i, i + BATCH).map((j) => activityJob(q, j)));
     }
+  }
+
+  /**
+   * The keys and arguments with which a store's commit script queues the
+   * commit's jobs itself (RedisStore `jobs`, lib.lua queue_jobs), written as
+   * bee-queue's addJob.lua and addDelayedJob.lua write them: the job JSON is
+   * bee-queue's own (Job#toData), so its workers take them as any other.
+   */
+  forCommit(jobs: QueuedJobs): { keys: string[]; args: string[] } {
+    const a = this.queue('activities');
+    const t = this.queue('timers');
+    const args = [String(jobs.activities.length + jobs.timers.length), keyOf(t, 'earlierDelayed')];
+    for (const j of jobs.activities) args.push('a', activityJobId(j), dataOf(activityJob(a, j)), '0');
+    for (const { job: j, at } of jobs.timers) {
+      const job = timerJob(t, j, at);
+      args.push('t', timerJobId(j), dataOf(job), String((job.options as { delay?: number }).delay ?? 0));
+    }
+    return { keys: [keyOf(a, 'jobs'), keyOf(a, 'waiting'), keyOf(t, 'jobs'), keyOf(t, 'waiting'), keyOf(t, 'delayed')], args };
   }
 
   async pushResume(job: ResumeJob): Promise<void> {
@@ -125,8 +138,10 @@ export class BeeQueueQueue implements Queue {
 
   async pushTimers(timers: readonly { job: TimerJob; at: number }[]): Promise<void> {
     const q = this.queue('timers');
-    const jobs = timers.map(({ job, at }) => q.createJob(job).setId(timerJobId(job)).delayUntil(at).retries(INFRA_RETRIES).backoff('exponential', 100));
-    await this.saveAll(q, jobs);
+    await this.saveAll(
+      q,
+      timers.map(({ job, at }) => timerJob(q, job, at)),
+    );
   }
 
   private async saveAll<T>(q: BeeQueue, jobs: BeeQueue.Job<T>[]): Promise<void> {
@@ -201,6 +216,22 @@ export class BeeQueueQueue implements Queue {
     );
   }
 }
+
+function activityJob(q: BeeQueue, j: ActivityJob): BeeQueue.Job<ActivityJob> {
+  const job = q.createJob(j).setId(activityJobId(j));
+  if (j.options.retries) job.retries(j.options.retries);
+  if (j.options.backoff) job.backoff(j.options.backoff.type, j.options.backoff.delay);
+  return job;
+}
+
+function timerJob(q: BeeQueue, j: TimerJob, at: number): BeeQueue.Job<TimerJob> {
+  return q.createJob(j).setId(timerJobId(j)).delayUntil(at).retries(INFRA_RETRIES).backoff('exponential', 100);
+}
+
+/** bee-queue's key of `name` for queue `q` (Queue#toKey, not in its typings). */
+const keyOf = (q: BeeQueue, name: string): string => (q as unknown as { toKey(n: string): string }).toKey(name);
+/** The JSON bee-queue stores for a job (Job#toData, not in its typings). */
+const dataOf = <T>(job: BeeQueue.Job<T>): string => (job as unknown as { toData(): string }).toData();
 
 function isNoScript(e: unknown): boolean {
   return e instanceof Error && e.message.includes('NOSCRIPT');

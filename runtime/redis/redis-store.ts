@@ -9,7 +9,8 @@
  *            holds (state-header.ts)
  *   s        settlements recorded and not yet consumed (op -> seq:ok:payload)
  *   w        multi-op watches (key -> 'mode n f r'); absent for most executions
- *   b        the outbox: the last commit's jobs until they are all pushed
+ *   b        the outbox: the last commit's jobs until they are all pushed (a
+ *            worker's commit queues its calls and timers itself: children only)
  *   h        the capped event history
  *   q:<name> buffered signals of that name
  * Every transition is one Lua script (./lua) guarded by the revision. The
@@ -34,6 +35,7 @@ import type {
   NewExecution,
   ParentLink,
   PendingWork,
+  QueuedJobs,
   SettleOutcome,
   SignalOutcome,
   Store,
@@ -55,15 +57,28 @@ export interface RedisStoreOptions {
   ownsClient?: boolean;
   /** ms an ended execution's keys live after its end (they expire then); 0 or absent: until pruned. */
   retentionMs?: number;
+  /**
+   * A worker's queue: its commits queue their activity calls and timers
+   * themselves, in the commit's own script (queuesJobs), instead of pushing
+   * them after it.
+   */
+  jobs?: CommitJobs;
+}
+
+/** What a commit script needs to queue jobs as the queue would (beequeue-queue.ts forCommit; lib.lua queue_jobs). */
+export interface CommitJobs {
+  forCommit(jobs: QueuedJobs): { keys: string[]; args: string[] };
 }
 
 export class RedisStore implements Store {
   private readonly prefix: string;
   private readonly cap: number;
+  readonly queuesJobs: boolean;
   constructor(
     readonly redis: Redis,
     private readonly options: RedisStoreOptions = {},
   ) {
+    this.queuesJobs = options.jobs !== undefined;
     this.prefix = options.prefix ?? 'reawait';
     this.cap = options.historyCap ?? 200;
   }
@@ -178,7 +193,8 @@ export class RedisStore implements Store {
     args.push(w.set.length);
     for (const d of w.set) args.push(d.key, watchDefText(d), d.ops.length, ...d.ops);
     pushList(args, w.unset);
-    return (await this.run('commit_suspension', id, event, args, bufferKeys)) as CommitOutcome;
+    const jobs = this.jobArgs(s.jobs);
+    return (await this.run('commit_suspension', id, event, [...args, ...jobs.args], [...bufferKeys, ...jobs.keys])) as CommitOutcome;
   }
 
   async commitEnd(id: string, rev: number, end: Ending, event: HistoryEvents): Promise<boolean> {
@@ -187,7 +203,14 @@ export class RedisStore implements Store {
     pushList(args, end.dropped);
     pushList(args, end.detached);
     args.push(this.options.retentionMs ?? 0);
-    return (await this.run('commit_end', id, event, args, [this.endedKey])) === 1;
+    const jobs = this.jobArgs(end.jobs);
+    return (await this.run('commit_end', id, event, [...args, ...jobs.args], [this.endedKey, ...jobs.keys])) === 1;
+  }
+
+  /** The jobs a commit queues (lib.lua queue_jobs): none without a queue to write them for. */
+  private jobArgs(jobs: QueuedJobs | undefined): { keys: string[]; args: string[] } {
+    const none = !jobs || (jobs.activities.length === 0 && jobs.timers.length === 0);
+    return none || !this.options.jobs ? { keys: [], args: ['0'] } : this.options.jobs.forCommit(jobs);
   }
 
   async settle(id: string, op: number, ok: boolean, payload: string, event: HistoryEvent): Promise<SettleOutcome> {

@@ -1,8 +1,9 @@
 -- commit the end of the step that started at rev.
 -- ARGV 5 rev, 6 status (completed|failed|cancelled), 7 payload, 8 cancelDelivered '1'|'0',
 --      9 outbox ('' = none), 10 lone op ('' = none), 11 number of ops the step started,
---      then consumed (n, op...), dropped (n, op...), detached (n, op...), then retention (ms; '0' = keep forever)
--- KEYS 11 the ended index (zset: id -> completedAt), what prune walks
+--      then consumed (n, op...), dropped (n, op...), detached (n, op...), then retention (ms; '0' = keep forever),
+--      then the jobs it queues (lib.lua queue_jobs; n = 0 when none)
+-- KEYS 11 the ended index (zset: id -> completedAt), what prune walks; 12.. the queue keys of queue_jobs
 -- Detached ops (calls and children never awaited, some started by this very step) stay outstanding:
 -- they keep running, and a late settlement of one is only recorded in the history.
 -- A failure after a suspension keeps the last state, where it waited and the settlements the failing
@@ -21,6 +22,7 @@ if not keep then remove_ops(12) end -- consumed
 i = remove_ops(i) -- dropped
 for k = 1, tonumber(ARGV[i]) do redis.call('HSETNX', K_X, 'o:' .. ARGV[i + k], '') end
 local retention = tonumber(ARGV[i + tonumber(ARGV[i]) + 1]) or 0
+queue_jobs(i + tonumber(ARGV[i]) + 2, 12)
 if ARGV[11] ~= '0' then redis.call('HINCRBY', K_X, 'started', ARGV[11]) end
 -- ops that settled while the last step ran are over
 if keep then

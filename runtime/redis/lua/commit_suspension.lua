@@ -3,8 +3,9 @@
 --      11 cancelDelivered '1'|'0', 12 outbox ('' = none), 13 lone op ('' = none), then the lists:
 --      started (n, then op, signal name or '' ...), consumed (n, op...), dropped (n, op...),
 --      tokens (n, then op, token ...), watches set (n, then key, 'mode n f r', m, member op ... ...),
---      watches unset (n, key...)
--- KEYS 11.. the buffer list of each started signal op, in the order they are listed
+--      watches unset (n, key...), then the jobs it queues (lib.lua queue_jobs; n = 0 when none)
+-- KEYS 11.. the buffer list of each started signal op, in the order they are listed, then the queue keys of
+--      queue_jobs when it queues jobs
 local rev = redis.call('HGET', K_X, 'rev')
 if rev ~= ARGV[5] or redis.call('HGET', K_X, 'status') ~= 'ready' then return 'stale' end
 local newrev = tonumber(rev) + 1
@@ -51,6 +52,7 @@ for _ = 1, n do
 end
 n = tonumber(ARGV[i])
 for k = 1, n do redis.call('HDEL', K_W, ARGV[i + k]) end
+local jobs_at = i + n + 1
 
 -- signal name -> its waiting ops (outstanding ones only), one small field of the record
 local waits = redis.call('HGET', K_X, 'waits')
@@ -69,6 +71,7 @@ for _, s in ipairs(signals) do
 end
 if any then redis.call('HSET', K_X, 'waits', cjson.encode(kept)) else redis.call('HDEL', K_X, 'waits') end
 
+queue_jobs(jobs_at, 11 + #signals)
 history(EVENT)
 -- a signal sent before anyone waited for it settles the oldest new wait of its name
 for k, s in ipairs(signals) do

@@ -109,6 +109,29 @@ local function clear_outbox()
   redis.call('SREM', K_DISPATCH, ID)
 end
 
+-- Queue the jobs a commit carries (RedisStore `jobs`, beequeue-queue.ts forCommit) as bee-queue's addJob.lua and
+-- addDelayedJob.lua would, so that they exist exactly when the commit does. ARGV from i: n, the timers queue's
+-- earlierDelayed channel, then n times: queue 'a' (activities) | 't' (timers), job id, job JSON, due ms ('0' = now).
+-- KEYS from k: activities jobs, activities waiting, timers jobs, timers waiting, timers delayed.
+local function queue_jobs(i, k)
+  local n = tonumber(ARGV[i] or '0') or 0
+  for j = i + 2, i + 1 + 4 * n, 4 do
+    local jobs, waiting = KEYS[k], KEYS[k + 1]
+    if ARGV[j] == 't' then jobs, waiting = KEYS[k + 2], KEYS[k + 3] end
+    local id, due = ARGV[j + 1], tonumber(ARGV[j + 3])
+    if redis.call('HEXISTS', jobs, id) == 0 then
+      redis.call('HSET', jobs, id, ARGV[j + 2])
+      if due > 0 then
+        redis.call('ZADD', KEYS[k + 4], due, id)
+        -- a new head: the workers re-arm their timers (addDelayedJob.lua)
+        if redis.call('ZRANGE', KEYS[k + 4], 0, 0)[1] == id then redis.call('PUBLISH', ARGV[i + 1], due) end
+      else
+        redis.call('LPUSH', waiting, id)
+      end
+    end
+  end
+end
+
 -- Remove outstanding ops listed in ARGV from position i: n, op... Returns the next position.
 local function remove_ops(i)
   local n = tonumber(ARGV[i])
