@@ -1,0 +1,25 @@
+/**
+ * Probe (not a bench row): one embedded chain of N sequential steps (row 8a's
+ * workflow), after a warm-up of 300; prints wall and process CPU per step.
+ * Run after `npm run build`: `node bench/probe/chain.mjs 2000`; with
+ * `node --cpu-prof` for a profile. The machine's disk latency swings within
+ * minutes: compare two builds by alternating runs and taking medians.
+ */
+import { embeddedOptions } from '../lib/deps.mjs';
+import { openRuntime, waitEndedClient } from '../lib/durable.mjs';
+import { scratchDir } from '../lib/paths.mjs';
+
+const n = Number(process.argv[2] ?? 3000);
+const rt = await openRuntime(await embeddedOptions(scratchDir('probe-chain')), { concurrency: 10 });
+const run = async (k) => {
+  const h = await rt.client.start(rt.wf.chain, [k]);
+  await waitEndedClient(rt.client, [h.id], { everyMs: 2 });
+};
+await run(300);
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+await run(n);
+const ms = performance.now() - t0;
+const c = process.cpuUsage(c0);
+console.log(`${n} steps ${ms.toFixed(0)} ms = ${((ms * 1000) / n).toFixed(0)} µs/step; cpu ${((c.user + c.system) / n).toFixed(0)} µs/step (user ${(c.user / n).toFixed(0)} sys ${(c.system / n).toFixed(0)})`);
+await rt.close();
