@@ -81,6 +81,8 @@ export class WorkerEngine {
   private closed = false;
   /** settleAndLoad's begin: willRun, and the same as data for a store that checks it in a script (Redis). */
   private readonly begin: BeginStep;
+  /** beginSettled's: willRun, and not when the resume would wait for more settlements first (coalesce: that one reads them all). */
+  private readonly beginInStep = (rec: ExecutionRecord): boolean => this.willRun(rec) && (rec.state?.length ?? 0) < COALESCE_MIN_STATE;
 
   constructor(private readonly o: WorkerEngineOptions) {
     const runs = new Map(o.workflows.names().map((name) => [name, o.workflows.get(name)!.meta.version]));
@@ -518,8 +520,7 @@ export class WorkerEngine {
     if (!store.beginSettled || this.closed) return false;
     let loaded: LoadedStep | undefined;
     try {
-      // Not when the resume would wait for more settlements first (coalesce): that one reads them all.
-      loaded = await store.beginSettled(id, op, ok, payload, (rec) => this.willRun(rec) && (rec.state?.length ?? 0) < COALESCE_MIN_STATE);
+      loaded = await store.beginSettled(id, op, ok, payload, this.beginInStep);
     } catch (error) {
       this.o.onError(error, `beginning the step that settles op ${op} of execution '${id}'`);
       return false;

@@ -85,11 +85,6 @@ interface ValueRow {
   state: string | null;
 }
 
-/**
- * The history: a row per transition, `n` the number of its last event, `event` one event's JSON or, for a
- * transition of several (a step's 'call completed', 'resumed', 'suspended', 'dispatched'), a JSON array of
- * them: one b-tree cell to insert per step, and a step's history bytes without three copies of the key.
- */
 /** History rows beyond the cap are trimmed in batches of about this many. */
 const TRIM_SLACK = 32;
 /** History rows the cap keeps (as lib.lua's keeps()): what a retry reads, a final 'call failed' event (with its job) and a 'child failed' one. */
@@ -200,7 +195,12 @@ export class SqliteStore implements Store {
     if (count) this.appendEvents(id, list, count.history);
   }
 
-  /** Write `list` as the events numbered up to `last` (the record's count already includes them), trimming as addHistory says. */
+  /**
+   * Write `list` as the events numbered up to `last` (the record's count already includes them), trimming as
+   * addHistory says. One row per transition: `n` the number of its last event, `event` one event's JSON or, for
+   * a transition of several (a step's 'call completed', 'resumed', 'suspended', 'dispatched'), a JSON array of
+   * them: one b-tree cell to insert per step, and a step's history bytes without three copies of the key.
+   */
   private appendEvents(id: string, list: readonly HistoryEvent[], last: number): void {
     const first = last - list.length + 1;
     this.q.addHistory.run(id, last, JSON.stringify(list.length === 1 ? list[0] : list));
@@ -235,8 +235,7 @@ export class SqliteStore implements Store {
   }
 
   private setOutbox(id: string, rev: number, outbox: string, lone: number | undefined): void {
-    if (outbox !== '') this.q.setOutbox.run(rev, lone ?? null, outbox, id);
-    else this.q.setOutbox.run(null, null, null, id);
+    this.q.setOutbox.run(...outboxColumns(rev, outbox, lone), id);
   }
 
   /** `unrecorded`: an op whose settlement a commit carries (no settlement row to delete). */
@@ -390,14 +389,13 @@ export class SqliteStore implements Store {
     let handoff: Handoff | undefined;
     const out = await this.staged(() => handoff, this.d.batch(true, (): CommitOutcome => {
       const r = this.head(id);
-      if (!r || r.rev !== rev || !this.takeCarried(id, r, s.settles)) return 'stale';
+      if (!due(r, rev, s.settles)) return 'stale';
       const t = Date.now();
       handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
       const events = eventList(withCarried(s.settles, stepEvents));
-      const flagged = s.outbox !== '';
       const { history } = this.q.suspend.get(
         s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, s.settles ? 1 : 0,
-        flagged ? rev + 1 : null, flagged ? (s.lone ?? null) : null, flagged ? s.outbox : null, events.length, id,
+        ...outboxColumns(rev + 1, s.outbox, s.lone), events.length, id,
       ) as { history: number };
       this.q.putState.run(id, compactState(s.state, s.workflow, s.version));
       // a new op is written with its watch token; the tokens of ops already out are updated
@@ -442,20 +440,6 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  /**
-   * The guard of a commit at the head's rev: the resume it commits was made
-   * ready by a recorded settlement ('ready'), or it carries the settlement
-   * that makes it ready (beginSettled): the execution still waits for that
-   * op, unsettled, with no cancel pending. The commit then counts the
-   * settlement (`settled`) and writes its event first (withCarried).
-   */
-  private takeCarried(id: string, r: Head, carried: CarriedSettlement | undefined): boolean {
-    if (!carried) return r.status === 'ready';
-    // Nothing else to check: at the rev beginSettled read, the op is outstanding with the token '*', so a
-    // settlement of it since (another delivery) would have made the execution ready.
-    return r.status === 'waiting' && !(r.cancel === 1 && r.cancel_delivered !== 1);
-  }
-
   /** Once `commit` is on disk, the jobs it leased to this worker start; if it fails, their slots are given back. */
   private async staged<T>(handoff: () => Handoff | undefined, commit: Promise<T>): Promise<T> {
     let out: T;
@@ -475,8 +459,7 @@ export class SqliteStore implements Store {
     let handoff: Handoff | undefined;
     const out = await this.staged(() => handoff, this.d.batch(true, () => {
       const r = this.head(id);
-      if (!r || r.rev !== rev) return false;
-      if (!this.takeCarried(id, r, end.settles)) return false;
+      if (!due(r, rev, end.settles)) return false;
       const seq = end.settles ? (this.q.nextSeq.get(id) as { seq: number }).seq : 0;
       const t = Date.now();
       handoff = this.jobs.stage(id, end.jobs, [...end.consumed, ...end.dropped], t);
@@ -760,6 +743,24 @@ function willRun(begin: (record: ExecutionRecord) => boolean, record: ExecutionR
     return false;
   }
 }
+
+/**
+ * The guard of a step's commit at `rev`: the resume it commits was made
+ * ready by a recorded settlement ('ready'), or it carries the settlement
+ * that makes it ready (beginSettled) and the execution still waits at that
+ * rev with no cancel pending. Nothing else to check then: at that rev the
+ * op is outstanding with the token '*', so a settlement of it since
+ * (another delivery) would have made the execution ready.
+ */
+function due(r: Head | undefined, rev: number, carried: CarriedSettlement | undefined): r is Head {
+  if (!r || r.rev !== rev) return false;
+  if (!carried) return r.status === 'ready';
+  return r.status === 'waiting' && !(r.cancel === 1 && r.cancel_delivered !== 1);
+}
+
+/** The outbox flag's columns (dispatch, lone, outbox) of a commit that made `rev`: all null for no outbox. */
+const outboxColumns = (rev: number, outbox: string, lone: number | undefined): [number | null, number | null, string | null] =>
+  outbox !== '' ? [rev, lone ?? null, outbox] : [null, null, null];
 
 /** The commit's events, after the event of the settlement it carries. */
 const withCarried = (carried: CarriedSettlement | undefined, events: HistoryEvents): HistoryEvents => (carried ? [carried.event, ...eventList(events)] : events);
