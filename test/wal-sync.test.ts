@@ -4,11 +4,11 @@
  * on it; commits made while a sync runs share the next one; after close
  * every waiting commit fails clearly. Against a real WAL file.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../runtime/sqlite/database.js';
+import { openDatabase, PAGE_SIZE, WAL_AUTOCHECKPOINT } from '../runtime/sqlite/database.js';
 import { WalSync } from '../runtime/sqlite/wal-sync.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'reawait-wal-sync-'));
@@ -52,6 +52,22 @@ describe('a new database', () => {
   it('has small pages: a step writes several rows of several tables, each dirty page a WAL frame', async () => {
     const d = openDatabase({ file: path.join(root, 'p', 'reawait.db') });
     expect(d.db.pragma('page_size', { simple: true })).toBe(1024);
+    await d.close();
+  });
+
+  it('checkpoints its WAL every WAL_AUTOCHECKPOINT frames, not at SQLite\'s default 1000: the WAL grows past 1000 frames, then restarts', async () => {
+    const file = path.join(root, 'ckpt', 'reawait.db');
+    const d = openDatabase({ file, synchronous: 'NORMAL' });
+    const frame = PAGE_SIZE + 24;
+    const frames = (): number => Math.floor((statSync(`${file}-wal`).size - 32) / frame);
+    const add = d.db.prepare('INSERT INTO history (exec, n, event) VALUES (?, ?, ?)');
+    let n = 0;
+    // one row a commit, at least one frame each: with SQLite's default the WAL would restart at 1000 frames
+    for (let i = 0; i < 3000; i++) d.tx(() => add.run('x', ++n, '{}'));
+    expect(frames()).toBeGreaterThan(2000);
+    // past the threshold the WAL is checkpointed and written again from its start: it stops growing
+    for (let i = 0; i < WAL_AUTOCHECKPOINT * 2; i++) d.tx(() => add.run('x', ++n, '{}'));
+    expect(frames()).toBeLessThanOrEqual(WAL_AUTOCHECKPOINT + 64);
     await d.close();
   });
 });
