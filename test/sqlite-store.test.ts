@@ -223,7 +223,7 @@ describe('history: a row per transition', () => {
     // 11 events in 7 rows ('started' is event 1); the last 5 are 7..11, and the kept 'call failed' (event 3) stays
     expect((await store.history('h')).map((x) => x.type)).toEqual(['call failed', 'e7', 'e8', 'e9', 'e10', 'e11']);
     const raw = openDatabase({ file, check: false });
-    const rows = raw.db.prepare(`SELECT n, substr(event, 1, 1) AS kind FROM history WHERE exec = 'h' ORDER BY n`).all();
+    const rows = raw.db.prepare(`SELECT k & 0xFFFFFFFF AS n, substr(event, 1, 1) AS kind FROM history WHERE k >> 32 = (SELECT seq FROM executions WHERE id = 'h') ORDER BY k`).all();
     await raw.close();
     expect(rows).toEqual([
       { n: 1, kind: '{' },

@@ -19,7 +19,7 @@ let n = 0;
 function walOn(): { wal: WalSync; close(): Promise<void> } {
   const file = path.join(root, `w${++n}`, 'reawait.db');
   const d = openDatabase({ file });
-  d.tx(() => d.db.prepare(`INSERT INTO history (exec, n, event) VALUES ('x', 1, '{}')`).run());
+  d.tx(() => d.db.prepare(`INSERT INTO history (k, event) VALUES (1, '{}')`).run());
   const wal = new WalSync(file);
   return { wal, close: async () => (await wal.close(), await d.close()) };
 }
@@ -60,13 +60,13 @@ describe('a new database', () => {
     const d = openDatabase({ file, synchronous: 'NORMAL' });
     const frame = PAGE_SIZE + 24;
     const frames = (): number => Math.floor((statSync(`${file}-wal`).size - 32) / frame);
-    const add = d.db.prepare('INSERT INTO history (exec, n, event) VALUES (?, ?, ?)');
+    const add = d.db.prepare('INSERT INTO history (k, event) VALUES (?, ?)');
     let n = 0;
     // one row a commit, at least one frame each: with SQLite's default the WAL would restart at 1000 frames
-    for (let i = 0; i < 3000; i++) d.tx(() => add.run('x', ++n, '{}'));
+    for (let i = 0; i < 3000; i++) d.tx(() => add.run(++n, '{}'));
     expect(frames()).toBeGreaterThan(2000);
     // past the threshold the WAL is checkpointed and written again from its start: it stops growing
-    for (let i = 0; i < WAL_AUTOCHECKPOINT * 2; i++) d.tx(() => add.run('x', ++n, '{}'));
+    for (let i = 0; i < WAL_AUTOCHECKPOINT * 2; i++) d.tx(() => add.run(++n, '{}'));
     expect(frames()).toBeLessThanOrEqual(WAL_AUTOCHECKPOINT + 64);
     await d.close();
   });

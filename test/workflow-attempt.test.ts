@@ -170,12 +170,16 @@ describe('an embedded database of schema version 1', () => {
         CREATE INDEX history_exec ON history (exec, seq);
         INSERT INTO history (exec, event) VALUES ('old', '{"t":1,"type":"started"}'), ('x', '{"t":2,"type":"other"}'), ('old', '{"t":3,"type":"note"}');
         INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, completed_at) VALUES ('done', 'w', 'v', 'completed', 1, 2, 2, 2);
+        DROP TABLE jobs;
+        CREATE TABLE jobs (kind TEXT NOT NULL, id TEXT NOT NULL, exec TEXT NOT NULL, body TEXT NOT NULL, avail INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 1, lease TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+        CREATE INDEX jobs_avail ON jobs (kind, avail);
+        INSERT INTO jobs (kind, id, exec, body, avail, attempt) VALUES ('r', 'old:0', 'old', '{"executionId":"old","rev":0}', 5, 2);
         PRAGMA user_version = 1;`);
       await raw.close();
 
       const reopened = new SqliteStore(openDatabase({ file, check: true }));
       try {
-        expect(SCHEMA_VERSION).toBe(4);
+        expect(SCHEMA_VERSION).toBe(5);
         // schema 4: the listing indexes on the phase, the ready execution found by status
         expect((await reopened.list({ status: 'ready' })).items.map((e) => e.id)).toEqual(['old']);
         expect((await reopened.list({ status: 'waiting' })).items).toEqual([]);
@@ -185,6 +189,12 @@ describe('an embedded database of schema version 1', () => {
         expect((await reopened.history('old')).map((e) => e.type)).toEqual(['started', 'note']);
         await reopened.appendHistory('old', { t: 4, type: 'after' });
         expect((await reopened.history('old')).map((e) => e.type)).toEqual(['started', 'note', 'after']);
+        // schema 5: one integer key, the execution's seq above its event number; the orphan row of 'x' is gone
+        const keys = reopened['d'].db.prepare('SELECT k >> 32 AS seq, k & 0xFFFFFFFF AS n FROM history ORDER BY k').all();
+        const seq = (reopened['d'].db.prepare(`SELECT seq FROM executions WHERE id = 'old'`).get() as { seq: number }).seq;
+        expect(keys).toEqual([1, 2, 3].map((n) => ({ seq, n })));
+        // and the queued job, without the execution id its body holds
+        expect(reopened['d'].db.prepare('SELECT * FROM jobs').all()).toEqual([{ kind: 'r', id: 'old:0', body: '{"executionId":"old","rev":0}', avail: 5, attempt: 2, lease: null }]);
         expect(await reopened.beginStep('old', 0)).toBe(1);
         expect(await reopened.beginStep('old', 0)).toBe(2);
         expect(await reopened.beginStep('old', 1)).toBeUndefined();

@@ -20,11 +20,15 @@
  *   history      the capped event history (h), numbered per execution
  *                (executions.history counts the events ever appended); a
  *                row per transition: one event, or an array of the events
- *                of one transition, `n` the number of its last
+ *                of one transition, keyed `k` = (the execution's seq << 32)
+ *                | n, n the number of its last event: a plain rowid table
+ *                (one b-tree, rows of up to ~1 KB on their leaf, appends of
+ *                the newest execution at the right edge; seq < 2^31 and
+ *                n < 2^32)
  *   jobs         the queue: activity calls, resumes and timers, each with a
  *                lease (runtime/sqlite/sqlite-queue.ts)
  */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /** The listing indexes: none holds the ready/waiting flip but the partial one of ready executions (and the update time). */
 const INDEXES = `CREATE INDEX executions_phase ON executions (phase, seq);
@@ -49,6 +53,17 @@ export const MIGRATIONS: Record<number, string> = {
       DROP INDEX executions_workflow;
       DROP INDEX executions_updated;
       ${INDEXES}`,
+  // 5: history keyed by one integer, (seq << 32) | n, in a rowid table, and jobs without their execution's id
+  // (their body has it): a step's rows fit their 1 KiB pages (no overflow page allocated and freed a step)
+  4: `CREATE TABLE history5 (k INTEGER PRIMARY KEY, event TEXT NOT NULL);
+      INSERT INTO history5 (k, event) SELECT (e.seq << 32) | h.n, h.event FROM history h JOIN executions e ON e.id = h.exec;
+      DROP TABLE history;
+      ALTER TABLE history5 RENAME TO history;
+      CREATE TABLE jobs5 (kind TEXT NOT NULL, id TEXT NOT NULL, body TEXT NOT NULL, avail INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 1, lease TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+      INSERT INTO jobs5 (kind, id, body, avail, attempt, lease) SELECT kind, id, body, avail, attempt, lease FROM jobs;
+      DROP TABLE jobs;
+      ALTER TABLE jobs5 RENAME TO jobs;
+      CREATE INDEX jobs_avail ON jobs (kind, avail);`,
 };
 
 export const SCHEMA = `
@@ -121,15 +136,12 @@ CREATE TABLE signals (
 );
 CREATE INDEX signals_name ON signals (exec, name, seq);
 CREATE TABLE history (
-  exec TEXT NOT NULL,
-  n INTEGER NOT NULL,
-  event TEXT NOT NULL,
-  PRIMARY KEY (exec, n)
-) WITHOUT ROWID;
+  k INTEGER PRIMARY KEY,
+  event TEXT NOT NULL
+);
 CREATE TABLE jobs (
   kind TEXT NOT NULL,
   id TEXT NOT NULL,
-  exec TEXT NOT NULL,
   body TEXT NOT NULL,
   avail INTEGER NOT NULL,
   attempt INTEGER NOT NULL DEFAULT 1,

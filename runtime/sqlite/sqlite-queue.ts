@@ -15,7 +15,7 @@
  * Pushes made in this process wake its workers at once; jobs pushed by
  * another process are found by polling (`pollMs`).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ActivityJob, Attempt, HandBack, ProcessOptions, Queue, QueueHandlers, ResumeJob, TimerJob } from '../queue.js';
 import { activityJobId, backoffDelay, resumeJobId, timerJobId } from '../queue.js';
 import type { QueuedJobs } from '../store.js';
@@ -85,6 +85,8 @@ export class SqliteQueue implements Queue {
   private again = false;
   private closed = false;
   private readonly onError: (error: unknown, where: string) => void;
+  private readonly tokenPrefix = randomBytes(9).toString('base64url');
+  private claims = 0;
 
   constructor(
     private readonly d: Opened,
@@ -95,8 +97,8 @@ export class SqliteQueue implements Queue {
     this.onError = options.onError ?? ((e, where) => process.stderr.write(`reawait: ${where}: ${e instanceof Error ? e.message : String(e)}\n`));
     const p = (sql: string) => d.db.prepare(sql);
     this.q = {
-      push: p('INSERT OR IGNORE INTO jobs (kind, id, exec, body, avail) VALUES (?, ?, ?, ?, ?)'),
-      pushLeased: p('INSERT OR IGNORE INTO jobs (kind, id, exec, body, avail, lease) VALUES (?, ?, ?, ?, ?, ?)'),
+      push: p('INSERT OR IGNORE INTO jobs (kind, id, body, avail) VALUES (?, ?, ?, ?)'),
+      pushLeased: p('INSERT OR IGNORE INTO jobs (kind, id, body, avail, lease) VALUES (?, ?, ?, ?, ?)'),
       drop: p('DELETE FROM jobs WHERE kind = ? AND id = ?'),
       // which kinds have a job due: one statement, one index seek per kind
       due: p(`SELECT ${KINDS.map((k) => `EXISTS (SELECT 1 FROM jobs WHERE kind = '${k}' AND avail <= @now) AS ${k}`).join(', ')}`),
@@ -111,21 +113,21 @@ export class SqliteQueue implements Queue {
   }
 
   async pushActivities(jobs: readonly ActivityJob[]): Promise<void> {
-    this.push(jobs.map((j) => ({ kind: 'a', id: activityJobId(j), exec: j.executionId, body: j, at: Date.now() })));
+    this.push(jobs.map((j) => ({ kind: 'a', id: activityJobId(j), body: j, at: Date.now() })));
   }
 
   async pushResume(job: ResumeJob): Promise<void> {
-    this.push([{ kind: 'r', id: resumeJobId(job), exec: job.executionId, body: { executionId: job.executionId, rev: job.rev }, at: Date.now() }]);
+    this.push([{ kind: 'r', id: resumeJobId(job), body: { executionId: job.executionId, rev: job.rev }, at: Date.now() }]);
   }
 
   async pushTimers(timers: readonly { job: TimerJob; at: number }[]): Promise<void> {
-    this.push(timers.map(({ job, at }) => ({ kind: 't', id: timerJobId(job), exec: job.executionId, body: job, at })));
+    this.push(timers.map(({ job, at }) => ({ kind: 't', id: timerJobId(job), body: job, at })));
   }
 
-  private push(rows: { kind: Kind; id: string; exec: string; body: unknown; at: number }[]): void {
+  private push(rows: { kind: Kind; id: string; body: unknown; at: number }[]): void {
     if (this.closed || rows.length === 0) return;
     this.d.tx(() => {
-      for (const r of rows) this.q.push.run(r.kind, r.id, r.exec, JSON.stringify(r.body), r.at);
+      for (const r of rows) this.q.push.run(r.kind, r.id, JSON.stringify(r.body), r.at);
     });
     wakeServing(this.d.file);
   }
@@ -154,18 +156,18 @@ export class SqliteQueue implements Queue {
       const id = activityJobId(j);
       const body = JSON.stringify(j);
       if (this.handlers && !this.closed && this.free('a') > 0) {
-        const token = randomUUID();
-        if (this.q.pushLeased.run('a', id, exec, body, now + this.leaseMs, token).changes > 0) {
+        const token = this.token();
+        if (this.q.pushLeased.run('a', id, body, now + this.leaseMs, token).changes > 0) {
           this.held++;
           leased.push({ kind: 'a', id, body, attempt: 1, token, fresh: true });
         }
       } else {
-        this.q.push.run('a', id, exec, body, now);
+        this.q.push.run('a', id, body, now);
         wake = true;
       }
     }
     for (const { job, at } of jobs?.timers ?? []) {
-      this.q.push.run('t', timerJobId(job), exec, JSON.stringify(job), at);
+      this.q.push.run('t', timerJobId(job), JSON.stringify(job), at);
       wake ||= at <= now;
     }
     return {
@@ -256,7 +258,7 @@ export class SqliteQueue implements Queue {
       for (const kind of wanted) {
         const rows = this.q.take.all(kind, now, this.free(kind)) as { id: string; body: string; attempt: number }[];
         for (const r of rows) {
-          const token = randomUUID();
+          const token = this.token();
           this.q.lease.run(now + this.leaseMs, token, kind, r.id);
           out.push({ kind, id: r.id, body: r.body, attempt: r.attempt, token });
         }
@@ -264,6 +266,15 @@ export class SqliteQueue implements Queue {
       return out;
     });
     for (const c of claimed) this.start(handlers, c);
+  }
+
+  /**
+   * A claim token: this queue's random 72-bit prefix and a counter. Unique
+   * across processes as a UUID would be, in a third of the bytes (a job row
+   * of 1 KiB pages spills to an overflow page past ~230 bytes).
+   */
+  private token(): string {
+    return `${this.tokenPrefix}${(++this.claims).toString(36)}`;
   }
 
   private free(kind: Kind): number {

@@ -85,6 +85,15 @@ interface ValueRow {
   state: string | null;
 }
 
+/**
+ * A history row's key: the execution's creation number in the high 32 bits, the event number in the low
+ * 32 (schema.ts). One rowid b-tree: an append needs no second index, and a row of up to ~1 KB stays on
+ * its leaf (a WITHOUT ROWID row spills past ~230 bytes at 1 KiB pages, each spill a page allocated, freed
+ * and the file header rewritten).
+ */
+const HISTORY_KEY = (seq: string, n: string): string => `((${seq} << 32) | ${n})`;
+const N_MASK = '0xFFFFFFFF';
+
 /** History rows beyond the cap are trimmed in batches of about this many. */
 const TRIM_SLACK = 32;
 /** History rows the cap keeps (as lib.lua's keeps()): what a retry reads, a final 'call failed' event (with its job) and a 'child failed' one. */
@@ -120,7 +129,7 @@ export class SqliteStore implements Store {
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
       // the whole record of a suspension in one write: counters, outbox flag, the events it appends (their count returned)
       suspend: p(
-        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, tries = 0, cancel_delivered = max(cancel_delivered, ?), started = started + ?, settled = settled + ?, dispatch = ?, lone = ?, outbox = ?, history = history + ? WHERE id = ? RETURNING history`,
+        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, tries = 0, cancel_delivered = max(cancel_delivered, ?), started = started + ?, settled = settled + ?, dispatch = ?, lone = ?, outbox = ?, history = history + ? WHERE id = ? RETURNING history, seq`,
       ),
       putState: p('INSERT INTO states (id, args, state) VALUES (?, NULL, ?) ON CONFLICT (id) DO UPDATE SET args = NULL, state = excluded.state'),
       end: p(
@@ -163,17 +172,18 @@ export class SqliteStore implements Store {
       clearNotify: p('UPDATE executions SET notify = 0 WHERE id = ? AND notify = 1'),
       live: p('SELECT e.lone FROM ops o JOIN executions e ON e.id = o.exec WHERE o.exec = ? AND o.op = ? AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.exec = o.exec AND s.op = o.op)'),
       outbox: p('SELECT outbox FROM executions WHERE id = ? AND dispatch = ?'),
-      addHistory: p('INSERT INTO history (exec, n, event) VALUES (?, ?, ?)'),
-      countHistory: p('UPDATE executions SET history = history + ? WHERE id = ? RETURNING history'),
+      addHistory: p(`INSERT INTO history (k, event) VALUES (${HISTORY_KEY('@s', '@n')}, @event)`),
+      countHistory: p('UPDATE executions SET history = history + ? WHERE id = ? RETURNING history, seq'),
       // What a retry reads (engine/redispatch.ts) the cap never trims.
-      trimHistory: p(`DELETE FROM history WHERE exec = ? AND n <= ? AND NOT (${KEPT_EVENT})`),
-      history: p(`SELECT n, event FROM history WHERE exec = ? AND (n > ? OR ${KEPT_EVENT}) ORDER BY n`),
-      historyCount: p('SELECT history FROM executions WHERE id = ?'),
+      trimHistory: p(`DELETE FROM history WHERE k > ${HISTORY_KEY('@s', '0')} AND k <= ${HISTORY_KEY('@s', '@upTo')} AND NOT (${KEPT_EVENT})`),
+      history: p(`SELECT k & ${N_MASK} AS n, event FROM history WHERE k > ${HISTORY_KEY('@s', '0')} AND k < ${HISTORY_KEY('(@s + 1)', '0')} AND (k & ${N_MASK} > @from OR ${KEPT_EVENT}) ORDER BY k`),
+      historyCount: p('SELECT history, seq FROM executions WHERE id = ?'),
       ready: p(`SELECT id FROM executions WHERE status = 'ready'`),
       dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
       notify: p('SELECT id FROM executions WHERE notify = 1'),
-      prunable: p(`SELECT id FROM executions WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ? AND notify = 0 AND dispatch IS NULL`),
-      pruneRows: ['executions WHERE id', 'states WHERE id', 'ops WHERE exec', 'settlements WHERE exec', 'watches WHERE exec', 'signals WHERE exec', 'history WHERE exec'].map((t) => p(`DELETE FROM ${t} = ?`)),
+      prunable: p(`SELECT id, seq FROM executions WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ? AND notify = 0 AND dispatch IS NULL`),
+      pruneRows: ['executions WHERE id', 'states WHERE id', 'ops WHERE exec', 'settlements WHERE exec', 'watches WHERE exec', 'signals WHERE exec'].map((t) => p(`DELETE FROM ${t} = ?`)),
+      pruneHistory: p(`DELETE FROM history WHERE k > ${HISTORY_KEY('@s', '0')} AND k < ${HISTORY_KEY('(@s + 1)', '0')}`),
     };
   }
 
@@ -191,8 +201,8 @@ export class SqliteStore implements Store {
     if (events === undefined) return;
     const list = eventList(events);
     if (!list.length) return;
-    const count = this.q.countHistory.get(list.length, id) as { history: number } | undefined;
-    if (count) this.appendEvents(id, list, count.history);
+    const count = this.q.countHistory.get(list.length, id) as { history: number; seq: number } | undefined;
+    if (count) this.appendEvents(count.seq, list, count.history);
   }
 
   /**
@@ -201,10 +211,10 @@ export class SqliteStore implements Store {
    * a transition of several (a step's 'call completed', 'resumed', 'suspended', 'dispatched'), a JSON array of
    * them: one b-tree cell to insert per step, and a step's history bytes without three copies of the key.
    */
-  private appendEvents(id: string, list: readonly HistoryEvent[], last: number): void {
+  private appendEvents(seq: number, list: readonly HistoryEvent[], last: number): void {
     const first = last - list.length + 1;
-    this.q.addHistory.run(id, last, JSON.stringify(list.length === 1 ? list[0] : list));
-    if (last > this.cap && Math.floor(last / TRIM_SLACK) !== Math.floor((first - 1) / TRIM_SLACK)) this.q.trimHistory.run(id, last - this.cap);
+    this.q.addHistory.run({ s: seq, n: last, event: JSON.stringify(list.length === 1 ? list[0] : list) });
+    if (last > this.cap && Math.floor(last / TRIM_SLACK) !== Math.floor((first - 1) / TRIM_SLACK)) this.q.trimHistory.run({ s: seq, upTo: last - this.cap });
   }
 
   private markReady(id: string, t: number): void {
@@ -393,10 +403,10 @@ export class SqliteStore implements Store {
       const t = Date.now();
       handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
       const events = eventList(withCarried(s.settles, stepEvents));
-      const { history } = this.q.suspend.get(
+      const { history, seq } = this.q.suspend.get(
         s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, s.settles ? 1 : 0,
         ...outboxColumns(rev + 1, s.outbox, s.lone), events.length, id,
-      ) as { history: number };
+      ) as { history: number; seq: number };
       this.q.putState.run(id, compactState(s.state, s.workflow, s.version));
       // a new op is written with its watch token; the tokens of ops already out are updated
       const w = s.watches;
@@ -419,7 +429,7 @@ export class SqliteStore implements Store {
         this.q.putWatch.run(id, def.key, def.mode, def.n, f, rj);
       }
       for (const key of w.unset) this.q.delWatch.run(id, key);
-      this.appendEvents(id, events, history);
+      this.appendEvents(seq, events, history);
       // a signal sent before anyone waited for it settles the oldest new wait of its name
       for (const { op, signal } of s.started) {
         if (signal === undefined) continue;
@@ -695,9 +705,9 @@ export class SqliteStore implements Store {
   /** The last `cap` events and the older ones the cap keeps (KEPT_EVENT), oldest first. */
   async history(id: string): Promise<HistoryEvent[]> {
     const rows = this.read(() => {
-      const count = this.q.historyCount.get(id) as { history: number } | undefined;
+      const count = this.q.historyCount.get(id) as { history: number; seq: number } | undefined;
       const from = (count?.history ?? 0) - this.cap;
-      return { from, rows: this.q.history.all(id, from) as { n: number; event: string }[] };
+      return { from, rows: count ? (this.q.history.all({ s: count.seq, from }) as { n: number; event: string }[]) : [] };
     });
     const out: HistoryEvent[] = [];
     for (const { n, event } of rows.rows) {
@@ -713,9 +723,12 @@ export class SqliteStore implements Store {
   /** prune.lua: ended before `before`, parents told and jobs pushed; all its rows go (queued jobs of detached calls settle as stale). */
   async prune(before: number): Promise<number> {
     return this.write(true, () => {
-      const ids = (this.q.prunable.all(before) as { id: string }[]).map((r) => r.id);
-      for (const id of ids) for (const del of this.q.pruneRows) del.run(id);
-      return ids.length;
+      const rows = this.q.prunable.all(before) as { id: string; seq: number }[];
+      for (const { id, seq } of rows) {
+        for (const del of this.q.pruneRows) del.run(id);
+        this.q.pruneHistory.run({ s: seq });
+      }
+      return rows.length;
     });
   }
 
