@@ -94,7 +94,7 @@ describe('reopening the folder recovers (the embedded backend)', () => {
     await expect.poll(async () => (await handle.describe()).status, { timeout: 5000 }).toBe('waiting');
     await a.close();
     const db = new Database(path.join(dir, 'reawait.db'));
-    db.prepare(`UPDATE states SET state = '{"v":1,"workflow":"twoSignals"' WHERE id = 'corrupt-me'`).run();
+    db.prepare(`UPDATE states SET state = '{"v":1,"workflow":"twoSignals"' WHERE seq = (SELECT seq FROM executions WHERE id = 'corrupt-me')`).run();
     db.close();
     const b = await open(dir);
     const again = (await b.client.get('corrupt-me'))!;
@@ -112,7 +112,7 @@ describe('reopening the folder recovers (the embedded backend)', () => {
     await b.close();
     // the data is kept as it was (until the execution is pruned)
     const kept = new Database(path.join(dir, 'reawait.db'), { readonly: true });
-    expect(kept.prepare(`SELECT state FROM states WHERE id = 'corrupt-me'`).get()).toEqual({ state: '{"v":1,"workflow":"twoSignals"' });
+    expect(kept.prepare(`SELECT state FROM states WHERE seq = (SELECT seq FROM executions WHERE id = 'corrupt-me')`).get()).toEqual({ state: '{"v":1,"workflow":"twoSignals"' });
     kept.close();
   });
 });

@@ -170,6 +170,9 @@ describe('an embedded database of schema version 1', () => {
         CREATE INDEX history_exec ON history (exec, seq);
         INSERT INTO history (exec, event) VALUES ('old', '{"t":1,"type":"started"}'), ('x', '{"t":2,"type":"other"}'), ('old', '{"t":3,"type":"note"}');
         INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, completed_at) VALUES ('done', 'w', 'v', 'completed', 1, 2, 2, 2);
+        DROP TABLE states;
+        CREATE TABLE states (id TEXT PRIMARY KEY, args TEXT, state TEXT) WITHOUT ROWID;
+        INSERT INTO states (id, args) VALUES ('old', '[]');
         DROP TABLE jobs;
         CREATE TABLE jobs (kind TEXT NOT NULL, id TEXT NOT NULL, exec TEXT NOT NULL, body TEXT NOT NULL, avail INTEGER NOT NULL, attempt INTEGER NOT NULL DEFAULT 1, lease TEXT, PRIMARY KEY (kind, id)) WITHOUT ROWID;
         CREATE INDEX jobs_avail ON jobs (kind, avail);
@@ -179,7 +182,7 @@ describe('an embedded database of schema version 1', () => {
 
       const reopened = new SqliteStore(openDatabase({ file, check: true }));
       try {
-        expect(SCHEMA_VERSION).toBe(5);
+        expect(SCHEMA_VERSION).toBe(6);
         // schema 4: the listing indexes on the phase, the ready execution found by status
         expect((await reopened.list({ status: 'ready' })).items.map((e) => e.id)).toEqual(['old']);
         expect((await reopened.list({ status: 'waiting' })).items).toEqual([]);
@@ -199,6 +202,9 @@ describe('an embedded database of schema version 1', () => {
         expect(await reopened.beginStep('old', 0)).toBe(2);
         expect(await reopened.beginStep('old', 1)).toBeUndefined();
         expect((await reopened.load('old'))?.status).toBe('ready');
+        // schema 6: its args, now keyed by its seq
+        expect((await reopened.load('old'))?.args).toBe('[]');
+        expect(reopened['d'].db.prepare('SELECT s.args FROM states s JOIN executions e ON e.seq = s.seq WHERE e.id = ?').get('old')).toEqual({ args: '[]' });
       } finally {
         await reopened.close();
       }

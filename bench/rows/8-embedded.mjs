@@ -64,7 +64,7 @@ async function manyExecutions(dir, total) {
     INSERT INTO executions (id, workflow, version, status, phase, rev, created_at, updated_at, history)
       SELECT 'e' || i, CASE i % 2 WHEN 0 THEN 'fanout' ELSE 'chain' END, 'v', s, CASE s WHEN 'waiting' THEN 'live' ELSE s END, 1, 1700000000000 + i, 1700000000000 + i, 1
       FROM (SELECT i, CASE i % 3 WHEN 0 THEN 'completed' WHEN 1 THEN 'waiting' ELSE 'failed' END AS s FROM n);
-    INSERT INTO states (id, args) SELECT id, '[]' FROM executions WHERE id <> 'e0';
+    INSERT INTO states (seq, args) SELECT seq, '[]' FROM executions WHERE id <> 'e0';
     INSERT INTO history (k, event) SELECT (seq << 32) | 1, '{"t":1700000000000,"type":"started"}' FROM executions WHERE id <> 'e0';
     COMMIT;`);
   db.close();

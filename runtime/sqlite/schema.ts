@@ -11,7 +11,10 @@
  *                (waiting -> ready -> waiting, twice a step) rewrites only
  *                the partial index of ready executions and the update-time one
  *   states       the value (v): the args until the first suspension, then
- *                the state (compacted: state-header.ts)
+ *                the state (compacted: state-header.ts); keyed by the
+ *                execution's seq in a rowid table, so a state of up to ~1 KB
+ *                stays on its leaf (a WITHOUT ROWID row spills past ~230
+ *                bytes at 1 KiB pages: an overflow page per step)
  *   ops          outstanding ops and their watch tokens (x's `o:<op>`),
  *                with the signal name of a signal wait (x's `waits`)
  *   settlements  recorded, unconsumed settlements (s)
@@ -28,7 +31,7 @@
  *   jobs         the queue: activity calls, resumes and timers, each with a
  *                lease (runtime/sqlite/sqlite-queue.ts)
  */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /** The listing indexes: none holds the ready/waiting flip but the partial one of ready executions (and the update time). */
 const INDEXES = `CREATE INDEX executions_phase ON executions (phase, seq);
@@ -64,6 +67,11 @@ export const MIGRATIONS: Record<number, string> = {
       DROP TABLE jobs;
       ALTER TABLE jobs5 RENAME TO jobs;
       CREATE INDEX jobs_avail ON jobs (kind, avail);`,
+  // 6: states keyed by the execution's seq in a rowid table (a state of up to ~1 KB on its leaf, not an overflow page)
+  5: `CREATE TABLE states6 (seq INTEGER PRIMARY KEY, args TEXT, state TEXT);
+      INSERT INTO states6 (seq, args, state) SELECT e.seq, s.args, s.state FROM states s JOIN executions e ON e.id = s.id;
+      DROP TABLE states;
+      ALTER TABLE states6 RENAME TO states;`,
 };
 
 export const SCHEMA = `
@@ -99,10 +107,10 @@ CREATE INDEX executions_ended ON executions (completed_at) WHERE completed_at IS
 CREATE INDEX executions_dispatch ON executions (dispatch) WHERE dispatch IS NOT NULL;
 CREATE INDEX executions_notify ON executions (notify) WHERE notify = 1;
 CREATE TABLE states (
-  id TEXT PRIMARY KEY,
+  seq INTEGER PRIMARY KEY,
   args TEXT,
   state TEXT
-) WITHOUT ROWID;
+);
 CREATE TABLE ops (
   exec TEXT NOT NULL,
   op INTEGER NOT NULL,

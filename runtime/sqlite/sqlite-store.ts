@@ -119,9 +119,10 @@ export class SqliteStore implements Store {
     this.q = {
       row: p('SELECT * FROM executions WHERE id = ?'),
       head: p('SELECT rev, status, at IS NOT NULL AS at, cancel IS NOT NULL AS cancel, cancel_delivered FROM executions WHERE id = ?'),
-      value: p('SELECT args, state FROM states WHERE id = ?'),
+      value: p('SELECT args, state FROM states WHERE seq = (SELECT seq FROM executions WHERE id = ?)'),
+      valueAt: p('SELECT args, state FROM states WHERE seq = ?'),
       insert: p(`INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, parents) VALUES (?, ?, ?, 'ready', 0, ?, ?, ?)`),
-      insertValue: p('INSERT INTO states (id, args) VALUES (?, ?)'),
+      insertValue: p('INSERT INTO states (seq, args) VALUES (?, ?)'),
       beginStep: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'ready' RETURNING tries`),
       beginSettled: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'waiting' RETURNING tries`),
       anySettlement: p('SELECT 1 FROM settlements WHERE exec = ? LIMIT 1'),
@@ -131,7 +132,7 @@ export class SqliteStore implements Store {
       suspend: p(
         `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, tries = 0, cancel_delivered = max(cancel_delivered, ?), started = started + ?, settled = settled + ?, dispatch = ?, lone = ?, outbox = ?, history = history + ? WHERE id = ? RETURNING history, seq`,
       ),
-      putState: p('INSERT INTO states (id, args, state) VALUES (?, NULL, ?) ON CONFLICT (id) DO UPDATE SET args = NULL, state = excluded.state'),
+      putState: p('INSERT INTO states (seq, args, state) VALUES (?, NULL, ?) ON CONFLICT (seq) DO UPDATE SET args = NULL, state = excluded.state'),
       end: p(
         `UPDATE executions SET rev = rev + 1, status = ?, phase = ?, result = ?, error = ?, completed_at = ?, updated_at = ?, at = NULL, problem = NULL, cancel_delivered = max(cancel_delivered, ?), started = started + ?, notify = (parents IS NOT NULL) WHERE id = ?`,
       ),
@@ -163,7 +164,7 @@ export class SqliteStore implements Store {
       waitFor: p('SELECT o.op, o.token FROM ops o WHERE o.exec = ? AND o.signal = ? AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.exec = o.exec AND s.op = o.op) ORDER BY o.op LIMIT 1'),
       endOpsSettled: p('DELETE FROM ops WHERE exec = ? AND op IN (SELECT op FROM settlements WHERE exec = ?)'),
       endSettlements: p('DELETE FROM settlements WHERE exec = ?'),
-      endState: p('DELETE FROM states WHERE id = ?'),
+      endState: p('DELETE FROM states WHERE seq = (SELECT seq FROM executions WHERE id = ?)'),
       endWatches: p('DELETE FROM watches WHERE exec = ?'),
       endSignals: p('DELETE FROM signals WHERE exec = ?'),
       endWaits: p('UPDATE ops SET signal = NULL, token = ? WHERE exec = ?'),
@@ -182,7 +183,8 @@ export class SqliteStore implements Store {
       dispatch: p('SELECT id FROM executions WHERE dispatch IS NOT NULL'),
       notify: p('SELECT id FROM executions WHERE notify = 1'),
       prunable: p(`SELECT id, seq FROM executions WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ? AND notify = 0 AND dispatch IS NULL`),
-      pruneRows: ['executions WHERE id', 'states WHERE id', 'ops WHERE exec', 'settlements WHERE exec', 'watches WHERE exec', 'signals WHERE exec'].map((t) => p(`DELETE FROM ${t} = ?`)),
+      pruneRows: ['executions WHERE id', 'ops WHERE exec', 'settlements WHERE exec', 'watches WHERE exec', 'signals WHERE exec'].map((t) => p(`DELETE FROM ${t} = ?`)),
+      pruneState: p('DELETE FROM states WHERE seq = ?'),
       pruneHistory: p(`DELETE FROM history WHERE k > ${HISTORY_KEY('@s', '0')} AND k < ${HISTORY_KEY('(@s + 1)', '0')}`),
     };
   }
@@ -291,7 +293,7 @@ export class SqliteStore implements Store {
 
   private readRecord(id: string): ExecutionRecord | undefined {
     const r = this.row(id);
-    return r && this.record(r, this.q.value.get(id) as ValueRow | undefined);
+    return r && this.record(r, this.q.valueAt.get(r.seq) as ValueRow | undefined);
   }
 
   private readStep(id: string): LoadedStep | undefined {
@@ -346,8 +348,8 @@ export class SqliteStore implements Store {
         return { created: false, record: this.readRecord(init.id)! };
       }
       const t = Date.now();
-      this.q.insert.run(init.id, init.workflow, init.version, t, t, init.parent ? JSON.stringify([init.parent]) : null);
-      this.q.insertValue.run(init.id, init.args);
+      const { lastInsertRowid } = this.q.insert.run(init.id, init.workflow, init.version, t, t, init.parent ? JSON.stringify([init.parent]) : null);
+      this.q.insertValue.run(lastInsertRowid, init.args);
       this.addHistory(init.id, { t, type: 'started', workflow: init.workflow });
       return { created: true, record: this.readRecord(init.id)! };
     });
@@ -407,7 +409,7 @@ export class SqliteStore implements Store {
         s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, s.settles ? 1 : 0,
         ...outboxColumns(rev + 1, s.outbox, s.lone), events.length, id,
       ) as { history: number; seq: number };
-      this.q.putState.run(id, compactState(s.state, s.workflow, s.version));
+      this.q.putState.run(seq, compactState(s.state, s.workflow, s.version));
       // a new op is written with its watch token; the tokens of ops already out are updated
       const w = s.watches;
       const tokens = new Map(w.tokens);
@@ -726,6 +728,7 @@ export class SqliteStore implements Store {
       const rows = this.q.prunable.all(before) as { id: string; seq: number }[];
       for (const { id, seq } of rows) {
         for (const del of this.q.pruneRows) del.run(id);
+        this.q.pruneState.run(seq);
         this.q.pruneHistory.run({ s: seq });
       }
       return rows.length;
