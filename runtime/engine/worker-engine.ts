@@ -77,6 +77,9 @@ const HAND_BACK_PROBLEM_MS = 3_000;
 
 export class WorkerEngine {
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Activity calls running here; one timer checks them all every liveCheckMs (a timer per call cost more than its check). */
+  private readonly calls = new Set<{ id: string; op: number; drop(): void }>();
+  private liveTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private closed = false;
   /** settleAndLoad's begin: willRun, and the same as data for a store that checks it in a script (Redis). */
@@ -108,6 +111,8 @@ export class WorkerEngine {
   async stop(timeoutMs?: number): Promise<void> {
     this.closed = true;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.liveTimer) clearInterval(this.liveTimer);
+    this.liveTimer = undefined;
     await this.sweeping;
     await this.o.queue.close(timeoutMs);
   }
@@ -402,14 +407,15 @@ export class WorkerEngine {
     // worker's slot at once: an activity that ignores its signal keeps running, but nobody waits for it.
     let abandon: () => void = () => {};
     const abandoned = new Promise<typeof ABANDONED>((resolve) => (abandon = () => resolve(ABANDONED)));
-    const liveCheck = setInterval(() => {
-      store.isLive(id, op).then((live) => {
-        if (live) return;
+    const watched = {
+      id,
+      op,
+      drop: () => {
         controller.abort(new CancelledError(`call of activity '${activity}' is no longer wanted: its execution was cancelled or moved on`));
         abandon();
-      }, () => {});
-    }, this.o.liveCheckMs ?? 1000);
-    liveCheck.unref();
+      },
+    };
+    this.watchLive(watched);
     let value: unknown;
     try {
       const run = runActivity(fn, args, {
@@ -449,7 +455,7 @@ export class WorkerEngine {
       return this.settleCall(job, false, error);
     } finally {
       if (timer) clearTimeout(timer);
-      clearInterval(liveCheck);
+      this.calls.delete(watched);
     }
     let payload: string;
     try {
@@ -458,6 +464,25 @@ export class WorkerEngine {
       return this.settleCall(job, false, error);
     }
     await this.settle(id, op, true, payload, ev('call completed', { op, activity }));
+  }
+
+  /**
+   * Check `call` with the others every liveCheckMs while it runs: one that
+   * is no longer live (cancelled, settled by another delivery, dropped) is
+   * dropped (its signal aborted, its slot freed). A call is first checked
+   * within liveCheckMs of its start, not exactly then.
+   */
+  private watchLive(call: { id: string; op: number; drop(): void }): void {
+    this.calls.add(call);
+    if (this.liveTimer || this.closed) return;
+    this.liveTimer = setInterval(() => {
+      for (const c of this.calls) {
+        this.o.store.isLive(c.id, c.op).then((live) => {
+          if (!live && this.calls.delete(c)) c.drop();
+        }, () => {});
+      }
+    }, this.o.liveCheckMs ?? 1000);
+    this.liveTimer.unref();
   }
 
   /**
