@@ -63,6 +63,25 @@ describe('two apps with disjoint workflow sets on one namespace, a third app on 
   });
 });
 
+describe('an execution left by a worker that lacks its workflow (redis)', () => {
+  const h = useRuntime('redis');
+
+  it('a worker that has the workflow runs it at its sweep, though the queue would give its resume to the worker that left it', { timeout: 120_000 }, async () => {
+    const a = await compileAndImport(app('F'), 'test/runtime/routing-app-f.ts');
+    const b = await compileAndImport(app('G'), 'test/runtime/routing-app-g.ts');
+    const prefix = h.prefix();
+    // Sweep at start only, no stalled-resume pushes: a pushed resume goes to the idle worker that has waited longest.
+    const quiet = { sweepIntervalMs: 0, stallInterval: 60_000, onError: () => {} };
+    await h.worker({ prefix, workflows: a.module, activities: activitiesOf('F', []), ...quiet });
+    const client = h.client(prefix);
+    const run = await client.start('wfG', [4]);
+    await expect.poll(async () => (await run.describe()).problem, { timeout: 60_000, interval: 50 }).toMatch(/unknown workflow 'wfG'/);
+    // The first worker waits for resumes ahead of this one: the resume its start sweep pushed went back to it (left again).
+    await h.worker({ prefix, workflows: b.module, activities: activitiesOf('G', []), ...quiet });
+    expect(await run.result({ timeoutMs: 20_000 })).toBe('G4,G14');
+  });
+});
+
 describe.each(BACKENDS)('a call to an activity no worker has (%s)', (kind) => {
   const h = useRuntime(kind);
 

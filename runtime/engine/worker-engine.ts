@@ -594,7 +594,11 @@ export class WorkerEngine {
     }
     for (const id of pending.ready) {
       const rec = await store.load(id);
-      if (rec?.status === 'ready') await queue.pushResume({ executionId: id, rev: rec.rev });
+      if (rec?.status !== 'ready') continue;
+      // Left by a worker that lacks its workflow (or a build): a pushed resume could reach that worker again, each
+      // time (idle workers take resumes in turn, so two that each hold the other's stay in step); one that has it runs it here.
+      if (rec.problem !== undefined && this.o.workflows.get(rec.workflow)) await this.resumeHere(id, rec.rev);
+      else await queue.pushResume({ executionId: id, rev: rec.rev });
     }
     for (const id of pending.notify) await notifyParent(this.o, id);
   }
