@@ -2,11 +2,12 @@
  * Probe (not a bench row): the SQLite store's own transactions of one
  * sequential step (beginSettled, then a commit carrying the settlement and
  * queueing the next call), N times in a loop with no engine: what the store
- * alone costs a step. INLINE=1 syncs on the event loop as a worker running
+ * alone costs a step, and the statements it runs (./statements.mjs). INLINE=1 syncs on the event loop as a worker running
  * one job does. Run after `npm run build`: `INLINE=1 node bench/probe/store-loop.mjs 2000`.
  */
 import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path';
 import { distUrl } from '../lib/paths.mjs';
+import { counter, report } from './statements.mjs';
 const { openDatabase } = await import(distUrl('runtime/sqlite/database.js'));
 const { SqliteStore } = await import(distUrl('runtime/sqlite/sqlite-store.js'));
 const { SqliteQueue } = await import(distUrl('runtime/sqlite/sqlite-queue.js'));
@@ -24,12 +25,15 @@ const ev = (type, x = {}) => ({ t: Date.now(), type, ...x });
 await store.commitSuspension(id, 0, susp(0, []), [ev('suspended')]);
 const n = Number(process.argv[2] ?? 2000);
 const t0 = performance.now();
+const s0 = counter.n;
+counter.by?.clear();
 for (let i = 1; i <= n; i++) {
   await store.beginSettled(id, i, true, `[${i}]`, () => true);
   const s = { ...susp(i, [i]), settles: { op: i, ok: true, payload: `[${i}]`, event: ev('call completed', { op: i, activity: 'inc' }) } };
   const out = await store.commitSuspension(id, i, s, [ev('resumed', { rev: i, settlements: 1 }), ev('suspended', { fn: 'chain', file: 'bench/durable.ts', line: 9 }), ev('dispatched', { calls: 1, timers: 0, children: 0 })]);
   if (out !== 'waiting') throw new Error(out);
 }
-console.log(`${n} store steps: ${((performance.now() - t0) * 1000 / n).toFixed(0)} µs/step`);
+console.log(`${n} store steps: ${((performance.now() - t0) * 1000 / n).toFixed(0)} µs/step, ${((counter.n - s0) / n).toFixed(2)} statements/step`);
+report(n);
 await store.close();
 fs.rmSync(dir, { recursive: true, force: true });
