@@ -124,8 +124,14 @@ export class SqliteStore implements Store {
       insert: p(`INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, parents) VALUES (?, ?, ?, 'ready', 0, ?, ?, ?)`),
       insertValue: p('INSERT INTO states (seq, args) VALUES (?, ?)'),
       beginStep: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'ready' RETURNING tries`),
-      beginSettled: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'waiting' RETURNING tries`),
-      anySettlement: p('SELECT 1 FROM settlements WHERE exec = ? LIMIT 1'),
+      // beginSettled's checks and its write in one statement: waiting with no cancel pending, the op outstanding
+      // with the token '*' (so unsettled: a settlement of it would have made the execution ready), no settlement
+      // recorded; the record and its value come back
+      beginSettled: p(
+        `UPDATE executions SET tries = tries + 1 WHERE id = @id AND status = 'waiting' AND (cancel IS NULL OR cancel_delivered = 1)
+         AND EXISTS (SELECT 1 FROM ops WHERE exec = @id AND op = @op AND token = '*') AND NOT EXISTS (SELECT 1 FROM settlements WHERE exec = @id)
+         RETURNING *, (SELECT args FROM states WHERE id = @id) AS value_args, (SELECT state FROM states WHERE id = @id) AS value_state`,
+      ),
       setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
       // the whole record of a suspension in one write: counters, outbox flag, the events it appends (their count returned)
@@ -383,16 +389,20 @@ export class SqliteStore implements Store {
   async beginSettled(id: string, op: number, ok: boolean, payload: string, begin: (record: ExecutionRecord) => boolean): Promise<LoadedStep | undefined> {
     if (this.closed) return undefined;
     this.check();
-    return this.d.tx((): LoadedStep | undefined => {
-      const o = this.q.op.get(id, op) as { token: string } | undefined;
-      if (o?.token !== '*' || this.q.anySettlement.get(id)) return undefined;
-      const record = this.readRecord(id);
-      if (!record || record.status !== 'waiting' || (record.cancel && !record.cancel.delivered) || !willRun(begin, record)) return undefined;
-      const tries = (this.q.beginSettled.get(id, record.rev) as { tries: number } | undefined)?.tries;
-      if (tries === undefined) return undefined;
-      record.status = 'ready';
-      return { record, settlements: [{ op, seq: record.progress.settled, ok, payload }], attempt: tries };
-    });
+    try {
+      return this.d.tx((): LoadedStep => {
+        const r = this.q.beginSettled.get({ id, op }) as (Row & { tries: number; value_args: string | null; value_state: string | null }) | undefined;
+        if (!r) throw NOT_BEGUN;
+        const record = this.record(r, { args: r.value_args, state: r.value_state });
+        // the try is counted before `begin` sees the record (one statement for both): a no rolls it back (rare)
+        if (!willRun(begin, record)) throw NOT_BEGUN;
+        record.status = 'ready';
+        return { record, settlements: [{ op, seq: record.progress.settled, ok, payload }], attempt: r.tries };
+      });
+    } catch (e) {
+      if (e === NOT_BEGUN) return undefined;
+      throw e;
+    }
   }
 
   /** commit_suspension.lua */
@@ -750,6 +760,9 @@ export class SqliteStore implements Store {
     await this.d.close();
   }
 }
+
+/** Thrown inside beginSettled's transaction to roll it back: the step is not begun that way. */
+const NOT_BEGUN = new Error('reawait: not begun');
 
 /** The caller's answer; one that throws (it runs inside the transaction) counts as no. */
 function willRun(begin: (record: ExecutionRecord) => boolean, record: ExecutionRecord): boolean {
