@@ -14,7 +14,7 @@ import { SqliteQueue } from '../runtime/sqlite/sqlite-queue.js';
 import { SqliteStore } from '../runtime/sqlite/sqlite-store.js';
 import type { ActivityJob } from '../runtime/queue.js';
 import type { CarriedSettlement } from '../runtime/store.js';
-import { ev, ops, storeContract, suspension } from './support/store-contract.js';
+import { ev, ops, STATE, storeContract, suspension } from './support/store-contract.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'reawait-sqlite-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -147,6 +147,22 @@ describe('beginSettled: a step that carries the settlement that makes it ready (
     expect(await store.settle('c1', 1, true, encodeValue(10), ev('late'))).toBe('stale');
     // the next settlement goes the same way
     expect((await store.beginSettled('c1', 2, true, encodeValue(20), () => true))?.settlements).toEqual([{ op: 2, seq: 1, ok: true, payload: encodeValue(20) }]);
+    await store.close();
+  });
+
+  it("returns the record and state of its own execution, among several waiting (each keyed by its seq)", async () => {
+    const store = open(freshFile());
+    const states = [1, 2, 3].map((k) => STATE.replace('[[1],{}]', `[[${k}],{}]`));
+    for (const [k, id] of ['s1', 's2', 's3'].entries()) {
+      await store.create({ id, workflow: 'wf', version: 'v1', args: encodeValue([k]) });
+      expect(await store.commitSuspension(id, 0, suspension({ started: ops(1), tokens: [[1, '*']], state: states[k] }), ev('suspended'))).toBe('waiting');
+    }
+    for (const [k, id] of ['s2', 's3', 's1'].entries()) {
+      const loaded = await store.beginSettled(id, 1, true, encodeValue(k), () => true);
+      expect(loaded?.record.id).toBe(id);
+      expect(loaded?.record.state).toBe((await store.load(id))?.state);
+    }
+    expect(new Set(await Promise.all(['s1', 's2', 's3'].map(async (id) => (await store.load(id))?.state))).size).toBe(3);
     await store.close();
   });
 

@@ -130,7 +130,7 @@ export class SqliteStore implements Store {
       beginSettled: p(
         `UPDATE executions SET tries = tries + 1 WHERE id = @id AND status = 'waiting' AND (cancel IS NULL OR cancel_delivered = 1)
          AND EXISTS (SELECT 1 FROM ops WHERE exec = @id AND op = @op AND token = '*') AND NOT EXISTS (SELECT 1 FROM settlements WHERE exec = @id)
-         RETURNING *, (SELECT args FROM states WHERE id = @id) AS value_args, (SELECT state FROM states WHERE id = @id) AS value_state`,
+         RETURNING *, (SELECT args FROM states WHERE states.seq = executions.seq) AS value_args, (SELECT state FROM states WHERE states.seq = executions.seq) AS value_state`,
       ),
       setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
