@@ -19,6 +19,13 @@ for (const kind of BACKENDS) {
       return { mod, prefix, worker, client: h.client(prefix) };
     }
 
+    it('runs several sequential workflows at once, each on its own state', async () => {
+      const { mod, client } = await setup();
+      const xs = [1, 3, 5, 7, 9, 11];
+      const handles = await Promise.all(xs.map((x) => client.start(mod.doubling, [x, 6])));
+      expect(await Promise.all(handles.map((hd) => hd.result({ timeoutMs: 20_000 })))).toEqual(xs.map((x) => x * 64));
+    });
+
     it('buffers a signal sent before the wait, and resolves a timed-out signal to undefined', async () => {
       const { mod, client } = await setup();
       const handle = await client.start(mod.approval, [], { id: 'approval-1' });

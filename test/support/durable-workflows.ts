@@ -7,6 +7,14 @@ export const SOURCE = `
 import { proxyActivities, sleep, signal, startChild } from 'reawait/workflow';
 const acts = proxyActivities<Record<string, (...a: any[]) => Promise<any>>>({});
 
+/** n sequential calls, each on the last one's result: its state is its own all along. */
+export async function doubling(x: number, n: number) {
+  'use workflow';
+  let v = x;
+  for (let i = 0; i < n; i++) v = await acts.double(v);
+  return v;
+}
+
 export async function napper(ms: number) {
   'use workflow';
   const before = Date.now();
