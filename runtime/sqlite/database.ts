@@ -37,8 +37,8 @@ export const PAGE_SIZE = 1024;
  * WAL frames after which a commit checkpoints them into the database file
  * (SQLite's default is 1000). A checkpoint blocks its commit for two syncs
  * (the WAL, then the file): about 5 ms on this project's VMs. A step writes
- * ~13 frames of 1 KiB, so the default checkpointed every ~75 steps, at a
- * cost of ~15% of a step (bench row 8a); the pages a checkpoint copies are
+ * 8–13 frames of 1 KiB, so the default checkpointed every ~75–125 steps (at
+ * 13, ~15% of a step in bench row 8a); the pages a checkpoint copies are
  * mostly the same few (an execution's rows, the tables' roots), so one every
  * 8,192 frames (an 8 MiB WAL, twice SQLite's default in bytes at 4 KiB
  * pages) copies little more and runs about 8 times less often.

@@ -73,6 +73,7 @@ interface Row {
 
 /** What a transition checks first: a few columns, not the whole record (at, cancel: whether set). */
 interface Head {
+  seq: number;
   rev: number;
   status: ExecutionStatus;
   at: 0 | 1;
@@ -118,19 +119,19 @@ export class SqliteStore implements Store {
     const p = (sql: string) => d.db.prepare(sql);
     this.q = {
       row: p('SELECT * FROM executions WHERE id = ?'),
-      head: p('SELECT rev, status, at IS NOT NULL AS at, cancel IS NOT NULL AS cancel, cancel_delivered FROM executions WHERE id = ?'),
-      value: p('SELECT args, state FROM states WHERE seq = (SELECT seq FROM executions WHERE id = ?)'),
-      valueAt: p('SELECT args, state FROM states WHERE seq = ?'),
+      head: p('SELECT seq, rev, status, at IS NOT NULL AS at, cancel IS NOT NULL AS cancel, cancel_delivered FROM executions WHERE id = ?'),
+      // states are keyed by the execution's seq: every caller has read its row first
+      value: p('SELECT args, state FROM states WHERE seq = ?'),
       insert: p(`INSERT INTO executions (id, workflow, version, status, rev, created_at, updated_at, parents) VALUES (?, ?, ?, 'ready', 0, ?, ?, ?)`),
       insertValue: p('INSERT INTO states (seq, args) VALUES (?, ?)'),
       beginStep: p(`UPDATE executions SET tries = tries + 1 WHERE id = ? AND rev = ? AND status = 'ready' RETURNING tries`),
       // beginSettled's checks and its write in one statement: waiting with no cancel pending, the op outstanding
       // with the token '*' (so unsettled: a settlement of it would have made the execution ready), no settlement
-      // recorded; the record and its value come back
+      // recorded; the record comes back
       beginSettled: p(
         `UPDATE executions SET tries = tries + 1 WHERE id = @id AND status = 'waiting' AND (cancel IS NULL OR cancel_delivered = 1)
          AND EXISTS (SELECT 1 FROM ops WHERE exec = @id AND op = @op AND token = '*') AND NOT EXISTS (SELECT 1 FROM settlements WHERE exec = @id)
-         RETURNING *, (SELECT args FROM states WHERE states.seq = executions.seq) AS value_args, (SELECT state FROM states WHERE states.seq = executions.seq) AS value_state`,
+         RETURNING *`,
       ),
       setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
@@ -170,7 +171,7 @@ export class SqliteStore implements Store {
       waitFor: p('SELECT o.op, o.token FROM ops o WHERE o.exec = ? AND o.signal = ? AND NOT EXISTS (SELECT 1 FROM settlements s WHERE s.exec = o.exec AND s.op = o.op) ORDER BY o.op LIMIT 1'),
       endOpsSettled: p('DELETE FROM ops WHERE exec = ? AND op IN (SELECT op FROM settlements WHERE exec = ?)'),
       endSettlements: p('DELETE FROM settlements WHERE exec = ?'),
-      endState: p('DELETE FROM states WHERE seq = (SELECT seq FROM executions WHERE id = ?)'),
+      dropState: p('DELETE FROM states WHERE seq = ?'),
       endWatches: p('DELETE FROM watches WHERE exec = ?'),
       endSignals: p('DELETE FROM signals WHERE exec = ?'),
       endWaits: p('UPDATE ops SET signal = NULL, token = ? WHERE exec = ?'),
@@ -190,7 +191,6 @@ export class SqliteStore implements Store {
       notify: p('SELECT id FROM executions WHERE notify = 1'),
       prunable: p(`SELECT id, seq FROM executions WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < ? AND notify = 0 AND dispatch IS NULL`),
       pruneRows: ['executions WHERE id', 'ops WHERE exec', 'settlements WHERE exec', 'watches WHERE exec', 'signals WHERE exec'].map((t) => p(`DELETE FROM ${t} = ?`)),
-      pruneState: p('DELETE FROM states WHERE seq = ?'),
       pruneHistory: p(`DELETE FROM history WHERE k > ${HISTORY_KEY('@s', '0')} AND k < ${HISTORY_KEY('(@s + 1)', '0')}`),
     };
   }
@@ -299,7 +299,7 @@ export class SqliteStore implements Store {
 
   private readRecord(id: string): ExecutionRecord | undefined {
     const r = this.row(id);
-    return r && this.record(r, this.q.valueAt.get(r.seq) as ValueRow | undefined);
+    return r && this.record(r, this.q.value.get(r.seq) as ValueRow | undefined);
   }
 
   private readStep(id: string): LoadedStep | undefined {
@@ -391,9 +391,9 @@ export class SqliteStore implements Store {
     this.check();
     try {
       return this.d.tx((): LoadedStep => {
-        const r = this.q.beginSettled.get({ id, op }) as (Row & { tries: number; value_args: string | null; value_state: string | null }) | undefined;
+        const r = this.q.beginSettled.get({ id, op }) as (Row & { tries: number }) | undefined;
         if (!r) throw NOT_BEGUN;
-        const record = this.record(r, { args: r.value_args, state: r.value_state });
+        const record = this.record(r, this.q.value.get(r.seq) as ValueRow | undefined);
         // the try is counted before `begin` sees the record (one statement for both): a no rolls it back (rare)
         if (!willRun(begin, record)) throw NOT_BEGUN;
         record.status = 'ready';
@@ -488,7 +488,7 @@ export class SqliteStore implements Store {
       const completed = end.status === 'completed';
       // A failure after a suspension keeps the last state, where it waited, and the settlements the failing step
       // consumed with their ops: retry() resumes from them. Any other end drops them.
-      const keep = end.status === 'failed' && r.at === 1 && (this.q.value.get(id) as ValueRow | undefined)?.state != null;
+      const keep = end.status === 'failed' && r.at === 1 && (this.q.value.get(r.seq) as ValueRow | undefined)?.state != null;
       // a retry reads the settlements the failing step consumed: a carried one is recorded for it
       if (keep && end.settles) this.q.insertSettlement.run(id, end.settles.op, seq, end.settles.ok ? 1 : 0, end.settles.payload);
       (keep ? this.q.endKeepAt : this.q.end).run(end.status, end.status, completed ? end.payload : null, completed ? null : end.payload, t, t, end.cancelDelivered ? 1 : 0, end.started.length, id);
@@ -500,7 +500,7 @@ export class SqliteStore implements Store {
       this.q.endWaits.run('', id);
       if (!keep) this.q.endSettlements.run(id);
       // A failed execution keeps its last state (a CorruptStateError's data stays as it was) until it is pruned.
-      if (end.status !== 'failed') this.q.endState.run(id);
+      if (end.status !== 'failed') this.q.dropState.run(r.seq);
       this.q.endWatches.run(id);
       this.q.endSignals.run(id);
       this.setOutbox(id, rev + 1, end.outbox, end.lone);
@@ -647,7 +647,7 @@ export class SqliteStore implements Store {
       const r = this.row(id);
       if (!r) return 'missing';
       if (r.status !== 'failed') return 'not failed';
-      if (r.at === null || (this.q.value.get(id) as ValueRow | undefined)?.state == null) return 'no state';
+      if (r.at === null || (this.q.value.get(r.seq) as ValueRow | undefined)?.state == null) return 'no state';
       this.q.retry.run(redispatch.length, Date.now(), id);
       // The end cleared the ops' watches: the new attempt's settlement fires the resume alone ('*').
       for (const op of redispatch) {
@@ -738,7 +738,7 @@ export class SqliteStore implements Store {
       const rows = this.q.prunable.all(before) as { id: string; seq: number }[];
       for (const { id, seq } of rows) {
         for (const del of this.q.pruneRows) del.run(id);
-        this.q.pruneState.run(seq);
+        this.q.dropState.run(seq);
         this.q.pruneHistory.run({ s: seq });
       }
       return rows.length;
