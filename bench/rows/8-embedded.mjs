@@ -9,6 +9,9 @@
  *   (c) Promise.all of N activities vs the folder backend's recorded figure.
  *   (d) `list` of one page (100) out of 100,000 executions, the newest page
  *       and a page deep in the list, median over the pages read.
+ *   (e) the steps of (a) vs a raw loop of transactions that write the pages
+ *       a step's commit writes (../lib/step-pages.mjs): what the engine and the
+ *       store's statements cost above the disk work of the schema's layout.
  */
 import Database from 'better-sqlite3';
 import path from 'node:path';
@@ -18,6 +21,7 @@ import { openRuntime, waitEndedClient } from '../lib/durable.mjs';
 import { median } from '../lib/measure.mjs';
 import { distUrl, scratchDir } from '../lib/paths.mjs';
 import { sizes, timeExecutions } from './5-redis-throughput.mjs';
+import { stepPagesLoop } from '../lib/step-pages.mjs';
 
 /**
  * The folder backend (runtime/local/, removed with issue 16), row 8 of
@@ -80,6 +84,7 @@ export default {
     { id: '8b', what: 'embedded: the same sequential steps vs the folder backend it replaced (recorded)' },
     { id: '8c', what: 'embedded: 1 Promise.all of 10,000 activities vs the folder backend (recorded)' },
     { id: '8d', what: 'embedded: list one page of 100 out of 100,000 executions' },
+    { id: '8e', what: "embedded: the steps of 8a vs raw transactions writing a step's pages (7 rows, 1 KiB pages)" },
   ],
   async run({ smoke }) {
     const s = sizes(smoke);
@@ -88,6 +93,7 @@ export default {
     const rt = await openRuntime(await embeddedOptions(scratchDir('embedded')), { concurrency: 10 });
     const mine = { a: [], c: [] };
     const raw = [];
+    const pagesLoop = [];
     try {
       const wait = (ids) => waitEndedClient(rt.client, ids, { everyMs: 2 });
       const { chain, fanout } = rt.wf;
@@ -98,11 +104,13 @@ export default {
       await timeExecutions(rt, chain, [[Math.max(10, s.steps / 5)]], wait);
       await timeExecutions(rt, fanout, [[Math.max(10, s.fan / 5)]], wait);
       rawLoop(path.join(rawDir, 'warm.db'), Math.max(10, s.steps / 5));
+      stepPagesLoop(path.join(rawDir, 'warm-pages.db'), Math.max(10, s.steps / 5));
       for (let r = 0; r < reps; r++) {
         const a = await timeExecutions(rt, chain, [[s.steps]], wait);
         await check(a.handles, s.steps);
         mine.a.push(a.ms);
         raw.push(rawLoop(path.join(rawDir, `raw${r}.db`), s.steps));
+        pagesLoop.push(stepPagesLoop(path.join(rawDir, `pages${r}.db`), s.steps));
         const c = await timeExecutions(rt, fanout, [[s.fan]], wait);
         await check(c.handles, s.fan);
         mine.c.push(c.ms);
@@ -137,6 +145,7 @@ export default {
     const stepsPerS = s.steps / (median(mine.a) / 1000);
     const rawPerS = s.steps / (median(raw) / 1000);
     const actsPerS = s.fan / (median(mine.c) / 1000);
+    const pagesPerS = s.steps / (median(pagesLoop) / 1000);
     const pageMs = median(pages);
     const perStep = (ms) => `${((ms * 1000) / s.steps).toFixed(0)} µs`;
     return [
@@ -173,6 +182,15 @@ export default {
         target: '< 50 ms',
         ok: pageMs < 50,
         note: `${total.toLocaleString('en-US')} executions in one database; pages of 100: newest, next by cursor, filtered by status and workflow, half way down; median of ${pages.length}, max ${Math.max(...pages).toFixed(2)} ms`,
+      },
+      {
+        id: '8e',
+        reawait: { value: stepsPerS, unit: 'steps/s' },
+        anchor: { name: "raw, a step's 7 pages", value: pagesPerS, unit: 'steps/s' },
+        ratio: stepsPerS / pagesPerS,
+        target: null,
+        ok: null,
+        note: `the anchor writes in each transaction the 7 pages a step's commit writes (the execution row and its update-time index, state, history, op, job and its due-time index), 1 KiB pages, WAL, FULL, its WAL reserved as the store's is; its rate against 8a's anchor, ${(pagesPerS / rawPerS).toFixed(2)}×, is the most 8a's ratio could be with this layout; median of ${reps}: ${runs(pagesLoop)} ms (${perStep(median(pagesLoop))}/transaction)`,
       },
     ];
   },
