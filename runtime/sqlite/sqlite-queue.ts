@@ -146,9 +146,11 @@ export class SqliteQueue implements Queue {
     const gone: Claimed[] = [];
     let wake = false;
     for (const op of over) {
-      for (const kind of ['a', 't'] as const) {
-        const id = `${exec}:${op}`;
-        const running = this.byJob.get(`${kind}:${id}`);
+      const id = `${exec}:${op}`;
+      // An op whose call runs here is a call: it has no timer job (sleeps and signal waits have no call job).
+      const call = this.byJob.get(`a:${id}`);
+      for (const kind of call ? (['a'] as const) : (['a', 't'] as const)) {
+        const running = kind === 'a' ? call : this.byJob.get(`t:${id}`);
         if (this.q.drop.run(kind, id).changes > 0 && running) gone.push(running);
       }
     }

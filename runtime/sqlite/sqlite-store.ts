@@ -135,9 +135,15 @@ export class SqliteStore implements Store {
       ),
       setParents: p('UPDATE executions SET parents = ? WHERE id = ?'),
       settlements: p('SELECT op, seq, ok, payload FROM settlements WHERE exec = ? ORDER BY seq'),
-      // the whole record of a suspension in one write: counters, outbox flag, the events it appends (their count returned)
+      // the whole record of a suspension in one write: counters, outbox flag, the events it appends (their count
+      // returned); guarded as due() says (@carried: 1 when the commit carries its settlement), so a stale commit
+      // writes nothing and returns no row; `pending`: a cancel not delivered yet, by this commit or before
       suspend: p(
-        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = ?, at = ?, updated_at = ?, problem = NULL, tries = 0, cancel_delivered = max(cancel_delivered, ?), started = started + ?, settled = settled + ?, dispatch = ?, lone = ?, outbox = ?, history = history + ? WHERE id = ? RETURNING history, seq`,
+        `UPDATE executions SET rev = rev + 1, status = 'waiting', version = @version, at = @at, updated_at = @t, problem = NULL, tries = 0,
+           cancel_delivered = max(cancel_delivered, @delivered), started = started + @started, settled = settled + @carried,
+           dispatch = @dispatch, lone = @lone, outbox = @outbox, history = history + @events
+         WHERE id = @id AND rev = @rev AND (CASE WHEN @carried = 1 THEN status = 'waiting' AND (cancel IS NULL OR cancel_delivered = 1) ELSE status = 'ready' END)
+         RETURNING history, seq, cancel IS NOT NULL AND cancel_delivered <> 1 AS pending`,
       ),
       putState: p('INSERT INTO states (seq, args, state) VALUES (?, NULL, ?) ON CONFLICT (seq) DO UPDATE SET args = NULL, state = excluded.state'),
       end: p(
@@ -410,15 +416,16 @@ export class SqliteStore implements Store {
     if (this.closed) return 'stale';
     let handoff: Handoff | undefined;
     const out = await this.staged(() => handoff, this.d.batch(true, (): CommitOutcome => {
-      const r = this.head(id);
-      if (!due(r, rev, s.settles)) return 'stale';
       const t = Date.now();
-      handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
       const events = eventList(withCarried(s.settles, stepEvents));
-      const { history, seq } = this.q.suspend.get(
-        s.version, JSON.stringify(s.at), t, s.cancelDelivered ? 1 : 0, s.started.length, s.settles ? 1 : 0,
-        ...outboxColumns(rev + 1, s.outbox, s.lone), events.length, id,
-      ) as { history: number; seq: number };
+      const [dispatch, lone, outbox] = outboxColumns(rev + 1, s.outbox, s.lone);
+      const row = this.q.suspend.get({
+        version: s.version, at: JSON.stringify(s.at), t, delivered: s.cancelDelivered ? 1 : 0, started: s.started.length, carried: s.settles ? 1 : 0,
+        dispatch, lone, outbox, events: events.length, id, rev,
+      }) as { history: number; seq: number; pending: number } | undefined;
+      if (!row) return 'stale';
+      const { history, seq } = row;
+      handoff = this.jobs.stage(id, s.jobs, [...s.consumed, ...s.dropped], t);
       this.q.putState.run(seq, compactState(s.state, s.workflow, s.version));
       // a new op is written with its watch token; the tokens of ops already out are updated
       const w = s.watches;
@@ -451,8 +458,7 @@ export class SqliteStore implements Store {
         const token = (this.q.op.get(id, op) as { token: string }).token;
         this.settleOp(id, op, true, buffered.payload, token);
       }
-      const cancelPending = r.cancel === 1 && !(r.cancel_delivered === 1 || s.cancelDelivered);
-      if (this.firesNow(id) || cancelPending) {
+      if (this.firesNow(id) || row.pending === 1) {
         this.markReady(id, t);
         return 'ready';
       }
@@ -779,7 +785,9 @@ function willRun(begin: (record: ExecutionRecord) => boolean, record: ExecutionR
  * that makes it ready (beginSettled) and the execution still waits at that
  * rev with no cancel pending. Nothing else to check then: at that rev the
  * op is outstanding with the token '*', so a settlement of it since
- * (another delivery) would have made the execution ready.
+ * (another delivery) would have made the execution ready. The `suspend`
+ * statement checks the same in its WHERE (one statement for the guard and
+ * the write): change both together.
  */
 function due(r: Head | undefined, rev: number, carried: CarriedSettlement | undefined): r is Head {
   if (!r || r.rev !== rev) return false;
