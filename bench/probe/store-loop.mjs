@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs'; import os from 'node:os'; import path from 'node:path';
 import { distUrl } from '../lib/paths.mjs';
-import { counter, report } from './statements.mjs';
+import { counter, report, resetBy } from './statements.mjs';
 const { openDatabase } = await import(distUrl('runtime/sqlite/database.js'));
 const { SqliteStore } = await import(distUrl('runtime/sqlite/sqlite-store.js'));
 const { SqliteQueue } = await import(distUrl('runtime/sqlite/sqlite-queue.js'));
@@ -26,7 +26,7 @@ await store.commitSuspension(id, 0, susp(0, []), [ev('suspended')]);
 const n = Number(process.argv[2] ?? 2000);
 const t0 = performance.now();
 const s0 = counter.n;
-counter.by?.clear();
+resetBy();
 for (let i = 1; i <= n; i++) {
   await store.beginSettled(id, i, true, `[${i}]`, () => true);
   const s = { ...susp(i, [i]), settles: { op: i, ok: true, payload: `[${i}]`, event: ev('call completed', { op: i, activity: 'inc' }) } };
