@@ -139,7 +139,7 @@ export function openDatabase(o: OpenOptions): Opened {
     if (++durableCommits === RESERVE_WAL_AFTER) reserveWal();
     return wal.afterCommit(opened.idle?.() ?? false);
   };
-  /** The WAL's size at its checkpoint threshold (frames of a page and a 24-byte header, after the 32-byte file header). */
+  /** Reserve the WAL up to its size at the checkpoint threshold: frames of a page and a 24-byte header, after the 32-byte file header. */
   function reserveWal(): void {
     const bytes = 32 + WAL_AUTOCHECKPOINT * ((db.pragma('page_size', { simple: true }) as number) + 24);
     try {

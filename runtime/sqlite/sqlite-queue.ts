@@ -147,12 +147,12 @@ export class SqliteQueue implements Queue {
     let wake = false;
     for (const op of over) {
       const id = `${exec}:${op}`;
-      // An op whose call runs here is a call: it has no timer job (sleeps and signal waits have no call job).
       const call = this.byJob.get(`a:${id}`);
-      for (const kind of call ? (['a'] as const) : (['a', 't'] as const)) {
-        const running = kind === 'a' ? call : this.byJob.get(`t:${id}`);
-        if (this.q.drop.run(kind, id).changes > 0 && running) gone.push(running);
-      }
+      if (this.q.drop.run('a', id).changes > 0 && call) gone.push(call);
+      // An op whose call runs here is a call: it has no timer job (sleeps and signal waits have no call job).
+      if (call) continue;
+      const timer = this.byJob.get(`t:${id}`);
+      if (this.q.drop.run('t', id).changes > 0 && timer) gone.push(timer);
     }
     for (const j of jobs?.activities ?? []) {
       const id = activityJobId(j);
