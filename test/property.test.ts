@@ -133,6 +133,32 @@ describe('random programs: native vs compiled', () => {
     expect(having(/Promise\.(all|allSettled|race|any)\(\[[^\]]*Promise\.(all|allSettled|race|any)\(/), 'nested combinators').toBeGreaterThan(3);
   });
 
+  // Found by the fiber property (seed 1069417904): the native run handed echo the workflow's own array and got the same
+  // object back, so `a` and the value in `log` were one object natively and two in the compiled run. An activity's
+  // arguments and result cross a worker boundary in every durable run: the native reference copies them too.
+  it('an object sent to an activity and returned by it is a copy, natively as compiled', async () => {
+    const name = 'propEchoIdentity';
+    const source = `import { proxyActivities } from 'reawait/workflow';
+const { add, echo } = proxyActivities<{ add(x: unknown, y: unknown): number; echo(x: unknown): unknown }>();
+
+export async function ${name}() {
+  'use workflow';
+  let a: any = 0;
+  const log: unknown[] = [];
+  const f0 = async (x: any) => { let y: any = await add(x, 1); y = x; return y; };
+  a = (await Promise.all([])) || 1;
+  log.push(await f0(await Promise.all([echo(a)])));
+  const same = (await echo(a)) === a;
+  return [a, log, same];
+}
+`;
+    await compareOnce(source, name, true);
+    const file = writeSource(source, `prop/${name}-native.ts`);
+    const mod = (await import(/* @vite-ignore */ file)) as Record<string, () => Promise<unknown>>;
+    const rec = new Recorder();
+    expect(await runNativeRecorded(mod[name]!, [], { activities: rec.wrap(activities), recorder: rec })).toEqual([[], [[[]]], false]);
+  });
+
   it(`agree on ${RUNS} random programs`, async () => {
     await fc.assert(
       fc.asyncProperty(programArb, async (p) => {

@@ -2,8 +2,14 @@
  * Runs an *uncompiled* workflow function as plain async JavaScript, serving
  * the commands it awaits (activity calls, sleep, signal) directly through a
  * NativeHost. This is the reference the compiled run is compared against.
+ * What crosses to an activity and back, and a signal's payload, is copied
+ * through the codec here as the runtime copies it (it is sent to a worker or
+ * stored; runWorkflow's roundTrip does the same): plain JavaScript would hand
+ * the activity the workflow's own object, and an activity that returns it
+ * (echo) would give back the same object, an identity no durable run keeps.
  */
 import { setNativeHost } from 'reawait/workflow';
+import { roundTripValue } from '../../runtime/codec.js';
 import type { ActivityFns, Recorder } from './fixture-recorder.js';
 
 export interface NativeRunOptions {
@@ -20,14 +26,15 @@ export async function runNativeRecorded(fn: (...args: never[]) => Promise<unknow
     async call(name, callArgs) {
       const f = activities[name];
       if (!f) throw new Error(`native run: unknown activity '${name}'`);
-      return f(...callArgs);
+      const value = await f(...roundTripValue(callArgs, `the arguments of activity '${name}'`));
+      return roundTripValue(value, `the result of activity '${name}'`);
     },
     async sleep(ms) {
       recorder.note('sleep', 'sleep', [ms]);
     },
     async signal(name, timeoutMs) {
       recorder.note('signal', 'signal', [name]);
-      if (Object.prototype.hasOwnProperty.call(signals, name)) return signals[name];
+      if (Object.prototype.hasOwnProperty.call(signals, name)) return roundTripValue(signals[name], `the payload of signal '${name}'`);
       if (timeoutMs !== undefined) return undefined;
       throw new Error(`native run: workflow waits for signal '${name}' which was not given`);
     },
