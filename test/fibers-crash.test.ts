@@ -10,12 +10,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../runtime/index.js';
-import { startChildWorker, writeModule, writeWorkflowModule, type ChildWorker } from './support/child-worker.js';
+import { writeModule, writeWorkflowModule, type ChildWorker } from './support/child-worker.js';
 import { CLI, ensureDist, ROOT } from './support/global-setup.js';
-import { startRedis, type RedisServer } from './support/redis-server.js';
+import { useRedisWorkers } from './support/redis-workers.js';
 
 const WORKFLOWS = `
 import { proxyActivities } from 'reawait/workflow';
@@ -76,44 +75,22 @@ export async function pause(i) {
 const sum = (n: number): number => Array.from({ length: n }, (_, i) => i + 3).reduce((a, b) => a + b, 0);
 
 describe('fibers under kill -9 on Redis', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  let wfPath: string;
-  let actPath: string;
-  const workers: ChildWorker[] = [];
-
-  beforeAll(async () => {
-    await ensureDist();
-    server = await startRedis();
-    redis = new Redis(server.url);
-    wfPath = writeWorkflowModule('fiber-crash-workflows', WORKFLOWS);
-    actPath = writeModule('fiber-crash-activities', REDIS_ACTIVITIES);
-  });
-  afterAll(async () => {
-    for (const w of workers) await w.stop().catch(() => {});
-    redis?.disconnect();
-    await server?.stop();
-  });
-
-  async function worker(prefix: string): Promise<ChildWorker> {
-    const w = await startChildWorker({ redis: server.url, prefix, workflows: wfPath, activities: actPath, concurrency: 20 });
-    workers.push(w);
-    return w;
-  }
+  const rig = useRedisWorkers('fiber-crash', WORKFLOWS, REDIS_ACTIVITIES, { concurrency: 20 });
+  const worker = (prefix: string): Promise<ChildWorker> => rig.worker(prefix);
 
   async function effects(): Promise<{ effects: string[]; attempts: number }> {
-    return { effects: await redis.lrange('effects', 0, -1), attempts: await redis.llen('attempts') };
+    return { effects: await rig.redis.lrange('effects', 0, -1), attempts: await rig.redis.llen('attempts') };
   }
 
   it('1,000 fibers × 3 calls: one of two workers killed three times mid-run; the right result, each effect once', async () => {
-    await redis.del('attempts', 'effects');
+    await rig.redis.del('attempts', 'effects');
     const prefix = 'fibers-1000';
-    const client = new Client({ redis: server.url, prefix });
+    const client = new Client({ redis: rig.url, prefix });
     await worker(prefix);
     let victim = await worker(prefix);
     const handle = await client.start('manyFibers', [1000], { id: 'f1000' });
     for (const at of [300, 1200, 2200]) {
-      await expect.poll(async () => (await redis.llen('effects')) >= at, { timeout: 60_000, interval: 20 }).toBe(true);
+      await expect.poll(async () => (await rig.redis.llen('effects')) >= at, { timeout: 60_000, interval: 20 }).toBe(true);
       await victim.kill9();
       victim = await worker(prefix);
     }
@@ -125,13 +102,13 @@ describe('fibers under kill -9 on Redis', () => {
   }, 180_000);
 
   it('50 fibers, the worker killed while resumes run: the right result, each effect once', async () => {
-    await redis.del('attempts', 'effects');
+    await rig.redis.del('attempts', 'effects');
     const prefix = 'fibers-50';
-    const client = new Client({ redis: server.url, prefix });
+    const client = new Client({ redis: rig.url, prefix });
     let only = await worker(prefix);
     const handle = await client.start('fiftyFibers', [], { id: 'f50' });
     for (const at of [40, 90]) {
-      await expect.poll(async () => (await redis.llen('effects')) >= at, { timeout: 30_000, interval: 10 }).toBe(true);
+      await expect.poll(async () => (await rig.redis.llen('effects')) >= at, { timeout: 30_000, interval: 10 }).toBe(true);
       await only.kill9();
       only = await worker(prefix);
     }

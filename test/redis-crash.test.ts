@@ -3,12 +3,10 @@
  * completes with the right result, and each activity's effect is recorded
  * exactly once per idempotency key (redeliveries happen; effects do not repeat).
  */
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client } from '../runtime/index.js';
-import { startChildWorker, writeModule, writeWorkflowModule, type ChildWorker } from './support/child-worker.js';
-import { ensureDist } from './support/global-setup.js';
-import { startRedis, type RedisServer } from './support/redis-server.js';
+import type { ChildWorker } from './support/child-worker.js';
+import { useRedisWorkers } from './support/redis-workers.js';
 
 const WORKFLOWS = `
 import { proxyActivities } from 'reawait/workflow';
@@ -56,73 +54,50 @@ export async function square(x) {
 }
 `;
 
-let server: RedisServer;
-let redis: Redis;
-let wfPath: string;
-let actPath: string;
-const workers: ChildWorker[] = [];
-
-beforeAll(async () => {
-  await ensureDist();
-  server = await startRedis();
-  redis = new Redis(server.url);
-  wfPath = writeWorkflowModule('crash-workflows', WORKFLOWS);
-  actPath = writeModule('crash-activities', ACTIVITIES);
-});
-
-afterAll(async () => {
-  for (const w of workers) await w.stop().catch(() => {});
-  redis?.disconnect();
-  await server?.stop();
-});
-
-async function worker(prefix: string): Promise<ChildWorker> {
-  const w = await startChildWorker({ redis: server.url, prefix, workflows: wfPath, activities: actPath });
-  workers.push(w);
-  return w;
-}
+const rig = useRedisWorkers('crash', WORKFLOWS, ACTIVITIES);
+const worker = (prefix: string): Promise<ChildWorker> => rig.worker(prefix);
 
 describe('kill -9 of a worker process', () => {
   it('mid-group: completes with the right result, each effect once per idempotency key', async () => {
-    await redis.del('attempts', 'effects');
+    await rig.redis.del('attempts', 'effects');
     const prefix = 'crash-group';
-    const client = new Client({ redis: server.url, prefix });
+    const client = new Client({ redis: rig.url, prefix });
     const w1 = await worker(prefix);
     const n = 30;
     const handle = await client.start('crashGroup', [n], { id: 'g1' });
     // Kill it while it holds a call it has started but not finished (an attempt without its effect yet).
     const inFlight = async () => {
-      const [[, attempts], [, effects]] = (await redis.multi().llen('attempts').llen('effects').exec()) as [[unknown, number], [unknown, number]];
+      const [[, attempts], [, effects]] = (await rig.redis.multi().llen('attempts').llen('effects').exec()) as [[unknown, number], [unknown, number]];
       return effects >= 5 && attempts > effects;
     };
     await expect.poll(inFlight, { timeout: 10_000, interval: 10 }).toBe(true);
     await w1.kill9();
-    const before = await redis.llen('effects');
+    const before = await rig.redis.llen('effects');
     expect(before).toBeLessThan(n);
     await worker(prefix);
     expect(await handle.result({ timeoutMs: 30_000 })).toBe(Array.from({ length: n }, (_, i) => i * i).reduce((a, b) => a + b, 0));
-    const effects = await redis.lrange('effects', 0, -1);
+    const effects = await rig.redis.lrange('effects', 0, -1);
     expect(effects).toHaveLength(n);
     expect(new Set(effects).size).toBe(n);
     // the killed worker's in-flight calls were delivered again
-    expect(await redis.llen('attempts')).toBeGreaterThan(n);
+    expect(await rig.redis.llen('attempts')).toBeGreaterThan(n);
     const d = await handle.describe();
     expect(d.history.filter((e) => e.type === 'resumed')).toHaveLength(1);
     await client.close();
   }, 60_000);
 
   it('mid-resume: the half-done step re-runs from the last committed state', async () => {
-    await redis.del('attempts', 'effects', 'segments');
+    await rig.redis.del('attempts', 'effects', 'segments');
     const prefix = 'crash-resume';
-    const client = new Client({ redis: server.url, prefix });
+    const client = new Client({ redis: rig.url, prefix });
     const w1 = await worker(prefix);
     const handle = await client.start('crashResume', [], { id: 'r1' });
-    await expect.poll(() => redis.llen('segments'), { timeout: 10_000, interval: 20 }).toBe(1);
+    await expect.poll(() => rig.redis.llen('segments'), { timeout: 10_000, interval: 20 }).toBe(1);
     await w1.kill9(); // inside the resume after the first call
     await worker(prefix);
     expect(await handle.result({ timeoutMs: 30_000 })).toBe(25);
-    expect(await redis.lrange('segments', 0, -1)).toEqual(['after-a', 'after-a']);
-    const effects = await redis.lrange('effects', 0, -1);
+    expect(await rig.redis.lrange('segments', 0, -1)).toEqual(['after-a', 'after-a']);
+    const effects = await rig.redis.lrange('effects', 0, -1);
     expect(effects).toEqual(['r1:1', 'r1:2']);
     await client.close();
   }, 60_000);
