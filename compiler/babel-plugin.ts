@@ -19,8 +19,8 @@ export interface ReawaitPluginOptions {
   /**
    * Re-crawl the module's scope after the workflows are replaced, so that
    * plugins whose Program exit runs after reawait's see the new bindings
-   * (default true). compile() turns it off: nothing runs after it, and the
-   * crawl walks the whole emitted module.
+   * (default true). A setup where nothing runs after it can turn it off:
+   * the crawl walks the whole emitted module.
    */
   rescanScope?: boolean;
 }

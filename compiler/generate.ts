@@ -1,4 +1,4 @@
-/** @babel/generator's function, one import for the compiler (meta's version hash, compile()'s fast route). */
+/** @babel/generator's function, one import for the compiler (meta's version hash, compile()'s output). */
 import _generate, { type GeneratorOptions, type GeneratorResult } from '@babel/generator';
 import type * as t from '@babel/types';
 

@@ -3,10 +3,8 @@
  * `.ts`/`.mts` specifier becomes `.js`, and an extensionless one (`./video`)
  * or a folder (`./lib`) — as TypeScript and bundlers accept and Node's ESM
  * does not — becomes the `.js` file or `/index.js` found next to the
- * importing source. As a Babel plugin (compile()'s @babel/core route) and as
- * a plain walk (its fast route); both only change the literals' values.
+ * importing source. Only the literals' values change.
  */
-import type { NodePath, PluginObj, PluginPass } from '@babel/core';
 import type * as t from '@babel/types';
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -42,28 +40,7 @@ function dynamicImportSource(call: t.CallExpression): t.StringLiteral | undefine
   return call.callee.type === 'Import' && arg?.type === 'StringLiteral' ? arg : undefined;
 }
 
-export function rewriteImportExtensions(): PluginObj {
-  const from = (state: PluginPass): string | undefined => (state.filename ? path.resolve(state.filename) : undefined);
-  return {
-    name: 'reawait-import-extensions',
-    visitor: {
-      ImportDeclaration(p, state) {
-        rewrite(p.node.source, from(state));
-      },
-      ExportNamedDeclaration(p, state) {
-        rewrite(p.node.source, from(state));
-      },
-      ExportAllDeclaration(p, state) {
-        rewrite(p.node.source, from(state));
-      },
-      CallExpression(p: NodePath<t.CallExpression>, state) {
-        rewrite(dynamicImportSource(p.node), from(state));
-      },
-    },
-  };
-}
-
-/** The same rewrite on a bare AST; `dynamic`: also look for `import(…)` calls (a whole walk). */
+/** Rewrite the module's static import and export sources; `dynamic`: also `import(…)` calls (a whole walk). */
 export function rewriteImportExtensionsIn(program: t.Program, dynamic: boolean, fromFile: string): void {
   for (const s of program.body) {
     if (s.type === 'ImportDeclaration' || s.type === 'ExportNamedDeclaration' || s.type === 'ExportAllDeclaration') rewrite(s.source, fromFile);

@@ -7,8 +7,8 @@
  *
  * Returns null for anything it does not reproduce exactly (classes, enums,
  * namespaces, `declare`, decorators, JSX, re-exports, import names it cannot
- * classify as used only in types or as values, …): compile() then runs the
- * plugin itself.
+ * classify as used only in types or as values, …): compile() then has the
+ * plugin strip a fresh parse of the module (compile.ts).
  */
 import * as t from '@babel/types';
 import { eachChild, isFunctionNode, TYPE_WRAPPERS } from './walk.js';
@@ -124,7 +124,7 @@ export function stripTypeScript(file: t.File): Stripped | null {
   return { needsExportMarker: esm === true };
 }
 
-/** Babel's validation of a replacement (it throws where this returns false: the core route then reports it). */
+/** Babel's validation of a replacement (it throws where this returns false: compile() then has the plugin strip the module, and it reports it). */
 function fits(parent: t.Node, key: string, node: t.Node): boolean {
   try {
     t.validate(parent, key, node);

@@ -37,7 +37,7 @@ export interface PassOptions {
   source: string;
   /** Module the helpers are imported from (default 'reawait/workflow'). */
   importSource?: string;
-  /** No TypeScript syntax is left anywhere (compile()'s fast route has checked): stripTypes would find nothing. */
+  /** No TypeScript syntax is left anywhere (compile() stripped the module first): stripTypes would find nothing. */
   typesStripped?: boolean;
 }
 
