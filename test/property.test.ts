@@ -83,9 +83,12 @@ describe('random programs: native vs compiled', () => {
   it('generates terminating programs that run natively', async () => {
     const samples = fc.sample(programArb, { numRuns: 40, seed: 1 });
     const outcomes = { ok: 0, threw: 0, calls: 0 };
+    const sources: string[] = [];
     for (const p of samples) {
       const name = `propNative${counter++}`;
-      const file = writeSource(renderProgram(p, name), `prop/${name}.ts`);
+      const source = renderProgram(p, name);
+      sources.push(source);
+      const file = writeSource(source, `prop/${name}.ts`);
       const mod = (await import(/* @vite-ignore */ file)) as Record<string, () => Promise<unknown>>;
       const rec = new Recorder();
       const o = await outcomeOf(() => runNativeRecorded(mod[name]!, [], { activities: rec.wrap(activities), recorder: rec, timeoutMs: 2000 }));
@@ -97,6 +100,11 @@ describe('random programs: native vs compiled', () => {
     expect(outcomes.ok).toBeGreaterThan(10);
     expect(outcomes.threw).toBeGreaterThan(0);
     expect(outcomes.calls).toBeGreaterThan(40);
+    // and state that must come through a suspension exactly: an object changed in place, one array in two places, closures
+    const having = (re: RegExp) => sources.filter((s) => re.test(s)).length;
+    expect(having(/^\s+o\.(k =|arr\.push\()/m), 'an object changed in place').toBeGreaterThan(3);
+    expect(having(/^\s+log\.push\(o\.arr\);$/m), 'its array pushed into log').toBeGreaterThan(3);
+    expect(having(/\b(get\(\)|bump\()/), 'closures over the locals').toBeGreaterThan(3);
   });
 
   it('generates terminating fiber programs that run natively, alike whatever the completion order', async () => {
@@ -131,6 +139,8 @@ describe('random programs: native vs compiled', () => {
     expect(having(/const p\d+ = /), 'promises stored and awaited later').toBeGreaterThan(3);
     expect(having(/^\s+(add|echo|fail|track)\(.*\);$/m), 'fire-and-forget calls').toBeGreaterThan(3);
     expect(having(/Promise\.(all|allSettled|race|any)\(\[[^\]]*Promise\.(all|allSettled|race|any)\(/), 'nested combinators').toBeGreaterThan(3);
+    expect(having(/\)\.then\(\(v: any\) =>/), '.then on a call').toBeGreaterThan(3);
+    expect(having(/\.(catch|finally)\(|\.then\(\(v: any\) => v, \(err: any\)/), 'a rejection recovered by .then, .catch or .finally').toBeGreaterThan(3);
   });
 
   // Found by the fiber property (seed 1069417904): the native run handed echo the workflow's own array and got the same
@@ -169,7 +179,7 @@ export async function ${name}() {
     );
   }, 2 * LIMIT_MS);
 
-  it.runIf(FIBER_PROGRAMS)(`agree on ${RUNS} random fiber programs (async closures, un-awaited calls, nested combinators)`, async () => {
+  it.runIf(FIBER_PROGRAMS)(`agree on ${RUNS} random fiber programs (async closures, un-awaited calls, nested combinators, .then/.catch/.finally)`, async () => {
     let ran = 0;
     await fc.assert(
       fc.asyncProperty(programArbitrary({ fibers: true }), async (p) => {

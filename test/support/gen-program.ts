@@ -3,13 +3,19 @@
  * property-based differential test: straight-line code, if/else, switch,
  * bounded loops (for, while, do…while, for…of), try/catch/finally with throws, break/continue/return, and
  * awaits of activity calls at random positions inside expressions and
- * statements, over the variables a, b, c and an array `log`.
+ * statements, over the variables a, b, c and an array `log`; and state that
+ * must come through a suspension exactly: an object `o` whose field and
+ * array are changed in place, that array pushed into `log` (one array in two
+ * places, so a later push shows in both), a copy of it made by an activity,
+ * and closures over a, b and c (`get()` reads them, `bump(n)` assigns c).
  *
  * With `{ fibers: true }` (issue 11) it also writes promises as values: async
  * closures fanned out with `Promise.all(xs.map(async (x) => …))` or kept in a
  * const and called later, calls stored un-awaited and awaited later (once or
- * twice), fire-and-forget calls and fibers, and Promise.all / allSettled /
- * race / any nested over calls, fibers and plain values. Those programs keep
+ * twice), fire-and-forget calls and fibers, Promise.all / allSettled /
+ * race / any nested over calls, fibers and plain values, and `.then`
+ * chains on calls and failing calls recovered by `.then(_, onRejected)`,
+ * `.catch` or `.finally`. Those programs keep
  * their result independent of completion order, as the fixtures must: a
  * fiber touches only its own locals (x, y), a race or any has a plain value
  * first (it wins), an `all` holds at most one item that may reject, every
@@ -37,8 +43,18 @@ export type Expr =
   | { t: 'fail' }
   | { t: 'assign'; n: Var; e: Expr }
   | { t: 'inc'; n: Var; prefix: boolean }
+  /** `o.k` */
+  | { t: 'okey' }
+  /** `get()`: a closure reading a and b */
+  | { t: 'get' }
+  /** `bump(e)`: a closure adding e to c and returning it */
+  | { t: 'bump'; e: Expr }
   // fibers only
-  | { t: 'combo'; c: Combo };
+  | { t: 'combo'; c: Combo }
+  /** `(await add(l, r).then((v) => v + k))`, `(await echo(l).then((v) => [v, k]).then(…))` */
+  | { t: 'then'; fn: 'add' | 'echo'; l: Expr; r: Expr; k: number; twice: boolean }
+  /** a failing call recovered by `.then(_, onRejected)`, `.catch` or `.finally` then `.catch` */
+  | { t: 'recover'; how: 'then' | 'catch' | 'finally' };
 
 export type Stmt =
   | { t: 'set'; n: Var; op: '=' | '+=' | '-='; e: Expr }
@@ -52,6 +68,14 @@ export type Stmt =
   | { t: 'switch'; e: Expr; cases: Stmt[][]; breaks: boolean[] }
   | { t: 'throw'; c: Expr }
   | { t: 'jump'; kind: 'break' | 'continue' | 'return'; c: Expr }
+  /** `o.k = e;` */
+  | { t: 'oset'; e: Expr }
+  /** `o.arr.push(e);` */
+  | { t: 'opush'; e: Expr }
+  /** `log.push(o.arr);` (the same array, not a copy) */
+  | { t: 'alias' }
+  /** `log.push(await echo(o.arr));` (a copy) */
+  | { t: 'ocopy' }
   // fibers only
   /** `log.push(await Promise.all([items].map(async (x) => { fiber })))` */
   | { t: 'fanout'; items: Expr[]; body: FStmt[] }
@@ -129,11 +153,18 @@ function arbitraries(options: GenOptions) {
       { weight: 1, arbitrary: fc.record({ t: fc.constant('inc' as const), n: varArb, prefix: fc.boolean() }) },
       { weight: 1, arbitrary: fc.constant({ t: 'null' as const }) },
       { weight: 1, arbitrary: fc.constant({ t: 'fail' as const }) },
+      { weight: 1, arbitrary: fc.constant({ t: 'okey' as const }) },
+      { weight: 1, arbitrary: fc.constant({ t: 'get' as const }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('bump' as const), e: tie('expr') }) },
     ];
     const stmt: Alt<Stmt>[] = [
       fc.record({ t: fc.constant('set' as const), n: varArb, op: fc.constantFrom('=' as const, '+=' as const, '-=' as const), e: tie('expr') }),
       fc.record({ t: fc.constant('push' as const), e: tie('expr') }),
       { weight: 1, arbitrary: fc.record({ t: fc.constant('throw' as const), c: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('oset' as const), e: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('opush' as const), e: tie('expr') }) },
+      { weight: 1, arbitrary: fc.constant({ t: 'alias' as const }) },
+      { weight: 1, arbitrary: fc.constant({ t: 'ocopy' as const }) },
       fc.record({ t: fc.constant('jump' as const), kind: fc.constantFrom('break' as const, 'continue' as const, 'return' as const), c: tie('expr') }),
       fc.record({ t: fc.constant('if' as const), c: tie('expr'), then: tie('block'), else: tie('block') }),
       fc.record({ t: fc.constant('for' as const), k: fc.integer({ min: 0, max: 3 }), body: tie('block') }),
@@ -155,7 +186,14 @@ function arbitraries(options: GenOptions) {
     ];
     if (options.fibers) {
       const mid = fc.array(tie('stmt'), { maxLength: 2 });
-      expr.push({ weight: 2, arbitrary: fc.record({ t: fc.constant('combo' as const), c: tie('combo') }) });
+      expr.push(
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('combo' as const), c: tie('combo') }) },
+        {
+          weight: 1,
+          arbitrary: fc.record({ t: fc.constant('then' as const), fn: fc.constantFrom('add' as const, 'echo' as const), l: tie('expr'), r: tie('expr'), k: fc.integer({ min: 0, max: 9 }), twice: fc.boolean() }),
+        },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('recover' as const), how: fc.constantFrom('then' as const, 'catch' as const, 'finally' as const) }) },
+      );
       stmt.push(
         { weight: 2, arbitrary: fc.record({ t: fc.constant('fanout' as const), items: fc.array(tie('expr'), { maxLength: 3 }), body: tie('fblock') }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('stored' as const), leaf: tie('leaf'), mid, twice: fc.boolean() }) },
@@ -364,8 +402,25 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
         return `(${e.n} = ${ex(e.e)})`;
       case 'inc':
         return e.prefix ? `(++${e.n})` : `(${e.n}++)`;
+      case 'okey':
+        return 'o.k';
+      case 'get':
+        return 'get()';
+      case 'bump':
+        return `bump(${ex(e.e)})`;
       case 'combo':
         return `(await ${combo(e.c, false)})`;
+      case 'then': {
+        const call = e.fn === 'add' ? `add(${ex(e.l)}, ${ex(e.r)})` : `echo(${ex(e.l)})`;
+        const first = e.fn === 'add' ? `.then((v: any) => v + ${e.k})` : `.then((v: any) => [v, ${e.k}])`;
+        return `(await ${call}${first}${e.twice ? `.then((w: any) => [w, b])` : ''})`;
+      }
+      case 'recover': {
+        const failing = `fail('GenError', 'f${ids++}')`;
+        if (e.how === 'then') return `(await ${failing}.then((v: any) => v, (err: any) => 'recovered ' + err.message))`;
+        if (e.how === 'catch') return `(await ${failing}.catch((err: any) => 'caught ' + err.message))`;
+        return `(await ${failing}.finally(() => log.push('settled')).catch((err: any) => 'after finally ' + err.message))`;
+      }
     }
   };
 
@@ -378,12 +433,20 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
         return `${ind}${s.n} ${s.op} ${ex(s.e)};\n`;
       case 'push':
         return `${ind}log.push(${ex(s.e)});\n`;
+      case 'oset':
+        return `${ind}o.k = ${ex(s.e)};\n`;
+      case 'opush':
+        return `${ind}o.arr.push(${ex(s.e)});\n`;
+      case 'alias':
+        return `${ind}log.push(o.arr);\n`;
+      case 'ocopy':
+        return `${ind}log.push(await echo(o.arr));\n`;
       case 'throw':
         return `${ind}if (${ex(s.c)}) throw new Error('thrown ' + String(a));\n`;
       case 'jump': {
         const ok = s.kind === 'return' || (s.kind === 'break' ? inLoop || inSwitch : inLoop);
         if (!ok) return `${ind}log.push('no ${s.kind}');\n`;
-        const stmt = s.kind === 'return' ? 'return [a, b, c, log];' : `${s.kind};`;
+        const stmt = s.kind === 'return' ? 'return [a, b, c, log, o];' : `${s.kind};`;
         return `${ind}if (${ex(s.c)}) ${stmt}\n`;
       }
       case 'if':
@@ -447,8 +510,14 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
     `  'use workflow';`,
     `  let a: any = ${a0}, b: any = ${b0}, c: any = ${c0};`,
     `  const log: unknown[] = [];`,
+    `  const o: any = { k: ${a0}, arr: [] as unknown[] };`,
+    `  const get = () => a + b;`,
+    `  const bump = (n: any) => {`,
+    `    c = c + n;`,
+    `    return c;`,
+    `  };`,
   ];
-  if (!p.fibers) return [...header, block(p.body, '  ', false, false).trimEnd(), `  return [a, b, c, log];`, `}`, ``].join('\n');
+  if (!p.fibers) return [...header, block(p.body, '  ', false, false).trimEnd(), `  return [a, b, c, log, o];`, `}`, ``].join('\n');
   // Every fiber and combinator started is tracked: its rejection is handled at once (native JS would
   // report it as unhandled before the code that awaits it runs), and the workflow awaits all of them
   // before it ends (native JS keeps running them; the runtime abandons them when the root returns).
@@ -462,7 +531,7 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
     `  };`,
     `  try {`,
     block(p.body, '    ', false, false).trimEnd(),
-    `    return [a, b, c, log];`,
+    `    return [a, b, c, log, o];`,
     `  } finally {`,
     `    await Promise.allSettled(bg);`,
     `  }`,
