@@ -105,6 +105,9 @@ describe('random programs: native vs compiled', () => {
     expect(having(/^\s+o\.(k =|arr\.push\()/m), 'an object changed in place').toBeGreaterThan(3);
     expect(having(/^\s+log\.push\(o\.arr\);$/m), 'its array pushed into log').toBeGreaterThan(3);
     expect(having(/\b(get\(\)|bump\()/), 'closures over the locals').toBeGreaterThan(3);
+    expect(having(/^\s+if \(.*\) (break|continue) Li\d+;$/m), 'break and continue to a labelled loop').toBeGreaterThan(2);
+    expect(having(/^\s+\[a, b\] = \[|^\s+\(\{ x: c, y: o\.k = /m), 'destructuring assignments').toBeGreaterThan(3);
+    expect(having(/log\.push\(\.\.\.\[|`\$\{/), 'spread arguments and template literals').toBeGreaterThan(3);
   });
 
   it('generates terminating fiber programs that run natively, alike whatever the completion order', async () => {

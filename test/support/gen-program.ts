@@ -7,7 +7,10 @@
  * must come through a suspension exactly: an object `o` whose field and
  * array are changed in place, that array pushed into `log` (one array in two
  * places, so a later push shows in both), a copy of it made by an activity,
- * and closures over a, b and c (`get()` reads them, `bump(n)` assigns c).
+ * and closures over a, b and c (`get()` reads them, `bump(n)` assigns c);
+ * with break/continue to an outer labelled loop, array and object
+ * destructuring assignments (a default taken), spread arguments, template
+ * literals and comma expressions, each holding awaits.
  *
  * With `{ fibers: true }` (issue 11) it also writes promises as values: async
  * closures fanned out with `Promise.all(xs.map(async (x) => …))` or kept in a
@@ -49,6 +52,10 @@ export type Expr =
   | { t: 'get' }
   /** `bump(e)`: a closure adding e to c and returning it */
   | { t: 'bump'; e: Expr }
+  /** a template literal of two expressions */
+  | { t: 'tmpl'; l: Expr; r: Expr }
+  /** `(l, r)` */
+  | { t: 'seq'; l: Expr; r: Expr }
   // fibers only
   | { t: 'combo'; c: Combo }
   /** `(await add(l, r).then((v) => v + k))`, `(await echo(l).then((v) => [v, k]).then(…))` */
@@ -61,6 +68,8 @@ export type Stmt =
   | { t: 'push'; e: Expr }
   | { t: 'if'; c: Expr; then: Stmt[]; else: Stmt[] }
   | { t: 'for'; k: number; body: Stmt[] }
+  /** a labelled for whose body holds `if (c) break L;` or `continue L;` at `at`, and maybe more in nested statements */
+  | { t: 'lfor'; k: number; body: Stmt[]; at: number; kind: 'break' | 'continue'; c: Expr }
   | { t: 'while'; k: number; body: Stmt[] }
   | { t: 'dowhile'; k: number; body: Stmt[] }
   | { t: 'forof'; items: Expr[]; body: Stmt[] }
@@ -68,6 +77,14 @@ export type Stmt =
   | { t: 'switch'; e: Expr; cases: Stmt[][]; breaks: boolean[] }
   | { t: 'throw'; c: Expr }
   | { t: 'jump'; kind: 'break' | 'continue' | 'return'; c: Expr }
+  /** `break L;` / `continue L;` to the outermost labelled loop around it */
+  | { t: 'ljump'; kind: 'break' | 'continue'; c: Expr }
+  /** `[a, b] = [l, r];` */
+  | { t: 'swap'; l: Expr; r: Expr }
+  /** `({ x: c, y: o.k = d } = { x: e });` (the default is taken) */
+  | { t: 'destr'; e: Expr; d: Expr }
+  /** `log.push(...[items]);` */
+  | { t: 'spread'; items: Expr[] }
   /** `o.k = e;` */
   | { t: 'oset'; e: Expr }
   /** `o.arr.push(e);` */
@@ -156,6 +173,8 @@ function arbitraries(options: GenOptions) {
       { weight: 1, arbitrary: fc.constant({ t: 'okey' as const }) },
       { weight: 1, arbitrary: fc.constant({ t: 'get' as const }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant('bump' as const), e: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('tmpl' as const), l: tie('expr'), r: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('seq' as const), l: tie('expr'), r: tie('expr') }) },
     ];
     const stmt: Alt<Stmt>[] = [
       fc.record({ t: fc.constant('set' as const), n: varArb, op: fc.constantFrom('=' as const, '+=' as const, '-=' as const), e: tie('expr') }),
@@ -168,6 +187,21 @@ function arbitraries(options: GenOptions) {
       fc.record({ t: fc.constant('jump' as const), kind: fc.constantFrom('break' as const, 'continue' as const, 'return' as const), c: tie('expr') }),
       fc.record({ t: fc.constant('if' as const), c: tie('expr'), then: tie('block'), else: tie('block') }),
       fc.record({ t: fc.constant('for' as const), k: fc.integer({ min: 0, max: 3 }), body: tie('block') }),
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          t: fc.constant('lfor' as const),
+          k: fc.integer({ min: 0, max: 3 }),
+          body: tie('block'),
+          at: fc.nat(4),
+          kind: fc.constantFrom('break' as const, 'continue' as const),
+          c: tie('expr'),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('ljump' as const), kind: fc.constantFrom('break' as const, 'continue' as const), c: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('swap' as const), l: tie('expr'), r: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('destr' as const), e: tie('expr'), d: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('spread' as const), items: fc.array(tie('expr'), { maxLength: 3 }) }) },
       fc.record({ t: fc.constant('while' as const), k: fc.integer({ min: 0, max: 3 }), body: tie('block') }),
       fc.record({ t: fc.constant('dowhile' as const), k: fc.integer({ min: 0, max: 3 }), body: tie('block') }),
       fc.record({ t: fc.constant('forof' as const), items: fc.array(tie('expr'), { maxLength: 3 }), body: tie('block') }),
@@ -408,6 +442,10 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
         return 'get()';
       case 'bump':
         return `bump(${ex(e.e)})`;
+      case 'tmpl':
+        return `\`\${${ex(e.l)}}:\${${ex(e.r)}}\``;
+      case 'seq':
+        return `(${ex(e.l)}, ${ex(e.r)})`;
       case 'combo':
         return `(await ${combo(e.c, false)})`;
       case 'then': {
@@ -425,6 +463,8 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
   };
 
   const block = (ss: Stmt[], ind: string, inLoop: boolean, inSwitch: boolean): string => ss.map((s) => st(s, ind, inLoop, inSwitch)).join('');
+  /** Labels of the labelled loops around the statement being rendered, outermost first. */
+  const labels: string[] = [];
 
   const st = (s: Stmt, ind: string, inLoop: boolean, inSwitch: boolean): string => {
     const i2 = `${ind}  `;
@@ -455,6 +495,23 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
         const v = fresh('i');
         return `${ind}for (let ${v} = 0; ${v} < ${s.k}; ${v}++) {\n${i2}log.push('${v}:' + ${v});\n${block(s.body, i2, true, false)}${ind}}\n`;
       }
+      case 'lfor': {
+        const v = fresh('i');
+        const label = `L${v}`;
+        labels.push(label);
+        const at = s.at % (s.body.length + 1);
+        const body = block([...s.body.slice(0, at), { t: 'ljump', kind: s.kind, c: s.c }, ...s.body.slice(at)], i2, true, false);
+        labels.pop();
+        return `${ind}${label}: for (let ${v} = 0; ${v} < ${s.k}; ${v}++) {\n${i2}log.push('${v}:' + ${v});\n${body}${ind}}\n`;
+      }
+      case 'ljump':
+        return labels.length ? `${ind}if (${ex(s.c)}) ${s.kind} ${labels[0]};\n` : `${ind}log.push('no ${s.kind} label');\n`;
+      case 'swap':
+        return `${ind}[a, b] = [${ex(s.l)}, ${ex(s.r)}];\n`;
+      case 'destr':
+        return `${ind}({ x: c, y: o.k = ${ex(s.d)} } = { x: ${ex(s.e)} } as any);\n`;
+      case 'spread':
+        return `${ind}log.push(...[${s.items.map(ex).join(', ')}]);\n`;
       case 'while': {
         const v = fresh('w');
         return `${ind}{\n${i2}let ${v} = 0;\n${i2}while (${v}++ < ${s.k}) {\n${block(s.body, `${i2}  `, true, false)}${i2}}\n${ind}}\n`;
