@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, ExecutionEndedError, Worker } from '../../runtime/index.js';
+import { Client, ExecutionEndedError, Worker, type BackendOptions } from '../../runtime/index.js';
 import type { CompiledWorkflow } from '../../runtime/contract.js';
 import { describeError, outcomeOf } from './fixture-compare.js';
 import { entryOf } from './fixture-corpus.js';
@@ -27,6 +27,8 @@ export interface WorkerRun extends ProgramRun {
 export interface WorkerRunOptions {
   /** The embedded backend's folder; default a fresh temporary one, removed afterwards. */
   dir?: string;
+  /** Another backend instead (a Redis URL and prefix, say); `dir` is then unused. */
+  backend?: BackendOptions;
   /** How long the execution may take to end (default 10 s). */
   timeoutMs?: number;
   /**
@@ -48,7 +50,7 @@ async function quiet(count: () => number, quietMs: number): Promise<void> {
   }
 }
 
-/** Run fixture program `p` on a Worker + Client sharing one embedded folder. */
+/** Run fixture program `p` on a Worker + Client sharing one backend (an embedded folder unless `options.backend`). */
 export async function runProgramOnWorker(p: FixtureProgram, options: WorkerRunOptions = {}): Promise<WorkerRun> {
   const mod = await loadProgram(p);
   let compiled: Awaited<ReturnType<typeof compileProgram>>;
@@ -57,8 +59,8 @@ export async function runProgramOnWorker(p: FixtureProgram, options: WorkerRunOp
   } catch (e) {
     return { outcome: { ok: false, error: describeError(e) }, calls: [], workerErrors: [] };
   }
-  const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), `reawait-worker-${p.stem}-`));
-  const backend = { store: 'local', dir } as const;
+  const dir = options.backend ? undefined : (options.dir ?? mkdtempSync(path.join(tmpdir(), `reawait-worker-${p.stem}-`)));
+  const backend: BackendOptions = options.backend ?? { store: 'local', dir: dir! };
   const recorder = new Recorder();
   const workerErrors: string[] = [];
   const worker = new Worker({
@@ -92,7 +94,7 @@ export async function runProgramOnWorker(p: FixtureProgram, options: WorkerRunOp
   } finally {
     await client.close();
     await worker.close(1000);
-    if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined && options.dir === undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
 
