@@ -108,6 +108,7 @@ describe('random programs: native vs compiled', () => {
     expect(having(/^\s+if \(.*\) (break|continue) Li\d+;$/m), 'break and continue to a labelled loop').toBeGreaterThan(2);
     expect(having(/^\s+\[a, b\] = \[|^\s+\(\{ x: c, y: o\.k = /m), 'destructuring assignments').toBeGreaterThan(3);
     expect(having(/log\.push\(\.\.\.\[|`\$\{/), 'spread arguments and template literals').toBeGreaterThan(3);
+    expect(having(/^\s+m\.set\(/m), 'a Map written across awaits').toBeGreaterThan(3);
   });
 
   it('generates terminating fiber programs that run natively, alike whatever the completion order', async () => {

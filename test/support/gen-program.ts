@@ -7,7 +7,9 @@
  * must come through a suspension exactly: an object `o` whose field and
  * array are changed in place, that array pushed into `log` (one array in two
  * places, so a later push shows in both), a copy of it made by an activity,
- * and closures over a, b and c (`get()` reads them, `bump(n)` assigns c);
+ * a Map `m` keyed by whatever the expressions give (NaN, -0, strings,
+ * arrays), and closures over a, b and c (`get()` reads them, `bump(n)`
+ * assigns c);
  * with break/continue to an outer labelled loop, array and object
  * destructuring assignments (a default taken), spread arguments, template
  * literals and comma expressions, each holding awaits.
@@ -56,6 +58,9 @@ export type Expr =
   | { t: 'tmpl'; l: Expr; r: Expr }
   /** `(l, r)` */
   | { t: 'seq'; l: Expr; r: Expr }
+  /** `m.get(k)` and `m.size` on the Map `m` */
+  | { t: 'mget'; k: Expr }
+  | { t: 'msize' }
   // fibers only
   | { t: 'combo'; c: Combo }
   /** `(await add(l, r).then((v) => v + k))`, `(await echo(l).then((v) => [v, k]).then(…))` */
@@ -85,6 +90,8 @@ export type Stmt =
   | { t: 'destr'; e: Expr; d: Expr }
   /** `log.push(...[items]);` */
   | { t: 'spread'; items: Expr[] }
+  /** `m.set(k, v);` */
+  | { t: 'mset'; k: Expr; v: Expr }
   /** `o.k = e;` */
   | { t: 'oset'; e: Expr }
   /** `o.arr.push(e);` */
@@ -175,6 +182,8 @@ function arbitraries(options: GenOptions) {
       { weight: 1, arbitrary: fc.record({ t: fc.constant('bump' as const), e: tie('expr') }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant('tmpl' as const), l: tie('expr'), r: tie('expr') }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant('seq' as const), l: tie('expr'), r: tie('expr') }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('mget' as const), k: tie('expr') }) },
+      { weight: 1, arbitrary: fc.constant({ t: 'msize' as const }) },
     ];
     const stmt: Alt<Stmt>[] = [
       fc.record({ t: fc.constant('set' as const), n: varArb, op: fc.constantFrom('=' as const, '+=' as const, '-=' as const), e: tie('expr') }),
@@ -202,6 +211,7 @@ function arbitraries(options: GenOptions) {
       { weight: 1, arbitrary: fc.record({ t: fc.constant('swap' as const), l: tie('expr'), r: tie('expr') }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant('destr' as const), e: tie('expr'), d: tie('expr') }) },
       { weight: 1, arbitrary: fc.record({ t: fc.constant('spread' as const), items: fc.array(tie('expr'), { maxLength: 3 }) }) },
+      { weight: 1, arbitrary: fc.record({ t: fc.constant('mset' as const), k: tie('expr'), v: tie('expr') }) },
       fc.record({ t: fc.constant('while' as const), k: fc.integer({ min: 0, max: 3 }), body: tie('block') }),
       fc.record({ t: fc.constant('dowhile' as const), k: fc.integer({ min: 0, max: 3 }), body: tie('block') }),
       fc.record({ t: fc.constant('forof' as const), items: fc.array(tie('expr'), { maxLength: 3 }), body: tie('block') }),
@@ -446,6 +456,10 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
         return `\`\${${ex(e.l)}}:\${${ex(e.r)}}\``;
       case 'seq':
         return `(${ex(e.l)}, ${ex(e.r)})`;
+      case 'mget':
+        return `m.get(${ex(e.k)})`;
+      case 'msize':
+        return 'm.size';
       case 'combo':
         return `(await ${combo(e.c, false)})`;
       case 'then': {
@@ -486,7 +500,7 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
       case 'jump': {
         const ok = s.kind === 'return' || (s.kind === 'break' ? inLoop || inSwitch : inLoop);
         if (!ok) return `${ind}log.push('no ${s.kind}');\n`;
-        const stmt = s.kind === 'return' ? 'return [a, b, c, log, o];' : `${s.kind};`;
+        const stmt = s.kind === 'return' ? 'return [a, b, c, log, o, [...m]];' : `${s.kind};`;
         return `${ind}if (${ex(s.c)}) ${stmt}\n`;
       }
       case 'if':
@@ -512,6 +526,8 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
         return `${ind}({ x: c, y: o.k = ${ex(s.d)} } = { x: ${ex(s.e)} } as any);\n`;
       case 'spread':
         return `${ind}log.push(...[${s.items.map(ex).join(', ')}]);\n`;
+      case 'mset':
+        return `${ind}m.set(${ex(s.k)}, ${ex(s.v)});\n`;
       case 'while': {
         const v = fresh('w');
         return `${ind}{\n${i2}let ${v} = 0;\n${i2}while (${v}++ < ${s.k}) {\n${block(s.body, `${i2}  `, true, false)}${i2}}\n${ind}}\n`;
@@ -568,13 +584,14 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
     `  let a: any = ${a0}, b: any = ${b0}, c: any = ${c0};`,
     `  const log: unknown[] = [];`,
     `  const o: any = { k: ${a0}, arr: [] as unknown[] };`,
+    `  const m = new Map<unknown, unknown>();`,
     `  const get = () => a + b;`,
     `  const bump = (n: any) => {`,
     `    c = c + n;`,
     `    return c;`,
     `  };`,
   ];
-  if (!p.fibers) return [...header, block(p.body, '  ', false, false).trimEnd(), `  return [a, b, c, log, o];`, `}`, ``].join('\n');
+  if (!p.fibers) return [...header, block(p.body, '  ', false, false).trimEnd(), `  return [a, b, c, log, o, [...m]];`, `}`, ``].join('\n');
   // Every fiber and combinator started is tracked: its rejection is handled at once (native JS would
   // report it as unhandled before the code that awaits it runs), and the workflow awaits all of them
   // before it ends (native JS keeps running them; the runtime abandons them when the root returns).
@@ -588,7 +605,7 @@ export function renderProgram(p: GeneratedProgram, name: string): string {
     `  };`,
     `  try {`,
     block(p.body, '    ', false, false).trimEnd(),
-    `    return [a, b, c, log, o];`,
+    `    return [a, b, c, log, o, [...m]];`,
     `  } finally {`,
     `    await Promise.allSettled(bg);`,
     `  }`,
