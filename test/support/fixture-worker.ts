@@ -59,8 +59,9 @@ export async function runProgramOnWorker(p: FixtureProgram, options: WorkerRunOp
   } catch (e) {
     return { outcome: { ok: false, error: describeError(e) }, calls: [], workerErrors: [] };
   }
-  const dir = options.backend ? undefined : (options.dir ?? mkdtempSync(path.join(tmpdir(), `reawait-worker-${p.stem}-`)));
-  const backend: BackendOptions = options.backend ?? { store: 'local', dir: dir! };
+  // A folder made here is removed here; a caller's folder or backend is the caller's.
+  const ownDir = options.backend || options.dir ? undefined : mkdtempSync(path.join(tmpdir(), `reawait-worker-${p.stem}-`));
+  const backend: BackendOptions = options.backend ?? { store: 'local', dir: (options.dir ?? ownDir)! };
   const recorder = new Recorder();
   const workerErrors: string[] = [];
   const worker = new Worker({
@@ -94,7 +95,7 @@ export async function runProgramOnWorker(p: FixtureProgram, options: WorkerRunOp
   } finally {
     await client.close();
     await worker.close(1000);
-    if (dir !== undefined && options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+    if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });
   }
 }
 
